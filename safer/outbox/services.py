@@ -1,0 +1,83 @@
+"""Writing to the outbox and relaying it to Celery."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
+
+from safer.outbox.models import OutboxMessage, OutboxStatus
+
+logger = logging.getLogger(__name__)
+
+MAX_RELAY_ATTEMPTS = 50
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def outbox_enqueue(*, task_name: str, kwargs: dict[str, Any]) -> OutboxMessage:
+    """Record async work in the caller's transaction; it is relayed to Celery after commit."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox_enqueue must run inside the transaction of the change it follows")
+    for key, value in kwargs.items():
+        if not isinstance(value, _SCALARS):
+            raise TypeError(f"outbox kwargs carry ids and scalars only; {key!r} is {type(value).__name__}")
+    message = OutboxMessage.objects.create(task_name=task_name, kwargs=kwargs)
+    message_id = message.id
+    transaction.on_commit(lambda: outbox_relay(message_ids=[message_id]))
+    return message
+
+
+def outbox_relay(*, message_ids: list[uuid.UUID] | None = None, limit: int = 500) -> int:
+    """Send due messages to the broker. Returns how many were relayed.
+
+    Each message is claimed with a compare-and-set (pending → relayed), so two relays running at
+    once never send the same message twice; if sending fails the claim is undone.
+    """
+    due = OutboxMessage.objects.due()
+    if message_ids is not None:
+        due = due.filter(id__in=message_ids)
+    relayed = 0
+    for message in list(due.order_by("created_at")[:limit]):
+        claimed = OutboxMessage.objects.filter(id=message.id, status=OutboxStatus.PENDING).update(
+            status=OutboxStatus.RELAYED, relayed_at=timezone.now(), attempts=message.attempts + 1
+        )
+        if not claimed:
+            continue
+        try:
+            _send(message)
+        except (KombuOperationalError, OSError, ConnectionError) as error:
+            _release(message, error)
+            logger.warning("outbox relay deferred: broker unreachable (%s)", type(error).__name__)
+            break  # the broker is down: the rest wait for the next sweep
+        relayed += 1
+    return relayed
+
+
+def _send(message: OutboxMessage) -> None:
+    from safer.celery import app
+
+    app.send_task(
+        message.task_name,
+        kwargs=message.kwargs,
+        task_id=str(message.id),
+        retry=True,
+        retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 1},
+    )
+
+
+def _release(message: OutboxMessage, error: BaseException) -> None:
+    attempts = message.attempts + 1
+    status = OutboxStatus.FAILED if attempts >= MAX_RELAY_ATTEMPTS else OutboxStatus.PENDING
+    backoff = timedelta(seconds=min(300, 2**min(attempts, 8)))
+    OutboxMessage.objects.filter(id=message.id).update(
+        status=status,
+        relayed_at=None,
+        attempts=attempts,
+        available_at=timezone.now() + backoff,
+        last_error=f"{type(error).__name__}: {error}"[:500],
+    )

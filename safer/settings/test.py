@@ -1,0 +1,19 @@
+"""The test suite: the same embedded default as development (or the servers named by env)."""
+
+from safer.settings.base import *  # noqa: F403
+from safer.settings.base import caches, celery_settings, databases, redis_base_url
+
+SAFER_ENVIRONMENT = "test"
+DEBUG = False
+SECRET_KEY = "test-only-not-secret"  # noqa: S105
+DATABASES = databases(SAFER_ENVIRONMENT)
+REDIS_URL = redis_base_url(SAFER_ENVIRONMENT)
+CACHES = caches(REDIS_URL)
+globals().update(celery_settings(REDIS_URL))
+# Unit tests run tasks in-process; tests marked `worker` start a real worker and turn this off.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; tests only
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+AXES_ENABLED = True

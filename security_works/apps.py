@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class SecurityWorksConfig(AppConfig):
+    name = "security_works"
