@@ -17,3 +17,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; t
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 AXES_ENABLED = True
+
+# Several people (or agents) may run the suite against one server at once: a suffix keeps their
+# test databases apart (pytest-xdist adds its own per-worker suffix on top).
+_suffix = env_optional("SAFER_TEST_DB_SUFFIX")  # noqa: F405
+if _suffix:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_safer_{_suffix}"}
