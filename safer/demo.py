@@ -6,7 +6,12 @@ from collections.abc import Iterator
 
 from django.db import transaction
 
-from safer.organisations.models import CommissioningAuthority, District, Organisation, OrganisationKind
+from safer.organisations.models import (
+    CommissioningAuthority,
+    District,
+    Organisation,
+    OrganisationKind,
+)
 
 # Census 2021 usual residents, rounded (shared/domain.md §2). Outward codes are a demo subset.
 KENT_DISTRICTS = [
@@ -38,11 +43,16 @@ def seed() -> Iterator[str]:
         for code, name, population, outward_codes in rows:
             District.objects.update_or_create(
                 code=code,
-                defaults={"authority": authority, "name": name, "population": population,
-                          "outward_codes": outward_codes},
+                defaults={
+                    "authority": authority,
+                    "name": name,
+                    "population": population,
+                    "outward_codes": outward_codes,
+                },
             )
     council, _ = Organisation.objects.update_or_create(
         name="Kent County Council (commissioning)", defaults={"kind": OrganisationKind.COUNCIL}
     )
     council.authorities.add(kent)
-    yield f"Demo data: {District.objects.count()} districts in {CommissioningAuthority.objects.count()} authorities."
+    districts, authorities = District.objects.count(), CommissioningAuthority.objects.count()
+    yield f"Demo data: {districts} districts in {authorities} authorities."

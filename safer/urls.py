@@ -13,7 +13,9 @@ urlpatterns = [
     path("cookies/", views.cookies, name="cookies"),
     path("exit/", views.exit_this_page, name="exit-this-page"),
     path("ops/worker-check/", views.worker_check, name="worker-check"),
-    path("ops/worker-check/<uuid:check_id>/", views.worker_check_detail, name="worker-check-detail"),
+    path(
+        "ops/worker-check/<uuid:check_id>/", views.worker_check_detail, name="worker-check-detail"
+    ),
     path("admin/", admin.site.urls),
 ]
 

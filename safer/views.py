@@ -76,7 +76,9 @@ def worker_check(request: HttpRequest) -> HttpResponse:
 @require_GET
 def worker_check_detail(request: HttpRequest, check_id: str) -> HttpResponse:
     check = get_object_or_404(WorkerCheck, id=check_id)
-    return render(request, "ops/worker_check.html", {"check": check, "checks": WorkerCheck.objects.all()[:10]})
+    return render(
+        request, "ops/worker_check.html", {"check": check, "checks": WorkerCheck.objects.all()[:10]}
+    )
 
 
 def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

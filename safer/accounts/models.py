@@ -39,7 +39,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="staff", null=True, blank=True
     )
-    team = models.ForeignKey(Team, on_delete=models.SET_NULL, related_name="members", null=True, blank=True)
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, related_name="members", null=True, blank=True
+    )
     # The authorities whose cases this person may see (a subset of their organisation's).
     authorities = models.ManyToManyField(CommissioningAuthority, related_name="staff", blank=True)
     is_active = models.BooleanField(default=True)

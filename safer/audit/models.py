@@ -25,7 +25,9 @@ class AccessLog(models.Model):
     """One row per read of a person-level record. Never holds the sensitive values themselves."""
 
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
     # A label kept even if the user is later renamed: the auditor sees who it was at the time.
     user_label = models.CharField(max_length=300)
     action = models.CharField(max_length=20, choices=AccessAction.choices)
@@ -36,9 +38,15 @@ class AccessLog(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["record_type", "record_id", "occurred_at"], name="access_record_idx")]
+        indexes = [
+            models.Index(
+                fields=["record_type", "record_id", "occurred_at"], name="access_record_idx"
+            )
+        ]
         triggers = [
-            pgtrigger.Protect(name="access_log_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+            pgtrigger.Protect(
+                name="access_log_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            )
         ]
 
     def __str__(self) -> str:
@@ -63,7 +71,9 @@ class AuthEventKind(models.TextChoices):
 class AuthEvent(models.Model):
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=30, choices=AuthEventKind.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     # What was typed as the username for a failed attempt (never the password).
     attempted_username = models.CharField(max_length=254, blank=True)
     source_ip = models.GenericIPAddressField(null=True, blank=True)
@@ -73,7 +83,9 @@ class AuthEvent(models.Model):
     class Meta:
         ordering = ["-occurred_at", "-id"]
         triggers = [
-            pgtrigger.Protect(name="auth_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+            pgtrigger.Protect(
+                name="auth_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            )
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.db import models
+
+from safer.accounts.models import User
 from django.http import HttpRequest
 
 from safer.audit.models import AccessAction, AccessLog, AuthEvent, AuthEventKind
@@ -26,7 +28,7 @@ def access_log_record(
 ) -> AccessLog:
     """Log one read of a person-level record: who, which record, what kind of read, from where."""
     return AccessLog.objects.create(
-        user=user if user is not None and getattr(user, "pk", None) else None,
+        user=user if isinstance(user, User) and user.pk else None,
         user_label=_user_label(user),
         action=action,
         record_type=record._meta.label_lower,
@@ -46,7 +48,7 @@ def auth_event_record(
 ) -> AuthEvent:
     return AuthEvent.objects.create(
         kind=kind,
-        user=user if user is not None and getattr(user, "pk", None) else None,
+        user=user if isinstance(user, User) and user.pk else None,
         attempted_username=attempted_username[:254],
         source_ip=client_ip(request),
         path=(request.path[:300] if request is not None else ""),

@@ -24,7 +24,9 @@ class CommissioningAuthority(models.Model):
 
 class District(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    authority = models.ForeignKey(CommissioningAuthority, on_delete=models.PROTECT, related_name="districts")
+    authority = models.ForeignKey(
+        CommissioningAuthority, on_delete=models.PROTECT, related_name="districts"
+    )
     code = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=120)
     # Census 2021 usual residents, for rates per 10,000 people (configurable data, not code).
@@ -36,7 +38,9 @@ class District(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["authority", "name"], name="district_unique_name_per_authority")
+            models.UniqueConstraint(
+                fields=["authority", "name"], name="district_unique_name_per_authority"
+            )
         ]
 
     def __str__(self) -> str:
@@ -70,7 +74,9 @@ class Organisation(models.Model):
     kind = models.CharField(max_length=30, choices=OrganisationKind.choices)
     agency_type = models.CharField(max_length=20, choices=AgencyType.choices, blank=True)
     # The authorities whose cases this organisation's staff may work on.
-    authorities = models.ManyToManyField(CommissioningAuthority, related_name="organisations", blank=True)
+    authorities = models.ManyToManyField(
+        CommissioningAuthority, related_name="organisations", blank=True
+    )
     # For security contractors: the districts they cover (used to suggest an allocation).
     districts_covered = models.ManyToManyField(District, related_name="contractors", blank=True)
     is_active = models.BooleanField(default=True)
@@ -89,7 +95,9 @@ class Team(models.Model):
 
     class Meta:
         ordering = ["organisation__name", "name"]
-        constraints = [models.UniqueConstraint(fields=["organisation", "name"], name="team_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="team_unique_name")
+        ]
 
     def __str__(self) -> str:
         return f"{self.organisation} — {self.name}"

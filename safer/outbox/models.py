@@ -29,7 +29,9 @@ class OutboxMessage(models.Model):
     task_name = models.CharField(max_length=200)
     # Ids only: a payload never carries a survivor's name, address or contact details.
     kwargs = models.JSONField(default=dict)
-    status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    status = models.CharField(
+        max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
     created_at = models.DateTimeField(default=timezone.now)
     available_at = models.DateTimeField(default=timezone.now)
     relayed_at = models.DateTimeField(null=True, blank=True)

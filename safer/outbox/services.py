@@ -22,10 +22,14 @@ _SCALARS = (str, int, float, bool, type(None))
 def outbox_enqueue(*, task_name: str, kwargs: dict[str, Any]) -> OutboxMessage:
     """Record async work in the caller's transaction; it is relayed to Celery after commit."""
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("outbox_enqueue must run inside the transaction of the change it follows")
+        raise RuntimeError(
+            "outbox_enqueue must run inside the transaction of the change it follows"
+        )
     for key, value in kwargs.items():
         if not isinstance(value, _SCALARS):
-            raise TypeError(f"outbox kwargs carry ids and scalars only; {key!r} is {type(value).__name__}")
+            raise TypeError(
+                f"outbox kwargs carry ids and scalars only; {key!r} is {type(value).__name__}"
+            )
     message = OutboxMessage.objects.create(task_name=task_name, kwargs=kwargs)
     message_id = message.id
     transaction.on_commit(lambda: outbox_relay(message_ids=[message_id]))
@@ -66,14 +70,19 @@ def _send(message: OutboxMessage) -> None:
         kwargs=message.kwargs,
         task_id=str(message.id),
         retry=True,
-        retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 1},
+        retry_policy={
+            "max_retries": 1,
+            "interval_start": 0,
+            "interval_step": 0.5,
+            "interval_max": 1,
+        },
     )
 
 
 def _release(message: OutboxMessage, error: BaseException) -> None:
     attempts = message.attempts + 1
     status = OutboxStatus.FAILED if attempts >= MAX_RELAY_ATTEMPTS else OutboxStatus.PENDING
-    backoff = timedelta(seconds=min(300, 2**min(attempts, 8)))
+    backoff = timedelta(seconds=min(300, 2 ** min(attempts, 8)))
     OutboxMessage.objects.filter(id=message.id).update(
         status=status,
         relayed_at=None,

@@ -121,7 +121,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -206,7 +209,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Security ---------------------------------------------------------------------------------
 
-SECRET_KEY = "development-only-not-secret"  # replaced from env outside development/test
+SECRET_KEY = "development-only-not-secret"  # noqa: S105 - replaced from env outside development/test
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 X_FRAME_OPTIONS = "DENY"
@@ -282,7 +285,7 @@ SPECTACULAR_SETTINGS = {
 
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = 0.5  # hours
-# Lock the username *from this address* only, so an attacker elsewhere cannot lock the real user out.
+# Lock the username *from this address* only: an attacker elsewhere cannot lock the user out.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
@@ -297,13 +300,14 @@ GUARDIAN_RENDER_403 = False
 
 # --- pghistory --------------------------------------------------------------------------------
 
-PGHISTORY_DEFAULT_TRACKERS = None
-PGHISTORY_OBJ_FIELD_RELATED_NAME = "history"
+PGHISTORY_APPEND_ONLY = True  # event tables reject UPDATE and DELETE
 
 # --- Session policy (staff) --------------------------------------------------------------------
 
 SAFER_SESSION_IDLE_SECONDS = env_int("SAFER_SESSION_IDLE_SECONDS", 15 * 60, minimum=60)
-SAFER_SESSION_ABSOLUTE_SECONDS = env_int("SAFER_SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60, minimum=300)
+SAFER_SESSION_ABSOLUTE_SECONDS = env_int(
+    "SAFER_SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60, minimum=300
+)
 
 # --- Logging ----------------------------------------------------------------------------------
 

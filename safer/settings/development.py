@@ -1,14 +1,17 @@
 """Local development: the embedded PostgreSQL and Redis unless DATABASE_URL/REDIS_URL are set."""
 
-from safer.settings.base import *  # noqa: F403
+from safer.settings.base import *
 from safer.settings.base import caches, celery_settings, databases, redis_base_url
 
 SAFER_ENVIRONMENT = "development"
-DEBUG = env_bool("DEBUG", True)  # noqa: F405
-SECRET_KEY = env_str("SECRET_KEY", "development-only-not-secret")  # noqa: F405
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = env_str("SECRET_KEY", "development-only-not-secret")
 DATABASES = databases(SAFER_ENVIRONMENT)
 REDIS_URL = redis_base_url(SAFER_ENVIRONMENT)
 CACHES = caches(REDIS_URL)
 globals().update(celery_settings(REDIS_URL))
 # Development serves unhashed files so a fresh clone works before collectstatic has run.
-STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,6 +1,6 @@
 """The test suite: the same embedded default as development (or the servers named by env)."""
 
-from safer.settings.base import *  # noqa: F403
+from safer.settings.base import *
 from safer.settings.base import caches, celery_settings, databases, redis_base_url
 
 SAFER_ENVIRONMENT = "test"
@@ -14,12 +14,15 @@ globals().update(celery_settings(REDIS_URL))
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; tests only
-STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 AXES_ENABLED = True
 
 # Several people (or agents) may run the suite against one server at once: a suffix keeps their
 # test databases apart (pytest-xdist adds its own per-worker suffix on top).
-_suffix = env_optional("SAFER_TEST_DB_SUFFIX")  # noqa: F405
+_suffix = env_optional("SAFER_TEST_DB_SUFFIX")
 if _suffix:
     DATABASES["default"]["TEST"] = {"NAME": f"test_safer_{_suffix}"}

@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,45 +17,134 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuthEvent',
+            name="AuthEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurred_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('kind', models.CharField(choices=[('sign_in', 'Signed in'), ('sign_in_failed', 'Sign-in failed'), ('locked_out', 'Locked out'), ('sign_out', 'Signed out'), ('otp_verified', 'Second factor verified'), ('otp_failed', 'Second factor failed'), ('otp_enrolled', 'Second factor set up'), ('backup_code_used', 'Backup code used'), ('password_reset', 'Password reset'), ('permission_denied', 'Permission denied'), ('session_expired', 'Session expired'), ('sessions_ended', 'All sessions ended')], max_length=30)),
-                ('attempted_username', models.CharField(blank=True, max_length=254)),
-                ('source_ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('path', models.CharField(blank=True, max_length=300)),
-                ('detail', models.CharField(blank=True, max_length=300)),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "occurred_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("sign_in", "Signed in"),
+                            ("sign_in_failed", "Sign-in failed"),
+                            ("locked_out", "Locked out"),
+                            ("sign_out", "Signed out"),
+                            ("otp_verified", "Second factor verified"),
+                            ("otp_failed", "Second factor failed"),
+                            ("otp_enrolled", "Second factor set up"),
+                            ("backup_code_used", "Backup code used"),
+                            ("password_reset", "Password reset"),
+                            ("permission_denied", "Permission denied"),
+                            ("session_expired", "Session expired"),
+                            ("sessions_ended", "All sessions ended"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("attempted_username", models.CharField(blank=True, max_length=254)),
+                ("source_ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("path", models.CharField(blank=True, max_length=300)),
+                ("detail", models.CharField(blank=True, max_length=300)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-occurred_at', '-id'],
+                "ordering": ["-occurred_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='AccessLog',
+            name="AccessLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurred_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('user_label', models.CharField(max_length=300)),
-                ('action', models.CharField(choices=[('view', 'Viewed a record'), ('reveal_address', 'Revealed an address'), ('download', 'Downloaded a file'), ('export', 'Exported records'), ('search', 'Saw a record in search results'), ('break_glass', 'Opened a record outside their scope (break-glass)')], max_length=20)),
-                ('record_type', models.CharField(db_index=True, max_length=100)),
-                ('record_id', models.CharField(db_index=True, max_length=64)),
-                ('source_ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('reason', models.CharField(blank=True, max_length=500)),
-                ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "occurred_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("user_label", models.CharField(max_length=300)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("view", "Viewed a record"),
+                            ("reveal_address", "Revealed an address"),
+                            ("download", "Downloaded a file"),
+                            ("export", "Exported records"),
+                            ("search", "Saw a record in search results"),
+                            ("break_glass", "Opened a record outside their scope (break-glass)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("record_type", models.CharField(db_index=True, max_length=100)),
+                ("record_id", models.CharField(db_index=True, max_length=64)),
+                ("source_ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("reason", models.CharField(blank=True, max_length=500)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-occurred_at', '-id'],
-                'indexes': [models.Index(fields=['record_type', 'record_id', 'occurred_at'], name='access_record_idx')],
+                "ordering": ["-occurred_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["record_type", "record_id", "occurred_at"], name="access_record_idx"
+                    )
+                ],
             },
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='accesslog',
-            trigger=pgtrigger.compiler.Trigger(name='access_log_append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='c67762158e5ff392e782ff640e30eda8295b8ca5', operation='UPDATE OR DELETE', pgid='pgtrigger_access_log_append_only_d3c16', table='audit_accesslog', when='BEFORE')),
+            model_name="accesslog",
+            trigger=pgtrigger.compiler.Trigger(
+                name="access_log_append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="c67762158e5ff392e782ff640e30eda8295b8ca5",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_access_log_append_only_d3c16",
+                    table="audit_accesslog",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='authevent',
-            trigger=pgtrigger.compiler.Trigger(name='auth_event_append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='97aaea7f841c0ca8072e609a3883c26b72178a3b', operation='UPDATE OR DELETE', pgid='pgtrigger_auth_event_append_only_198e3', table='audit_authevent', when='BEFORE')),
+            model_name="authevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="auth_event_append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="97aaea7f841c0ca8072e609a3883c26b72178a3b",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_auth_event_append_only_198e3",
+                    table="audit_authevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
     ]

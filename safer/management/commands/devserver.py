@@ -28,15 +28,37 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, port: int, no_beat: bool, **options: Any) -> None:
         python = sys.executable
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "safer.settings.development")}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": os.environ.get(
+                "DJANGO_SETTINGS_MODULE", "safer.settings.development"
+            ),
+        }
         commands = {
             "web": [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-            "worker": [python, "-m", "celery", "-A", "safer", "worker", "--loglevel=INFO",
-                       "--concurrency=2", "--hostname=safer-dev@%h"],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "safer",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=2",
+                "--hostname=safer-dev@%h",
+            ],
         }
         if not no_beat:
-            commands["beat"] = [python, "-m", "celery", "-A", "safer", "beat", "--loglevel=INFO",
-                                f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}"]
+            commands["beat"] = [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "safer",
+                "beat",
+                "--loglevel=INFO",
+                f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
+            ]
         processes = {
             name: subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)  # noqa: S603
             for name, command in commands.items()
@@ -54,7 +76,9 @@ class Command(BaseCommand):
             while not stopping:
                 for name, process in processes.items():
                     if process.poll() is not None:
-                        self.stderr.write(f"{name} exited with status {process.returncode}; stopping.")
+                        self.stderr.write(
+                            f"{name} exited with status {process.returncode}; stopping."
+                        )
                         stopping = True
                 time.sleep(0.5)
         finally:
@@ -63,12 +87,16 @@ class Command(BaseCommand):
     def _announce(self, port: int) -> None:
         lines = [
             "",
-            f"SAFER is running at http://127.0.0.1:{port}/  (Ctrl-C stops the web server, worker and beat)",
+            f"SAFER is running at http://127.0.0.1:{port}/",
+            "(Ctrl-C stops the web server, the worker and beat)",
         ]
         logins = Path(settings.VAR_DIR) / "demo-logins.txt"
         if logins.exists():
-            lines += ["", "Demo sign-ins (password and TOTP secret for an authenticator app):",
-                      logins.read_text(encoding="utf-8")]
+            lines += [
+                "",
+                "Demo sign-ins (password and TOTP secret for an authenticator app):",
+                logins.read_text(encoding="utf-8"),
+            ]
         self.stdout.write("\n".join(lines))
 
     def _shutdown(self, processes: dict[str, subprocess.Popen[bytes]]) -> None:

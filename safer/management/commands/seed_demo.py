@@ -9,7 +9,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Load realistic, obviously fictional demo data (idempotent). Refuses to run in production."
+    help = (
+        "Load realistic, obviously fictional demo data (idempotent). Refuses to run in production."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.SAFER_ENVIRONMENT == "production":
