@@ -9,7 +9,7 @@ PORT ?= 8000
 DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=safer.settings.production \
 	SECRET_KEY=deploy-check-dummy-secret-key-that-is-long-enough-to-pass-the-check-0123456789 \
 	ALLOWED_HOSTS=safer.example.org DATABASE_URL=postgresql://safer@db.invalid:5432/safer \
-	REDIS_URL=redis://redis.invalid:6379/0
+	REDIS_URL=redis://redis.invalid:6379/0 SAFER_SITE_URL=https://safer.example.org
 
 .PHONY: help install assets run test lint format bench e2e services-stop services-reset clean
 
@@ -32,19 +32,24 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-safer/static/build/safer.css: node_modules/.installed $(wildcard safer/static/scss/*.scss)
+safer/static/build/safer.css: node_modules/.installed scripts/build-assets.mjs $(wildcard safer/static/scss/*.scss)
 	npm run --silent build:css
 
 assets: safer/static/build/safer.css
 
+# Collected again only when a static source changed; a second `make run` skips it.
+staticfiles/.collected: $(VENV)/.installed safer/static/build/safer.css $(shell find safer/static -type f -not -path 'safer/static/build/*' 2>/dev/null)
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	touch $@
+
 install: $(VENV)/.installed assets
 
-run: install
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	PORT=$(PORT) $(PY) manage.py devserver
+# devserver checks the database and broker first (one line if unreachable), migrates, loads the
+# demo data, then runs the web server, a worker and beat until Ctrl-C.
+run: install staticfiles/.collected
+	PORT=$(PORT) $(PY) manage.py devserver --migrate --seed-demo
 
-test: install
+test: install staticfiles/.collected
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 e2e: install

@@ -14,7 +14,9 @@ def main() -> None:
         execute_from_command_line(sys.argv)
     except ImproperlyConfigured as error:
         # A configuration mistake is one clear line, not a traceback wall.
-        sys.stderr.write(f"SAFER is not configured correctly: {error}\n")
+        from safer.env import error_line
+
+        sys.stderr.write(error_line(error) + "\n")
         sys.exit(2)
 
 

@@ -3,14 +3,65 @@
 from __future__ import annotations
 
 import os
+import sys
+from typing import Any, NoReturn
 
-from celery import Celery
+from celery import Celery, signals
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "safer.settings.development")
 
 app = Celery("safer")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+def _exit_with(line: str) -> NoReturn:
+    """Stop a worker or beat that cannot work, with one line on stderr and status 2 (as
+    manage.py does) rather than a traceback or an endless reconnect loop."""
+    # sys.__stderr__: beat and the worker redirect sys.stderr into their logger by then.
+    stream = sys.__stderr__ or sys.stderr
+    stream.write(line.rstrip() + "\n")
+    stream.flush()
+    raise SystemExit(2)
+
+
+@app.on_configure.connect
+def _load_django_settings(**_: Any) -> None:
+    # Celery reads Django settings lazily, deep inside its command-line parsing; load them here
+    # so that a configuration mistake is reported as one line.
+    from django.conf import settings
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - reading a setting loads the module
+    except ImproperlyConfigured as error:
+        from safer.env import error_line
+
+        _exit_with(error_line(error))
+
+
+@signals.celeryd_init.connect
+def _worker_preflight(**_: Any) -> None:
+    from django.db import connections
+
+    from safer.health import preflight
+
+    problem = preflight()
+    # The prefork pool forks after this: children must not share the parent's connection.
+    connections.close_all()
+    if problem:
+        _exit_with(f"SAFER worker cannot start: {problem}.")
+
+
+@signals.beat_init.connect
+def _beat_preflight(**_: Any) -> None:
+    from safer.health import preflight
+
+    problem = preflight(database=False)  # beat only talks to the broker
+    if problem:
+        _exit_with(f"SAFER beat cannot start: {problem}.")
+
+
 app.conf.update(
     task_serializer="json",
     result_serializer="json",
@@ -37,6 +88,17 @@ app.conf.beat_schedule = {
     "heartbeat": {
         "task": "safer.tasks.heartbeat_task",
         "schedule": crontab(minute="*/5"),
+    },
+    "reporting-scheduled-reports": {
+        # Every morning: the quarterly and annual runs due on the 5th working day after the
+        # period ends (reporting/schedules.py decides; asking twice adds nothing).
+        "task": "reporting.tasks.scheduled_reports_task",
+        "schedule": crontab(hour=6, minute=30),
+    },
+    "reporting-dashboard-refresh": {
+        # Pre-computes each authority's default dashboard so the page opens fast.
+        "task": "reporting.tasks.dashboard_refresh_task",
+        "schedule": crontab(minute="*/15"),
     },
 }
 

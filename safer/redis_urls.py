@@ -31,7 +31,8 @@ def with_db(url: str, db: int) -> str:
     if parts.scheme == "unix":
         query = parse_qs(parts.query)
         query["db"] = [str(db)]
-        return urlunsplit(("unix", "", parts.path, urlencode(query, doseq=True), ""))
+        # Not urlunsplit: it drops the empty authority ("unix:/path"), which redis-py refuses.
+        return f"unix://{parts.path}?{urlencode(query, doseq=True)}"
     return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, ""))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 from safer import embedded
@@ -51,6 +52,8 @@ INSTALLED_APPS = [
     "pghistory.admin",
     "rest_framework",
     "drf_spectacular",
+    # Swagger UI and Redoc served from this site (no CDN).
+    "drf_spectacular_sidecar",
     "django_htmx",
     "govuk_frontend_django",
     # The core (imports no app below it)
@@ -60,6 +63,7 @@ INSTALLED_APPS = [
     "safer.audit",
     "safer.outbox",
     "safer.casefile",
+    "safer.api",
     # Services, then the SPA, then reporting: dependencies point down this list only.
     "security_works",
     "support",
@@ -76,7 +80,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Right after authentication: every tracked write in the request records who and from where.
+    "safer.audit.middleware.HistoryContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After auth, OTP and messages: ends sessions past the idle/absolute limits, then sends
+    # anyone without a verified second factor to sign in (a small public allow-list aside).
+    "safer.accounts.middleware.SessionPolicyMiddleware",
+    "safer.accounts.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "safer.middleware.NoStoreForAuthenticatedMiddleware",
@@ -219,14 +229,15 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-SESSION_COOKIE_AGE = 12 * 60 * 60  # the absolute limit; the idle limit is enforced by middleware
 CSRF_COOKIE_HTTPONLY = True
 
 # A strict policy: nothing inline but the nonce'd js-enabled snippet, nothing from another host.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'nonce'"],
+        # django-csp 4 swaps its NONCE sentinel for this response's nonce; the string "'nonce'"
+        # would be sent as is and the js-enabled snippet blocked.
+        "script-src": ["'self'", NONCE],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
@@ -271,7 +282,11 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": None,
+    # One error shape for the whole API: {"message": ..., "errors": {field: [...]}}.
+    "EXCEPTION_HANDLER": "safer.api.exceptions.api_exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "SAFER partner API",
@@ -279,6 +294,22 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Only the partner API (/api/v1/) is described; the schema and docs pages are not endpoints.
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SCHEMA_PATH_PREFIX_TRIM": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "security_works.models.JobStatus",
+        "OpenJobStatusEnum": "security_works.api.serializers.OPEN_STATUS_CHOICES",
+        "ReferralPartnerStatusEnum": "referrals.api.serializers.PARTNER_STATUSES",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "safer.api.schema.postprocess_common_headers",
+    ],
 }
 
 # --- django-axes (brute force) ----------------------------------------------------------------
@@ -290,7 +321,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# One page and one status (429) for every lockout, whether the email exists or not.
+AXES_LOCKOUT_CALLABLE = "safer.accounts.lockout.axes_lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Count failures per normalised email, so "Alice@..." and "alice@..." share one count.
+AXES_USERNAME_CALLABLE = "safer.accounts.lockout.axes_username"
 AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0, minimum=0)
+AXES_VERBOSE = False  # its start-up banner would break one-line start-up errors
 
 # --- django-guardian --------------------------------------------------------------------------
 
@@ -308,6 +345,13 @@ SAFER_SESSION_IDLE_SECONDS = env_int("SAFER_SESSION_IDLE_SECONDS", 15 * 60, mini
 SAFER_SESSION_ABSOLUTE_SECONDS = env_int(
     "SAFER_SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60, minimum=300
 )
+# The session store's own expiry is only a backstop just past the absolute limit, so it is the
+# middleware that ends a session (with a message and an audit row), not a silent store expiry.
+SESSION_COOKIE_AGE = SAFER_SESSION_ABSOLUTE_SECONDS + SAFER_SESSION_IDLE_SECONDS
+# A reset link is a way in: it works for one hour, and once.
+PASSWORD_RESET_TIMEOUT = 60 * 60
+# The name authenticator apps show next to the code.
+OTP_TOTP_ISSUER = f"{SERVICE_NAME} {COUNCIL_NAME}"
 
 # --- Logging ----------------------------------------------------------------------------------
 

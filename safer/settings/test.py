@@ -1,5 +1,6 @@
 """The test suite: the same embedded default as development (or the servers named by env)."""
 
+from safer.redis_urls import celery_broker, redis_db, with_db
 from safer.settings.base import *
 from safer.settings.base import caches, celery_settings, databases, redis_base_url
 
@@ -10,6 +11,9 @@ DATABASES = databases(SAFER_ENVIRONMENT)
 REDIS_URL = redis_base_url(SAFER_ENVIRONMENT)
 CACHES = caches(REDIS_URL)
 globals().update(celery_settings(REDIS_URL))
+# Tests publish to their own Redis database, so tasks they relay never reach a developer's worker
+# listening on the development broker (the same server, database 0 by default).
+CELERY_BROKER_URL = celery_broker(with_db(REDIS_URL, redis_db(REDIS_URL) + 2))
 # Unit tests run tasks in-process; tests marked `worker` start a real worker and turn this off.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -1,0 +1,1 @@
+"""Latency benchmarks for SAFER's pages (`make bench`); see docs/performance.md."""
