@@ -1,3 +1,5 @@
+"""View decorators for the public side of the service."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -6,6 +8,9 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+
+# Set on the request by ``with_exit_this_page``; read by ``safer.context_processors.service``.
+_EXIT_THIS_PAGE_ATTR = "safer_show_exit_this_page"
 
 
 def no_store(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -19,3 +24,22 @@ def no_store(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         return response
 
     return wrapper
+
+
+def with_exit_this_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Show "Exit this page" on the view's page: every page a survivor may be reading.
+
+    For a class-based view use ``method_decorator(with_exit_this_page, name="dispatch")``.
+    The flag lives on the request so it also reaches ``TemplateResponse``s rendered later.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        setattr(request, _EXIT_THIS_PAGE_ATTR, True)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def shows_exit_this_page(request: HttpRequest) -> bool:
+    return bool(getattr(request, _EXIT_THIS_PAGE_ATTR, False))

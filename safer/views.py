@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    HttpResponseServerError,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from safer.decorators import with_exit_this_page
 from safer.health import broker_ok, database_ok
 from safer.models import WorkerCheck
 from safer.services import worker_check_request
@@ -17,24 +27,45 @@ from safer.services import worker_check_request
 EXIT_DESTINATION = "https://www.bbc.co.uk/weather"
 
 
+# Public pages: anyone may read them, a survivor among them, so each carries "Exit this page".
+
+
 @require_GET
+@with_exit_this_page
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/home.html")
 
 
 @require_GET
+@with_exit_this_page
+def safety(request: HttpRequest) -> HttpResponse:
+    return render(request, "pages/safety.html")
+
+
+@require_GET
+@with_exit_this_page
 def accessibility(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/accessibility.html")
 
 
 @require_GET
+@with_exit_this_page
 def privacy(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/privacy.html")
 
 
 @require_GET
+@with_exit_this_page
 def cookies(request: HttpRequest) -> HttpResponse:
-    return render(request, "pages/cookies.html")
+    # The names differ in production (__Host- prefixed), so the page reads them from settings.
+    context = {
+        "session_cookie_name": settings.SESSION_COOKIE_NAME,
+        "csrf_cookie_name": settings.CSRF_COOKIE_NAME,
+        "messages_cookie_name": CookieStorage.cookie_name,
+        "session_idle_minutes": settings.SAFER_SESSION_IDLE_SECONDS // 60,
+        "session_absolute_hours": settings.SAFER_SESSION_ABSOLUTE_SECONDS // 3600,
+    }
+    return render(request, "pages/cookies.html", context)
 
 
 @never_cache
@@ -42,12 +73,16 @@ def cookies(request: HttpRequest) -> HttpResponse:
 def exit_this_page(request: HttpRequest) -> HttpResponseRedirect:
     """Flush the session (a half-typed referral, a sign-in) and leave for a neutral site.
 
-    The GOV.UK component only navigates; without this the session would stay alive in the browser.
+    The GOV.UK component only navigates (a GET, by its button or by Shift pressed three times);
+    without this the session would stay alive in the browser.
     """
     logout(request)  # flushes the session and rotates its key, signed in or not
     request.session.flush()
     response = HttpResponseRedirect(EXIT_DESTINATION)
+    # Browsers that support it also drop this site's other cookies, storage and cached pages.
     response["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    # The neutral site must not learn where the visitor came from.
+    response["Referrer-Policy"] = "no-referrer"
     return response
 
 
@@ -81,11 +116,18 @@ def worker_check_detail(request: HttpRequest, check_id: str) -> HttpResponse:
     )
 
 
+# Error pages say what happened in plain words and nothing else: never the exception, the path
+# asked for or anything about a record (an "access denied" would confirm that a case exists).
+
+
 def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "errors/400.html", status=400)
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    from safer.accounts.services import permission_denied_record
+
+    permission_denied_record(request=request)  # the audit trail records every refusal
     return render(request, "errors/403.html", status=403)
 
 
@@ -94,4 +136,8 @@ def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
-    return render(request, "errors/500.html", status=500)
+    """Render without the request: whatever failed (the database, the session store, a context
+    processor) must not fail this page too, and no one's details can appear on it."""
+    template = loader.get_template("errors/500.html")
+    context = {"service_name": settings.SERVICE_NAME, "council_name": settings.COUNCIL_NAME}
+    return HttpResponseServerError(template.render(context))
