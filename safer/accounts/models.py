@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pgtrigger
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
@@ -65,3 +66,65 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class UserSession(models.Model):
+    """One signed-in session of a user, so that all of them can be listed and ended at once.
+
+    The row is the session's licence: the session policy middleware ends any signed-in session
+    without one, so deleting rows (sign-out, deactivation, "end this session") ends sessions even
+    if the session store kept a copy. It also carries the clock for the idle and absolute limits.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="signed_in_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    # A summary such as "Firefox on Windows": enough to recognise a device, not to fingerprint it.
+    user_agent = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.user_agent or 'unknown device'}"
+
+
+class AccountEventKind(models.TextChoices):
+    ROLE_GRANTED = "role_granted", "Role granted"
+    ROLE_REVOKED = "role_revoked", "Role revoked"
+    DEACTIVATED = "deactivated", "Account deactivated"
+    REACTIVATED = "reactivated", "Account reactivated"
+    TWO_FACTOR_RESET = "two_factor_reset", "Two-factor authentication reset"
+
+
+class AccountEvent(models.Model):
+    """An append-only record of a change to someone's access: who changed whose, and when.
+
+    Not an AuthEvent: those record what a person did when signing in (one user), these record
+    what an administrator did to another account (a subject and an actor).
+    """
+
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=30, choices=AccountEventKind.choices)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="account_events")
+    # Null when the system made the change (a data migration, the demo seed, a command).
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=300)
+    role = models.CharField(max_length=30, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        triggers = [
+            pgtrigger.Protect(
+                name="account_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.user_id} by {self.actor_label}"
