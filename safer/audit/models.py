@@ -19,6 +19,7 @@ class AccessAction(models.TextChoices):
     EXPORT = "export", "Exported records"
     SEARCH = "search", "Saw a record in search results"
     BREAK_GLASS = "break_glass", "Opened a record outside their scope (break-glass)"
+    AUDIT_VIEW = "audit_view", "Viewed the audit trail"
 
 
 class AccessLog(models.Model):

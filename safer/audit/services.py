@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from axes.helpers import get_client_ip_address
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.http import HttpRequest
 
@@ -12,35 +14,46 @@ from safer.audit.models import AccessAction, AccessLog, AuthEvent, AuthEventKind
 def client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
-    # axes (django-ipware) already resolved the client address honouring the proxy count.
-    ip = getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR")
+    # The address as axes resolves it (its proxy settings), so lockouts and logs agree. axes sets
+    # ``axes_ip_address`` only on requests that authenticate; resolve it the same way otherwise.
+    ip = getattr(request, "axes_ip_address", None) or get_client_ip_address(request)
     return ip or None
 
 
 def access_log_record(
     *,
-    user: models.Model | None,
+    user: User | AnonymousUser | models.Model | None,
     action: AccessAction | str,
-    record: models.Model,
+    record: models.Model | None = None,
+    record_type: str = "",
+    record_id: str = "",
     request: HttpRequest | None = None,
     reason: str = "",
 ) -> AccessLog:
-    """Log one read of a person-level record: who, which record, what kind of read, from where."""
+    """Log one read of a person-level record: who, which record, what kind of read, from where.
+
+    Pass the ``record``, or ``record_type`` ("app_label.model") and ``record_id`` for a read that
+    has no single instance at hand (a list, a record that no longer exists).
+    """
+    if record is not None:
+        record_type, record_id = record._meta.label_lower, str(record.pk)
+    if not record_type or not record_id:
+        raise ValueError("access_log_record needs a record, or a record_type and record_id")
     return AccessLog.objects.create(
         user=user if isinstance(user, User) and user.pk else None,
         user_label=_user_label(user),
         action=action,
-        record_type=record._meta.label_lower,
-        record_id=str(record.pk),
+        record_type=record_type[:100],
+        record_id=record_id[:64],
         source_ip=client_ip(request),
-        reason=reason,
+        reason=reason[:500],
     )
 
 
 def auth_event_record(
     *,
     kind: AuthEventKind | str,
-    user: models.Model | None = None,
+    user: User | AnonymousUser | models.Model | None = None,
     attempted_username: str = "",
     request: HttpRequest | None = None,
     detail: str = "",
@@ -55,7 +68,7 @@ def auth_event_record(
     )
 
 
-def _user_label(user: models.Model | None) -> str:
+def _user_label(user: User | AnonymousUser | models.Model | None) -> str:
     if user is None or not getattr(user, "pk", None):
         return "anonymous"
     return f"{getattr(user, 'full_name', '')} <{getattr(user, 'email', '')}>".strip()
