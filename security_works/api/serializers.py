@@ -1,0 +1,194 @@
+"""What a contractor's system may read of a job, and what it sends to record progress.
+
+Minimisation is by construction: these serializers name every field a contractor receives, and
+none of them reaches the perpetrator, the risk assessment or the children. The address and the
+safe-contact rules come only from ``job_address_reveal`` (open job, own organisation, address
+grant held) and are ``null`` otherwise; photos follow the same rule.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from rest_framework import serializers
+
+from security_works.models import DocumentKind, JobPriority, JobStatus
+
+OPEN_STATUS_CHOICES = [
+    (s.value, s.label) for s in JobStatus if s not in (JobStatus.COMPLETED, JobStatus.CANCELLED)
+]
+
+
+def _states_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.ChoiceField(choices=JobStatus.choices),
+        help_text="The states this job can move to from its current state.",
+    )
+
+
+class SafeContactSerializer(serializers.Serializer[Any]):
+    """How the survivor may be contacted to arrange visits. Use no other way."""
+
+    safe_channels = serializers.ListField(child=serializers.CharField())
+    phone = serializers.CharField(allow_blank=True)
+    voicemail_safe = serializers.BooleanField()
+    text_safe = serializers.BooleanField()
+    safe_times = serializers.CharField(allow_blank=True)
+    organisation_name_may_be_used = serializers.BooleanField()
+
+
+class JobAddressSerializer(serializers.Serializer[Any]):
+    survivor_first_name = serializers.CharField()
+    address_line_1 = serializers.CharField()
+    address_line_2 = serializers.CharField(allow_blank=True)
+    town = serializers.CharField()
+    postcode = serializers.CharField()
+    tenure = serializers.CharField()
+    landlord_name = serializers.CharField(allow_blank=True)
+    landlord_contact = serializers.CharField(allow_blank=True)
+    safe_contact = SafeContactSerializer(allow_null=True)
+
+
+class SurveyLineOutSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField(source="measure.code")
+    description = serializers.CharField(source="measure.description")
+    quantity = serializers.DecimalField(max_digits=8, decimal_places=2)
+    unit_cost = serializers.DecimalField(max_digits=10, decimal_places=2)
+    location = serializers.CharField(allow_blank=True)
+    is_variation = serializers.BooleanField()
+
+
+class InstalledLineOutSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField(source="measure.code")
+    description = serializers.CharField(source="measure.description")
+    quantity = serializers.DecimalField(max_digits=8, decimal_places=2)
+    actual_cost = serializers.DecimalField(max_digits=10, decimal_places=2)
+    variation_note = serializers.CharField(allow_blank=True)
+
+
+class DocumentOutSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    uploaded_at = serializers.DateTimeField()
+
+
+class JobSummarySerializer(serializers.Serializer[Any]):
+    """A row of the job list: no personal details at all."""
+
+    id = serializers.UUIDField()
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(choices=JobStatus.choices)
+    priority = serializers.ChoiceField(choices=JobPriority.choices)
+    district = serializers.CharField(source="district.name")
+    allocated_at = serializers.DateTimeField()
+    survey_booked_for = serializers.DateTimeField(allow_null=True)
+    installation_booked_for = serializers.DateTimeField(allow_null=True)
+    next_due_at = serializers.DateTimeField(
+        allow_null=True, help_text="The soonest deadline of a clock still running."
+    )
+
+
+class JobDetailSerializer(JobSummarySerializer):
+    """One job. ``address`` is null and ``documents`` empty once the job is closed."""
+
+    status_label = serializers.CharField()
+    make_safe_due_at = serializers.DateTimeField(allow_null=True)
+    survey_due_at = serializers.DateTimeField(allow_null=True)
+    installation_due_at = serializers.DateTimeField(allow_null=True)
+    surveyed_at = serializers.DateTimeField(allow_null=True)
+    installed_at = serializers.DateTimeField(allow_null=True)
+    landlord_consent_required = serializers.BooleanField()
+    landlord_consent_given = serializers.BooleanField()
+    allowed_next_states = _states_field()
+    address = JobAddressSerializer(allow_null=True)
+    survey_measures = SurveyLineOutSerializer(many=True)
+    installed_measures = InstalledLineOutSerializer(many=True)
+    documents = DocumentOutSerializer(many=True)
+
+
+class JobStateSerializer(serializers.Serializer[Any]):
+    """The job after a step: its state only (read the job again for the rest)."""
+
+    id = serializers.UUIDField()
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(choices=JobStatus.choices)
+    allowed_next_states = _states_field()
+
+
+class JobPageSerializer(serializers.Serializer[Any]):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = JobSummarySerializer(many=True)
+
+
+class JobListQuerySerializer(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(
+        choices=OPEN_STATUS_CHOICES, required=False, help_text="Only jobs in this state."
+    )
+    due_before = serializers.DateField(
+        required=False, help_text="Only jobs with a deadline on or before this day."
+    )
+    due_after = serializers.DateField(
+        required=False, help_text="Only jobs with a deadline on or after this day."
+    )
+    page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
+
+
+# --- Requests ---------------------------------------------------------------------------------
+
+
+class BookingSerializer(serializers.Serializer[Any]):
+    booked_for = serializers.DateTimeField(
+        help_text="When the visit is booked for (ISO 8601 with an offset, or UK local time)."
+    )
+
+
+class SurveyLineInSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField(max_length=40, help_text="A code from the schedule of rates.")
+    quantity = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=Decimal("0.01"))
+    location = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class SurveySerializer(serializers.Serializer[Any]):
+    surveyed_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When the survey was done; omit for now."
+    )
+    survivor_consents = serializers.BooleanField(
+        help_text="The survivor has agreed to the works recommended."
+    )
+    measures: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=SurveyLineInSerializer(), allow_empty=False, max_length=30
+    )
+
+
+class InstalledLineInSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField(max_length=40, help_text="A code from the job's approved works.")
+    quantity = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=Decimal("0.01"))
+    actual_cost = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal(0), help_text="The line's total."
+    )
+    variation_note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class InstallationSerializer(serializers.Serializer[Any]):
+    installed_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When the works were fitted; omit for now."
+    )
+    measures: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=InstalledLineInSerializer(), allow_empty=False, max_length=30
+    )
+
+
+class DocumentUploadSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    file = serializers.FileField(
+        help_text=(
+            "A JPEG or PNG photo, or a PDF, checked by content. Photo metadata (EXIF, GPS) is "
+            "removed before it is stored."
+        )
+    )

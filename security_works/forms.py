@@ -1,0 +1,294 @@
+"""Forms of the job pages: shape only. What is allowed is decided by the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.forms import BaseFormSet, formset_factory
+
+from safer import workdays
+from security_works.documents import max_upload_bytes
+from security_works.models import (
+    CancellationReason,
+    ConsentMethod,
+    DocumentKind,
+    FeelsSafer,
+    HoldReason,
+    JobDocument,
+    Measure,
+    SecurityJob,
+)
+from security_works.services import InstalledLine, MeasureLine
+
+LINE_ROWS = 6
+
+
+_WIDGET_CLASSES = {
+    "Select": "govuk-select",
+    "Textarea": "govuk-textarea",
+    "CheckboxInput": "govuk-checkboxes__input",
+    "ClearableFileInput": "govuk-file-upload",
+    "FileInput": "govuk-file-upload",
+}
+
+
+class GovukMixin:
+    """GOV.UK Frontend classes on the widgets, so the templates stay plain."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # type: ignore[attr-defined]
+            widget = field.widget
+            css = _WIDGET_CLASSES.get(type(widget).__name__, "govuk-input")
+            widget.attrs.setdefault("class", css)
+
+
+def _aware(day: dt.date, time: dt.time) -> dt.datetime:
+    return dt.datetime.combine(day, time, tzinfo=workdays.LOCAL_TZ)
+
+
+class WhenForm(GovukMixin, forms.Form):
+    """A date and time, entered in UK local time."""
+
+    date = forms.DateField(
+        label="Date",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "Enter the date", "invalid": "Enter a real date"},
+    )
+    time = forms.TimeField(
+        label="Time",
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        error_messages={"required": "Enter the time", "invalid": "Enter a time like 14:30"},
+    )
+
+    def moment(self) -> dt.datetime:
+        return _aware(self.cleaned_data["date"], self.cleaned_data["time"])
+
+
+class BookingForm(WhenForm):
+    pass
+
+
+class OptionalWhenForm(WhenForm):
+    """When it happened; blank means now."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["date"].required = False
+        self.fields["time"].required = False
+
+    def moment_or_none(self) -> dt.datetime | None:
+        day, time = self.cleaned_data.get("date"), self.cleaned_data.get("time")
+        if day is None:
+            return None
+        return _aware(day, time or dt.time(12))
+
+
+class SurveyForm(OptionalWhenForm):
+    survivor_consents = forms.BooleanField(
+        label="The survivor has agreed to the works recommended below",
+        required=False,
+    )
+
+
+class MeasureChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Measure) -> str:
+        return f"{obj.description} ({obj.code}) £{obj.unit_cost} per {obj.unit}"
+
+
+class SurveyLineForm(GovukMixin, forms.Form):
+    measure = MeasureChoiceField(queryset=Measure.objects.none(), required=False, label="Measure")
+    quantity = forms.DecimalField(
+        label="Quantity", min_value=Decimal("0.01"), max_digits=8, decimal_places=2, required=False
+    )
+    location = forms.CharField(label="Where", max_length=200, required=False)
+
+    def __init__(self, *args: Any, measures: Sequence[Measure] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["measure"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Measure.objects.filter(pk__in=[m.pk for m in measures]).order_by("code")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("measure") and not data.get("quantity"):
+            self.add_error("quantity", "Enter the quantity")
+        if data.get("quantity") and not data.get("measure"):
+            self.add_error("measure", "Choose the measure")
+        return data
+
+
+class InstalledLineForm(SurveyLineForm):
+    actual_cost = forms.DecimalField(
+        label="Actual cost (£)",
+        min_value=Decimal(0),
+        max_digits=10,
+        decimal_places=2,
+        required=False,
+    )
+    variation_note = forms.CharField(
+        label="Any difference from the plan", max_length=500, required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["location"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("measure") and data.get("actual_cost") is None:
+            self.add_error("actual_cost", "Enter the actual cost")
+        return data
+
+
+class _LineFormSet(BaseFormSet):
+    def filled(self) -> list[dict[str, Any]]:
+        return [f.cleaned_data for f in self.forms if f.cleaned_data.get("measure")]
+
+
+SurveyLineFormSet = formset_factory(
+    SurveyLineForm, formset=_LineFormSet, extra=LINE_ROWS, max_num=30, validate_max=True
+)
+InstalledLineFormSet = formset_factory(
+    InstalledLineForm, formset=_LineFormSet, extra=0, max_num=30, validate_max=True
+)
+
+
+def survey_lines(formset: Any) -> list[MeasureLine]:
+    return [
+        MeasureLine(measure=row["measure"], quantity=row["quantity"], location=row["location"])
+        for row in formset.filled()
+    ]
+
+
+def installed_lines(formset: Any) -> list[InstalledLine]:
+    return [
+        InstalledLine(
+            measure=row["measure"],
+            quantity=row["quantity"],
+            actual_cost=row["actual_cost"],
+            variation_note=row.get("variation_note", ""),
+        )
+        for row in formset.filled()
+    ]
+
+
+class DocumentUploadForm(GovukMixin, forms.Form):
+    kind = forms.ChoiceField(label="What is it?", choices=DocumentKind.choices)
+    file = forms.FileField(
+        label="File",
+        help_text="A JPEG or PNG photo, or a PDF. Photo locations and camera details are removed.",
+        error_messages={"required": "Choose a file to upload"},
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        limit = max_upload_bytes()
+        if upload.size and upload.size > limit:
+            raise forms.ValidationError(f"The file must be smaller than {limit // 1048576} MB")
+        return upload
+
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+class JobStepForm(GovukMixin, forms.Form):
+    """A form for one step on one job; ``job`` lets a form offer that job's own choices."""
+
+    def __init__(self, *args: Any, job: SecurityJob | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.job = job
+
+
+class HoldForm(JobStepForm):
+    reason = forms.ChoiceField(label="Why is the job on hold?", choices=HoldReason.choices)
+    note = forms.CharField(
+        label="Note (optional)",
+        help_text="No personal details: the case timeline is read by other services.",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class CancelForm(JobStepForm):
+    reason = forms.ChoiceField(
+        label="Why is the job cancelled?", choices=CancellationReason.choices
+    )
+    note = forms.CharField(
+        label="Note", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ConfirmForm(JobStepForm):
+    """A step with nothing to enter (resume, complete): the POST itself is the decision."""
+
+
+class ApprovalDecisionForm(JobStepForm):
+    decision = forms.ChoiceField(
+        label="Decision", choices=[("approve", "Approve"), ("reject", "Reject")]
+    )
+    note = forms.CharField(
+        label="Note (optional)",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class LandlordConsentForm(JobStepForm):
+    granted = forms.ChoiceField(
+        label="Did the landlord or owner agree to the works?", choices=YES_NO
+    )
+    given_by = forms.CharField(label="Who answered (name and role)", max_length=200)
+    given_on = forms.DateField(
+        label="Date of the answer",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "Enter the date", "invalid": "Enter a real date"},
+    )
+    method = forms.ChoiceField(label="How", choices=ConsentMethod.choices)
+    evidence = forms.ModelChoiceField(
+        label="Evidence (optional)",
+        help_text="Upload the letter or email first, as landlord consent evidence.",
+        queryset=JobDocument.objects.none(),
+        required=False,
+    )
+    notes = forms.CharField(
+        label="Notes (optional)",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["evidence"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = JobDocument.objects.filter(
+            job=self.job, kind=DocumentKind.LANDLORD_CONSENT
+        )
+
+
+class PostInstallationCheckForm(JobStepForm):
+    checked_on = forms.DateField(
+        label="Date of the check",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "Enter the date", "invalid": "Enter a real date"},
+    )
+    measures_working = forms.ChoiceField(label="Is everything fitted working?", choices=YES_NO)
+    feels_safer = forms.ChoiceField(
+        label="Do you feel safer in your home?",
+        help_text="Ask the survivor in these words. Leave unanswered if they prefer not to say.",
+        choices=[("", "Not answered"), *FeelsSafer.choices],
+        required=False,
+    )
+    comments = forms.CharField(
+        label="Their comments (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )

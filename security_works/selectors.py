@@ -1,0 +1,451 @@
+"""Reads for security works: who sees which job, clocks and RAG, the works and the budget.
+
+Access rules (docs/security.md, "What each role sees"):
+
+- SPA staff see every job of the case files in their SPA scope (their authorities, plus an open
+  break-glass), with the address.
+- A contractor (and a provider manager of a contractor) sees its *own organisation's* jobs in its
+  authorities. The survivor's address, first name and safe-contact rules only while the job is
+  open *and* the organisation still holds the case file's address grant; afterwards only the job
+  reference. Never the perpetrator, the risk assessment or the children.
+- Everyone else (commissioners, auditors, support workers, referrers): no job at all. Commissioners
+  see the budget through reporting's aggregates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Count, DecimalField, F, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncQuarter
+from django.http import HttpRequest
+from django.utils import timezone
+
+from safer import workdays
+from safer.access.roles import SPA_ROLES, user_roles
+from safer.access.scoping import authority_scope_q
+from safer.access.seams import record_get_for_user
+from safer.accounts.models import User
+from safer.accounts.roles import Role
+from safer.audit.models import AccessAction
+from safer.audit.services import access_log_record
+from safer.casefile.models import CaseFile, SafeContactRules
+from safer.organisations.models import (
+    CommissioningAuthority,
+    Contract,
+    District,
+    Organisation,
+    OrganisationKind,
+    ServiceElement,
+)
+from security_works.models import (
+    CLOSED_STATUSES,
+    ApprovalStatus,
+    InstalledMeasure,
+    JobPriority,
+    Measure,
+    SecurityJob,
+    SecurityJobQuerySet,
+    SlaPolicy,
+    SurveyMeasure,
+)
+
+CONTRACTOR_ROLES = frozenset({Role.CONTRACTOR, Role.PROVIDER_MANAGER})
+MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=14, decimal_places=2)
+ZERO = Decimal("0.00")
+
+
+# --- Access -----------------------------------------------------------------------------------
+
+
+def job_scope_filter(user: User | AnonymousUser | object) -> Q:
+    """The filter behind ``SecurityJob.objects.visible_to(user)``. Nothing for anyone else."""
+    if not isinstance(user, User):
+        return Q(pk__in=[])
+    roles = user_roles(user)
+    reasons: list[Q] = []
+    if roles & SPA_ROLES:
+        reasons.append(Q(case_file__in=CaseFile.objects.spa_scope_for(user).values("pk")))
+    if roles & CONTRACTOR_ROLES and user.organisation_id is not None:
+        reasons.append(authority_scope_q(user) & Q(contractor_id=user.organisation_id))
+    if not reasons:
+        return Q(pk__in=[])
+    combined = reasons[0]
+    for reason in reasons[1:]:
+        combined |= reason
+    return combined
+
+
+def jobs_visible_to(user: User | AnonymousUser) -> SecurityJobQuerySet:
+    return SecurityJob.objects.visible_to(user)
+
+
+def security_job_get_for_user(
+    *, user: User | AnonymousUser, job_id: object, request: HttpRequest | None = None
+) -> SecurityJob:
+    """The one way to open a job: 404 for "missing" and "not yours" alike; logs one VIEW."""
+    return record_get_for_user(
+        source=SecurityJob.objects,
+        user=user,
+        pk=job_id,
+        request=request,
+        select_related=("contractor", "district", "case_file", "contract"),
+    )
+
+
+def job_address_visible(user: User | AnonymousUser, job: SecurityJob) -> bool:
+    """Whether this user may see the job's address and safe-contact rules now."""
+    if not isinstance(user, User):
+        return False
+    in_spa_scope = CaseFile.objects.spa_scope_for(user).filter(pk=job.case_file_id).exists()
+    if in_spa_scope:
+        return True
+    if not (user_roles(user) & CONTRACTOR_ROLES):
+        return False
+    # Both must hold: the job's own rule (own organisation, still open) and the grant the
+    # services give on allocation and withdraw on closure.
+    own_open_job = job.is_open and job.contractor_id == user.organisation_id
+    return (
+        own_open_job
+        and CaseFile.objects.address_visible_to(user).filter(pk=job.case_file_id).exists()
+    )
+
+
+@dataclass(frozen=True)
+class JobAddress:
+    """What a contractor needs to reach the property and the survivor safely."""
+
+    survivor_first_name: str
+    address_line_1: str
+    address_line_2: str
+    town: str
+    postcode: str
+    tenure: str
+    landlord_name: str
+    landlord_contact: str
+    safe_contact: SafeContactRules | None
+
+
+def job_address_reveal(
+    *, user: User | AnonymousUser, job: SecurityJob, request: HttpRequest | None = None
+) -> JobAddress | None:
+    """The address and safe-contact rules if the user may see them now (logged), else None."""
+    if not job_address_visible(user, job):
+        return None
+    case_file = CaseFile.objects.select_related("household", "survivor").get(pk=job.case_file_id)
+    household = case_file.household
+    safe_contact = SafeContactRules.objects.filter(case_file=case_file).first()
+    access_log_record(
+        user=user, action=AccessAction.REVEAL_ADDRESS, record=case_file, request=request
+    )
+    return JobAddress(
+        survivor_first_name=case_file.survivor.given_name,
+        address_line_1=household.address_line_1,
+        address_line_2=household.address_line_2,
+        town=household.town,
+        postcode=household.postcode,
+        tenure=household.get_tenure_display(),
+        landlord_name=household.landlord_name,
+        landlord_contact=household.landlord_contact,
+        safe_contact=safe_contact,
+    )
+
+
+def job_list_for_user(user: User | AnonymousUser) -> SecurityJobQuerySet:
+    """The job list: nearest breach first, in a fixed number of queries."""
+    return (
+        SecurityJob.objects.visible_to(user)
+        .select_related("district", "contractor")
+        .by_nearest_breach()
+    )
+
+
+# --- Policy and clocks ------------------------------------------------------------------------
+
+
+def sla_policy_for(*, contract_id: uuid.UUID | None) -> SlaPolicy:
+    """The contract's policy, else the scheme default, else the built-in defaults."""
+    policies = {
+        p.contract_id: p
+        for p in SlaPolicy.objects.filter(Q(contract_id=contract_id) | Q(contract__isnull=True))
+    }
+    return policies.get(contract_id) or policies.get(None) or SlaPolicy()
+
+
+@dataclass(frozen=True)
+class Clock:
+    name: str
+    label: str
+    target: workdays.Target
+    started_at: dt.datetime | None
+    due_at: dt.datetime | None
+    stopped_at: dt.datetime | None
+    rag: workdays.Rag | None  # None when the clock has not started or has stopped
+
+    @property
+    def running(self) -> bool:
+        return self.started_at is not None and self.stopped_at is None
+
+    @property
+    def met(self) -> bool | None:
+        """True/False once stopped (or once breached); None while it can still be met."""
+        if self.due_at is None:
+            return None
+        if self.stopped_at is not None:
+            return self.stopped_at <= self.due_at
+        return False if timezone.now() > self.due_at else None
+
+
+def installation_clock_start(job: SecurityJob) -> dt.datetime | None:
+    """Installation is timed from the survey, or from landlord consent when that is needed."""
+    if job.landlord_consent_required:
+        return job.landlord_consent_at
+    return job.surveyed_at
+
+
+def job_clocks(
+    job: SecurityJob, *, policy: SlaPolicy, now: dt.datetime | None = None
+) -> list[Clock]:
+    """The job's clocks with their RAG now, from the deadlines the services stored."""
+    now = now or timezone.now()
+    clocks: list[Clock] = []
+    specs: list[tuple[str, str, workdays.Target, dt.datetime | None, dt.datetime | None]] = []
+    if job.priority == JobPriority.EMERGENCY:
+        specs.append(
+            (
+                "make_safe",
+                "Make safe",
+                workdays.Target(policy.emergency_make_safe_hours, workdays.TargetUnit.HOURS),
+                job.allocated_at,
+                job.made_safe_at,
+            )
+        )
+    specs.append(
+        (
+            "survey",
+            "Survey",
+            workdays.Target(policy.survey_working_days, workdays.TargetUnit.WORKING_DAYS),
+            job.allocated_at,
+            job.surveyed_at,
+        )
+    )
+    specs.append(
+        (
+            "installation",
+            "Installation",
+            workdays.Target(policy.installation_working_days, workdays.TargetUnit.WORKING_DAYS),
+            installation_clock_start(job),
+            job.installed_at,
+        )
+    )
+    due_by_name = {
+        "make_safe": job.make_safe_due_at,
+        "survey": job.survey_due_at,
+        "installation": job.installation_due_at,
+    }
+    closed = job.status in CLOSED_STATUSES
+    for name, label, target, started, stopped in specs:
+        due = due_by_name[name]
+        running = started is not None and stopped is None and not closed
+        rag = (
+            workdays.rag(
+                now=now,
+                deadline=due,
+                target=target,
+                amber_working_days=policy.amber_working_days,
+            )
+            if running
+            else None
+        )
+        clocks.append(Clock(name, label, target, started, due, stopped, rag))
+    return clocks
+
+
+def job_rag(job: SecurityJob, *, policy: SlaPolicy, now: dt.datetime | None = None) -> str:
+    """The job's worst running clock: red, amber, green, or "" when none is running."""
+    order = {workdays.Rag.RED: 3, workdays.Rag.AMBER: 2, workdays.Rag.GREEN: 1}
+    rags = [c.rag for c in job_clocks(job, policy=policy, now=now) if c.rag is not None]
+    return max(rags, key=order.__getitem__).value if rags else ""
+
+
+# --- Works ------------------------------------------------------------------------------------
+
+
+def measures_effective_on(day: dt.date) -> list[Measure]:
+    """The schedule of rates in force on ``day``, one row per code."""
+    return list(
+        Measure.objects.filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
+        .filter(effective_from__lte=day)
+        .order_by("code", "-effective_from")
+        .distinct("code")
+    )
+
+
+def planned_lines(job: SecurityJob) -> list[SurveyMeasure]:
+    """The approved scope: the survey's lines plus lines of approved variations."""
+    return list(
+        SurveyMeasure.objects.filter(job=job)
+        .filter(Q(variation__isnull=True) | Q(variation__status=ApprovalStatus.APPROVED))
+        .select_related("measure")
+    )
+
+
+def planned_total(lines: Sequence[SurveyMeasure]) -> Decimal:
+    return sum((line.line_total for line in lines), ZERO)
+
+
+def planned_quantities_by_code(lines: Sequence[SurveyMeasure]) -> dict[str, Decimal]:
+    quantities: dict[str, Decimal] = defaultdict(Decimal)
+    for line in lines:
+        quantities[line.measure.code] += line.quantity
+    return dict(quantities)
+
+
+def installed_total(job: SecurityJob) -> Decimal:
+    total = InstalledMeasure.objects.filter(job=job).aggregate(
+        total=Coalesce(Sum("actual_cost"), Value(ZERO), output_field=MONEY)
+    )["total"]
+    return Decimal(total)
+
+
+# --- Allocation -------------------------------------------------------------------------------
+
+
+def contractor_suggest(
+    *, authority: CommissioningAuthority, district: District
+) -> Organisation | None:
+    """The active contractor covering the district for this authority with the fewest open jobs
+    (ties by name, so the suggestion is stable)."""
+    return (
+        Organisation.objects.filter(
+            kind=OrganisationKind.SECURITY_CONTRACTOR,
+            is_active=True,
+            districts_covered=district,
+            authorities=authority,
+        )
+        .annotate(
+            open_jobs=Count(
+                "security_jobs",
+                filter=~Q(security_jobs__status__in=CLOSED_STATUSES),
+                distinct=True,
+            )
+        )
+        .order_by("open_jobs", "name")
+        .first()
+    )
+
+
+def security_contract_for(
+    *, contractor: Organisation, authority: CommissioningAuthority, on: dt.date
+) -> Contract | None:
+    """The contractor's security contract with the authority in force on ``on``."""
+    candidates = Contract.objects.filter(
+        provider=contractor,
+        authority=authority,
+        service_element=ServiceElement.SECURITY,
+        start_date__lte=on,
+    ).order_by("-start_date")
+    return next((c for c in candidates if c.is_active_on(on)), None)
+
+
+# --- Budget -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpendCell:
+    district: str
+    quarter_start: dt.date  # first day of the calendar quarter (financial quarters start Apr)
+    financial_year: str  # e.g. "2024-25"
+    financial_quarter: int  # 1 = April to June
+    spend: Decimal
+    jobs: int
+
+
+def contract_spend_by_district_quarter(contract: Contract) -> list[SpendCell]:
+    """Spend to date (actual cost of measures, by installation date) per district and quarter,
+    grouped in SQL."""
+    rows = (
+        InstalledMeasure.objects.filter(job__contract=contract, job__installed_at__isnull=False)
+        .annotate(quarter=TruncQuarter("job__installed_at", tzinfo=workdays.LOCAL_TZ))
+        .values("job__district__name", "quarter")
+        .annotate(spend=Sum("actual_cost"), jobs=Count("job", distinct=True))
+        .order_by("quarter", "job__district__name")
+    )
+    cells = []
+    for row in rows:
+        quarter = row["quarter"]
+        quarter_date = quarter.date() if isinstance(quarter, dt.datetime) else quarter
+        fy_start = quarter_date.year if quarter_date.month >= 4 else quarter_date.year - 1
+        cells.append(
+            SpendCell(
+                district=row["job__district__name"],
+                quarter_start=quarter_date,
+                financial_year=f"{fy_start}-{(fy_start + 1) % 100:02d}",
+                financial_quarter=((quarter_date.month - 4) % 12) // 3 + 1,
+                spend=row["spend"],
+                jobs=row["jobs"],
+            )
+        )
+    return cells
+
+
+@dataclass(frozen=True)
+class BudgetSummary:
+    contract: Contract
+    as_of: dt.date
+    total_value: Decimal  # over the current term (initial term plus extensions taken)
+    budget_to_date: Decimal  # the value pro-rated to ``as_of``
+    spend_to_date: Decimal
+    committed: Decimal  # planned totals of open jobs not yet installed
+    forecast_at_end: Decimal  # spend to date carried on at the same pace to the current end
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.total_value - self.spend_to_date
+
+    @property
+    def forecast_variance(self) -> Decimal:
+        """Positive: forecast to overspend by this much."""
+        return self.forecast_at_end - self.total_value
+
+
+def contract_budget_summary(contract: Contract, *, as_of: dt.date | None = None) -> BudgetSummary:
+    """Spend against the contract's value, and a straight-line forecast to its current end."""
+    as_of = as_of or timezone.localdate()
+    spend = InstalledMeasure.objects.filter(
+        job__contract=contract, job__installed_at__isnull=False
+    ).aggregate(total=Coalesce(Sum("actual_cost"), Value(ZERO), output_field=MONEY))["total"]
+    committed = (
+        SurveyMeasure.objects.filter(
+            job__contract=contract,
+            job__installed_at__isnull=True,
+        )
+        .exclude(job__status__in=CLOSED_STATUSES)
+        .filter(Q(variation__isnull=True) | Q(variation__status=ApprovalStatus.APPROVED))
+        .aggregate(
+            total=Coalesce(Sum(F("quantity") * F("unit_cost")), Value(ZERO), output_field=MONEY)
+        )["total"]
+    )
+    spend = Decimal(spend)
+    total_value = contract.total_value
+    budget_to_date = contract.budget_between(contract.start_date, as_of)
+    # Straight line in contract-value terms: spend keeps pace with the budget as it accrues.
+    if budget_to_date > 0:
+        forecast = (spend * total_value / budget_to_date).quantize(Decimal("0.01"))
+    else:
+        forecast = spend
+    return BudgetSummary(
+        contract=contract,
+        as_of=as_of,
+        total_value=total_value,
+        budget_to_date=budget_to_date,
+        spend_to_date=spend,
+        committed=Decimal(committed).quantize(Decimal("0.01")),
+        forecast_at_end=forecast,
+    )

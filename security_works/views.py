@@ -1,0 +1,492 @@
+"""Job pages for contractors and the SPA. Thin: reads through the selectors (``visible_to`` and the
+``security_job_get_for_user`` seam), writes through the services."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_http_methods
+
+from safer.access.roles import SPA_ROLES, role_required, user_roles
+from safer.access.seams import get_for_user_or_404
+from safer.accounts.models import User
+from safer.accounts.roles import Role
+from security_works import selectors, services
+from security_works.documents import job_document_get_for_user, job_document_upload
+from security_works.exceptions import InvalidTransition, SecurityWorksError
+from security_works.forms import (
+    ApprovalDecisionForm,
+    BookingForm,
+    CancelForm,
+    ConfirmForm,
+    DocumentUploadForm,
+    HoldForm,
+    InstalledLineFormSet,
+    JobStepForm,
+    LandlordConsentForm,
+    OptionalWhenForm,
+    PostInstallationCheckForm,
+    SurveyForm,
+    SurveyLineFormSet,
+    installed_lines,
+    survey_lines,
+)
+from security_works.models import (
+    ApprovalStatus,
+    CostApproval,
+    InstalledMeasure,
+    JobDocument,
+    JobHold,
+    SecurityJob,
+    SlaPolicy,
+)
+
+PAGE_SIZE = 50
+# Who opens jobs: the contractor (and its manager) for its own jobs, the SPA for its authorities.
+VIEW_ROLES = (Role.CONTRACTOR, Role.PROVIDER_MANAGER, Role.SPA_TRIAGE, Role.SPA_MANAGER)
+# Who records the work. A provider manager oversees but does not record.
+WORK_ROLES = (Role.CONTRACTOR, Role.SPA_TRIAGE, Role.SPA_MANAGER)
+# Steps that change the clocks or close the job are the SPA's: a contractor cannot pause its own
+# targets or close its own job.
+SPA_ONLY = (Role.SPA_TRIAGE, Role.SPA_MANAGER)
+
+
+@role_required(*VIEW_ROLES)
+@require_GET
+def job_list(request: HttpRequest) -> HttpResponse:
+    """Jobs by nearest breach. Rows carry no personal details (reference, district, dates)."""
+    page = Paginator(selectors.job_list_for_user(request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    policies = _policies()
+    now = timezone.now()
+    rows = [
+        {
+            "job": job,
+            "rag": selectors.job_rag(job, policy=_policy(policies, job), now=now),
+        }
+        for job in page.object_list
+    ]
+    return render(request, "security_works/job_list.html", {"page": page, "rows": rows})
+
+
+@role_required(*VIEW_ROLES)
+@require_GET
+def job_detail(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    user = _user(request)
+    job = selectors.security_job_get_for_user(user=user, job_id=job_id, request=request)
+    address = selectors.job_address_reveal(user=user, job=job, request=request)
+    roles = user_roles(user)
+    is_spa = bool(roles & SPA_ROLES)
+    if address is None and not is_spa:
+        # A closed job: the contractor keeps only the reference (and what happened to it).
+        return render(request, "security_works/job_closed.html", {"job": job})
+    policy = selectors.sla_policy_for(contract_id=job.contract_id)
+    plan = selectors.planned_lines(job)
+    context = {
+        "job": job,
+        "address": address,
+        "is_spa": is_spa,
+        "clocks": selectors.job_clocks(job, policy=policy),
+        "plan": plan,
+        "planned_total": selectors.planned_total(plan),
+        "installed": InstalledMeasure.objects.filter(job=job).select_related("measure"),
+        "installed_total": selectors.installed_total(job),
+        "approvals": CostApproval.objects.filter(job=job).exclude(status=ApprovalStatus.SUPERSEDED),
+        "holds": JobHold.objects.filter(job=job),
+        "documents": JobDocument.objects.filter(job=job) if address is not None else [],
+        "landlord_consents": job.landlord_consents.all(),
+        "fire_safety_checks": job.fire_safety_checks.all(),
+        "can_work": bool(roles & set(WORK_ROLES)) and job.is_open,
+        "can_manage": bool(roles & set(SPA_ONLY)) and job.is_open,
+        "can_approve": Role.SPA_MANAGER in roles,
+    }
+    return render(request, "security_works/job_detail.html", context)
+
+
+@role_required(*WORK_ROLES)
+@require_http_methods(["GET", "POST"])
+def job_book_survey(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    return _booking(
+        request,
+        job_id,
+        title="Book the survey",
+        book=lambda job, user, when: services.security_job_book_survey(
+            job=job, actor=user, booked_for=when
+        ),
+        done="Survey booked",
+    )
+
+
+@role_required(*WORK_ROLES)
+@require_http_methods(["GET", "POST"])
+def job_book_installation(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    return _booking(
+        request,
+        job_id,
+        title="Book the installation",
+        book=lambda job, user, when: services.security_job_book_installation(
+            job=job, actor=user, booked_for=when
+        ),
+        done="Installation booked",
+    )
+
+
+@role_required(*WORK_ROLES)
+@require_http_methods(["GET", "POST"])
+def job_record_survey(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    user = _user(request)
+    job = selectors.security_job_get_for_user(user=user, job_id=job_id, request=request)
+    measures = selectors.measures_effective_on(timezone.localdate())
+    data = request.POST if request.method == "POST" else None
+    form = SurveyForm(data, prefix="survey")
+    formset = SurveyLineFormSet(data, prefix="lines", form_kwargs={"measures": measures})
+    status = 200
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            services.security_job_record_survey(
+                job=job,
+                actor=user,
+                lines=survey_lines(formset),
+                survivor_consents=form.cleaned_data["survivor_consents"],
+                surveyed_at=form.moment_or_none(),
+            )
+        except SecurityWorksError as error:
+            status = _error(form, error)
+        else:
+            messages.success(request, "Survey recorded")
+            return redirect("security_works:job-detail", job_id=job.pk)
+    return render(
+        request,
+        "security_works/survey_form.html",
+        {"job": job, "form": form, "formset": formset},
+        status=status,
+    )
+
+
+@role_required(*WORK_ROLES)
+@require_http_methods(["GET", "POST"])
+def job_record_installation(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    user = _user(request)
+    job = selectors.security_job_get_for_user(user=user, job_id=job_id, request=request)
+    plan = selectors.planned_lines(job)
+    measures = list({line.measure.pk: line.measure for line in plan}.values())
+    initial = [
+        {"measure": line.measure.pk, "quantity": line.quantity, "actual_cost": line.line_total}
+        for line in plan
+    ]
+    data = request.POST if request.method == "POST" else None
+    form = OptionalWhenForm(data, prefix="installed")
+    formset = InstalledLineFormSet(
+        data, prefix="lines", initial=initial, form_kwargs={"measures": measures}
+    )
+    status = 200
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            services.security_job_record_installation(
+                job=job,
+                actor=user,
+                lines=installed_lines(formset),
+                installed_at=form.moment_or_none(),
+            )
+        except SecurityWorksError as error:
+            status = _error(form, error)
+        else:
+            messages.success(request, "Installation recorded")
+            return redirect("security_works:job-detail", job_id=job.pk)
+    return render(
+        request,
+        "security_works/installation_form.html",
+        {"job": job, "form": form, "formset": formset},
+        status=status,
+    )
+
+
+@role_required(*WORK_ROLES)
+@require_http_methods(["GET", "POST"])
+def job_document_upload_view(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    user = _user(request)
+    job = selectors.security_job_get_for_user(user=user, job_id=job_id, request=request)
+    form = DocumentUploadForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            job_document_upload(
+                job=job,
+                uploaded_by=user,
+                kind=form.cleaned_data["kind"],
+                upload=form.cleaned_data["file"],
+            )
+        except SecurityWorksError as error:
+            form.add_error("file", error.message)
+            status = 409 if isinstance(error, InvalidTransition) else 400
+        else:
+            messages.success(request, "File uploaded")
+            return redirect("security_works:job-detail", job_id=job.pk)
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request, "security_works/document_form.html", {"job": job, "form": form}, status=status
+    )
+
+
+@role_required(*VIEW_ROLES)
+@require_GET
+def job_document_download(
+    request: HttpRequest, job_id: uuid.UUID, document_id: uuid.UUID
+) -> HttpResponse:
+    user = _user(request)
+    job = selectors.security_job_get_for_user(user=user, job_id=job_id, request=request)
+    document = job_document_get_for_user(
+        user=user, job=job, document_id=document_id, request=request
+    )
+    # Files are at most a few MB (see documents.max_upload_bytes): read whole, no streaming.
+    with document.file.open("rb") as stored:
+        response = HttpResponse(stored.read(), content_type=document.content_type)
+    filename = f"{job.reference}-{document.kind}{document.extension}"
+    response["Content-Disposition"] = (
+        content_disposition_header(as_attachment=True, filename=filename) or "attachment"
+    )
+    response["Cache-Control"] = "no-store, private"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@role_required(*SPA_ONLY)
+@require_http_methods(["GET", "POST"])
+def job_put_on_hold(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    return _action(
+        request,
+        job_id,
+        form_class=HoldForm,
+        title="Put the job on hold",
+        button="Put on hold",
+        perform=lambda job, user, data: services.security_job_put_on_hold(
+            job=job, actor=user, reason=data["reason"], note=data["note"]
+        ),
+        done="Job put on hold: its clocks are paused",
+    )
+
+
+@role_required(*SPA_ONLY)
+@require_http_methods(["GET", "POST"])
+def job_resume(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    return _action(
+        request,
+        job_id,
+        form_class=ConfirmForm,
+        title="Resume the job",
+        button="Resume",
+        perform=lambda job, user, data: services.security_job_resume(job=job, actor=user),
+        done="Job resumed",
+    )
+
+
+@role_required(*SPA_ONLY)
+@require_http_methods(["GET", "POST"])
+def job_cancel(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    return _action(
+        request,
+        job_id,
+        form_class=CancelForm,
+        title="Cancel the job",
+        button="Cancel the job",
+        perform=lambda job, user, data: services.security_job_cancel(
+            job=job, actor=user, reason=data["reason"], note=data["note"]
+        ),
+        done="Job cancelled",
+    )
+
+
+@role_required(*SPA_ONLY)
+@require_http_methods(["GET", "POST"])
+def job_complete(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    return _action(
+        request,
+        job_id,
+        form_class=ConfirmForm,
+        title="Complete the job",
+        button="Complete",
+        perform=lambda job, user, data: services.security_job_complete(job=job, actor=user),
+        done="Job completed",
+    )
+
+
+@role_required(*WORK_ROLES)
+@require_http_methods(["GET", "POST"])
+def job_record_landlord_consent(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    return _action(
+        request,
+        job_id,
+        form_class=LandlordConsentForm,
+        title="Record the landlord's answer",
+        button="Save",
+        perform=lambda job, user, data: services.security_job_record_landlord_consent(
+            job=job,
+            actor=user,
+            given_by=data["given_by"],
+            given_on=data["given_on"],
+            method=data["method"],
+            granted=data["granted"] == "yes",
+            evidence=data["evidence"],
+            notes=data["notes"],
+        ),
+        done="Landlord's answer recorded",
+    )
+
+
+@role_required(*WORK_ROLES)
+@require_http_methods(["GET", "POST"])
+def job_record_check(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    return _action(
+        request,
+        job_id,
+        form_class=PostInstallationCheckForm,
+        title="Record the post-installation check",
+        button="Save",
+        perform=lambda job, user, data: services.security_job_record_post_installation_check(
+            job=job,
+            actor=user,
+            checked_on=data["checked_on"],
+            measures_working=data["measures_working"] == "yes",
+            feels_safer=data["feels_safer"],
+            comments=data["comments"],
+        ),
+        done="Post-installation check recorded",
+    )
+
+
+@role_required(Role.SPA_MANAGER)
+@require_http_methods(["GET", "POST"])
+def job_approval_decide(
+    request: HttpRequest, job_id: uuid.UUID, approval_id: uuid.UUID
+) -> HttpResponse:
+    user = _user(request)
+    job = selectors.security_job_get_for_user(user=user, job_id=job_id, request=request)
+    approval = get_for_user_or_404(CostApproval.objects.filter(job=job), approval_id)
+    form = ApprovalDecisionForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.security_job_approval_decide(
+                approval=approval,
+                decided_by=user,
+                approve=form.cleaned_data["decision"] == "approve",
+                note=form.cleaned_data["note"],
+            )
+        except PermissionDenied as denied:
+            form.add_error(None, str(denied))
+            status = 403
+        except SecurityWorksError as error:
+            status = _error(form, error)
+        else:
+            messages.success(request, "Decision recorded")
+            return redirect("security_works:job-detail", job_id=job.pk)
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "security_works/action_form.html",
+        {
+            "job": job,
+            "form": form,
+            "title": f"{approval.get_kind_display()}: £{approval.amount:,.2f}",
+            "lead": approval.reason,
+            "button": "Save the decision",
+        },
+        status=status,
+    )
+
+
+# --- Internals --------------------------------------------------------------------------------
+
+
+def _action(
+    request: HttpRequest,
+    job_id: uuid.UUID,
+    *,
+    form_class: type[JobStepForm],
+    title: str,
+    button: str,
+    perform: Callable[[SecurityJob, User, dict[str, Any]], object],
+    done: str,
+) -> HttpResponse:
+    """One step on one job: a form, a service call, the result or a clear message."""
+    user = _user(request)
+    job = selectors.security_job_get_for_user(user=user, job_id=job_id, request=request)
+    form = form_class(request.POST if request.method == "POST" else None, job=job)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            perform(job, user, form.cleaned_data)
+        except SecurityWorksError as error:
+            status = _error(form, error)
+        else:
+            messages.success(request, done)
+            return redirect("security_works:job-detail", job_id=job.pk)
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "security_works/action_form.html",
+        {"job": job, "form": form, "title": title, "button": button},
+        status=status,
+    )
+
+
+def _booking(
+    request: HttpRequest,
+    job_id: uuid.UUID,
+    *,
+    title: str,
+    book: Callable[[SecurityJob, User, Any], SecurityJob],
+    done: str,
+) -> HttpResponse:
+    user = _user(request)
+    job = selectors.security_job_get_for_user(user=user, job_id=job_id, request=request)
+    form = BookingForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            book(job, user, form.moment())
+        except SecurityWorksError as error:
+            status = _error(form, error)
+        else:
+            messages.success(request, done)
+            return redirect("security_works:job-detail", job_id=job.pk)
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "security_works/booking_form.html",
+        {"job": job, "form": form, "title": title},
+        status=status,
+    )
+
+
+def _error(form: Any, error: SecurityWorksError) -> int:
+    form.add_error(None, error.message)
+    return 409 if isinstance(error, InvalidTransition) else 400
+
+
+def _policies() -> dict[object, SlaPolicy]:
+    return {p.contract_id: p for p in SlaPolicy.objects.all()}
+
+
+def _policy(policies: dict[object, SlaPolicy], job: SecurityJob) -> SlaPolicy:
+    return policies.get(job.contract_id) or policies.get(None) or SlaPolicy()
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # role_required let only signed-in users through
+    return user
