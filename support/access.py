@@ -1,0 +1,76 @@
+"""Who sees which support case (documented in docs/security.md, "What each role sees").
+
+- An adult support worker sees the *open* adult cases of their provider allocated to them or to
+  their team; a CYP worker the same for CYP cases. A worker never sees the other service's
+  cases (the CYP worker does not read the adult's support notes, nor the adult worker the
+  child's therapeutic notes) unless one is shared with them (``read_support_notes``, given and
+  withdrawn by ``support.services.sharing``), and then only to read.
+- A provider manager sees every case (open or closed) of their organisation.
+- SPA staff, contractors, commissioners, auditors, administrators and referrers see none: the
+  SPA follows a case through the case file's timeline, which carries no notes.
+
+Every rule is also cut to the user's authorities and to case files they can see
+(``CaseFile.objects.visible_to``), so a share or an allocation can never reach outside them.
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+from operator import or_
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import models
+from django.db.models import Q
+
+from safer.access.grants import granted_q, holders_for_person
+from safer.access.roles import CASEWORK_ROLES, user_roles
+from safer.access.scoping import authority_scope_q
+from safer.accounts.models import User
+from safer.accounts.roles import Role
+from safer.casefile.models import CaseFile
+
+NOTHING = Q(pk__in=[])
+
+
+def worker_role_for(model: type[models.Model]) -> Role:
+    """The role that works on this kind of case."""
+    from support.models import CypCase
+
+    return Role.CYP_WORKER if issubclass(model, CypCase) else Role.ADULT_SUPPORT_WORKER
+
+
+def support_case_scope_q(
+    model: type[models.Model], user: User | AnonymousUser | object, *, include_shared: bool
+) -> Q:
+    """The filter behind ``visible_to`` (``include_shared``) and ``workable_by`` (without)."""
+    from support.models.cases import READ_SUPPORT_NOTES
+
+    if not isinstance(user, User):
+        return NOTHING
+    roles = user_roles(user)
+    reasons: list[Q] = []
+    if worker_role_for(model) in roles and user.organisation_id is not None:
+        mine = Q(allocated_worker_id=user.pk)
+        if user.team_id is not None:
+            mine |= Q(team_id=user.team_id)
+        reasons.append(Q(provider_id=user.organisation_id) & mine & ~Q(status="closed"))
+    if Role.PROVIDER_MANAGER in roles and user.organisation_id is not None:
+        reasons.append(Q(provider_id=user.organisation_id))
+    if include_shared and roles & (CASEWORK_ROLES | {Role.PROVIDER_MANAGER}):
+        holders = holders_for_person(user, include_team=False)
+        reasons.append(granted_q(model, READ_SUPPORT_NOTES, holders))
+    if not reasons:
+        return NOTHING
+    in_scope = authority_scope_q(user) & Q(
+        case_file_id__in=CaseFile.objects.visible_to(user).values("pk")
+    )
+    return in_scope & reduce(or_, reasons)
+
+
+def support_group_scope_q(user: User | AnonymousUser | object) -> Q:
+    """Groups of the user's own provider, for its CYP workers and managers, in their scope."""
+    if not isinstance(user, User) or user.organisation_id is None:
+        return NOTHING
+    if not user_roles(user) & {Role.CYP_WORKER, Role.PROVIDER_MANAGER}:
+        return NOTHING
+    return authority_scope_q(user) & Q(provider_id=user.organisation_id)

@@ -1,0 +1,1 @@
+"""Support pages. Thin: reads through the selectors and seams, writes through the services."""
