@@ -1,0 +1,20 @@
+"""Domain errors of the SPA. Views turn them into clear messages (and the API into 409s)."""
+
+from __future__ import annotations
+
+
+class ReferralError(Exception):
+    """A referral cannot be changed as asked; ``message`` is safe to show to staff."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidTransition(ReferralError):
+    """The referral is not in a state that allows this decision (someone may have got there
+    first)."""
+
+
+class ReferralRejected(ReferralError):
+    """A submission the service will not store (no consent, an address outside the scheme)."""

@@ -1,0 +1,264 @@
+"""Forms of the triage pages. They validate input; the services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from referrals.forms.fields import GovukDateField
+from referrals.models import DeclineReason, Referral, ReferralStatus, RiskLevel, RiskQuestion
+from referrals.models.risk import RiskAnswerValue
+from safer.casefile.models import Person
+from safer.organisations.models import District, Organisation
+
+NOT_CHECKED = ""
+
+
+class QueueFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("open", "Open (not yet decided)"), ("all", "All"), *ReferralStatus.choices],
+    )
+    district = forms.ModelChoiceField(
+        label="District",
+        queryset=District.objects.none(),
+        required=False,
+        empty_label="All districts",
+    )
+    urgent = forms.ChoiceField(
+        label="Urgency",
+        required=False,
+        choices=[("", "Any"), ("yes", "Urgent only"), ("no", "Not urgent")],
+    )
+    risk_level = forms.ChoiceField(
+        label="Risk", required=False, choices=[("", "Any"), *RiskLevel.choices]
+    )
+    possible_repeat = forms.BooleanField(label="Possible repeats only", required=False)
+
+    def __init__(self, *args: Any, districts: QuerySet[District], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["district"].queryset = districts  # type: ignore[attr-defined]
+
+
+_ELIGIBILITY_LABELS = {
+    "elig_resident_in_area": "Lives in a participating authority's area",
+    "elig_domestic_abuse": "Domestic abuse as defined by the Domestic Abuse Act 2021 "
+    "(aged 16 or over, personally connected)",
+    "elig_wishes_to_remain": "Wishes to remain in the home, and it is safe to",
+    "elig_perpetrator_not_resident": "The perpetrator does not live at the property",
+    "elig_consent": "Consent given (or a recorded safeguarding reason)",
+}
+_TRISTATE = [("yes", "Yes"), ("no", "No"), (NOT_CHECKED, "Not checked yet")]
+
+
+class EligibilityForm(forms.Form):
+    def __init__(self, *args: Any, referral: Referral | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, label in _ELIGIBILITY_LABELS.items():
+            initial = getattr(referral, name) if referral is not None else None
+            self.fields[name] = forms.ChoiceField(
+                label=label,
+                choices=_TRISTATE,
+                required=False,
+                widget=forms.RadioSelect(attrs={"data-inline": "true"}),
+                initial="yes" if initial is True else "no" if initial is False else NOT_CHECKED,
+            )
+
+    def answers(self) -> dict[str, bool | None]:
+        return {
+            name: True if value == "yes" else False if value == "no" else None
+            for name, value in self.cleaned_data.items()
+        }
+
+
+class RiskAssessmentForm(forms.Form):
+    """One radio group per question of the questionnaire (its wording is data)."""
+
+    completed_on = GovukDateField(
+        label="Date the checklist was completed",
+        not_future=True,
+        error_messages={"required": "Enter the date the checklist was completed"},
+    )
+    professional_judgement_level = forms.ChoiceField(
+        label="Professional judgement",
+        required=False,
+        help_text="Only to raise the level above the score. It can never lower it.",
+        choices=[
+            ("", "No change to the score's level"),
+            (RiskLevel.MEDIUM, "Medium"),
+            (RiskLevel.HIGH, "High"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    professional_judgement_reason = forms.CharField(
+        label="Reason for the professional judgement",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    incidents_in_window = forms.IntegerField(
+        label="Incidents in the last 12 months", required=False, min_value=0, max_value=999
+    )
+    crimes_in_window = forms.IntegerField(
+        label="Crimes in the last 12 months", required=False, min_value=0, max_value=999
+    )
+    honour_based_abuse = forms.BooleanField(label="Honour-based abuse is suspected", required=False)
+
+    def __init__(self, *args: Any, questions: list[RiskQuestion], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.questions = questions
+        question_fields = {
+            f"q{q.number}": forms.ChoiceField(
+                label=f"{q.number}. {q.text}",
+                choices=RiskAnswerValue.choices,
+                widget=forms.RadioSelect(attrs={"data-inline": "true"}),
+                error_messages={"required": f"Answer question {q.number}"},
+            )
+            for q in questions
+        }
+        # Questions first, in order; then the judgement and the escalation details.
+        self.fields = {**question_fields, **self.fields}
+
+    def answers(self) -> dict[int, str]:
+        return {q.number: self.cleaned_data[f"q{q.number}"] for q in self.questions}
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        if cleaned.get("professional_judgement_level") and not cleaned.get(
+            "professional_judgement_reason"
+        ):
+            self.add_error("professional_judgement_reason", "Explain the professional judgement")
+        return cleaned
+
+
+class MaracReferralForm(forms.Form):
+    area = forms.CharField(
+        label="MARAC area", max_length=120, error_messages={"required": "Enter the MARAC area"}
+    )
+    referred_on = GovukDateField(
+        label="Date referred",
+        not_future=True,
+        error_messages={"required": "Enter the date of the MARAC referral"},
+    )
+    meeting_on = GovukDateField(label="MARAC meeting date", required=False)
+    outcome = forms.CharField(
+        label="Outcome", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class MaracOutcomeForm(forms.Form):
+    meeting_on = GovukDateField(
+        label="MARAC meeting date", error_messages={"required": "Enter the meeting date"}
+    )
+    outcome = forms.CharField(
+        label="Outcome",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Enter the outcome"},
+    )
+
+
+class AcceptForm(forms.Form):
+    security_works = forms.BooleanField(
+        label="Security works",
+        required=False,
+        help_text="A security job is created and allocated to the contractor",
+    )
+    adult_support = forms.BooleanField(
+        label="Adult support",
+        required=False,
+        help_text="An adult support case is opened with the area's adult support provider",
+    )
+    children = forms.ModelMultipleChoiceField(
+        label="Children and young people's support for",
+        queryset=Person.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=(
+            "A children and young people's (CYP) case is opened for each child ticked, with the "
+            "area's CYP provider"
+        ),
+    )
+    contractor = forms.ModelChoiceField(
+        label="Security contractor",
+        queryset=Organisation.objects.none(),
+        required=False,
+        empty_label="The suggested contractor for the district",
+        help_text="Leave as suggested unless there is a reason to choose another",
+    )
+    contractor_override_reason = forms.CharField(
+        label="Reason for choosing another contractor", required=False, max_length=500
+    )
+    note = forms.CharField(
+        label="Decision note", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        children: QuerySet[Person],
+        contractors: QuerySet[Organisation],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        children_field = self.fields["children"]
+        children_field.queryset = children  # type: ignore[attr-defined]
+        children_field.label_from_instance = (  # type: ignore[attr-defined]
+            lambda p: f"{p.given_name} {p.family_name}".strip()
+        )
+        self.fields["contractor"].queryset = contractors  # type: ignore[attr-defined]
+        if not children.exists():
+            del self.fields["children"]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        if not (
+            cleaned.get("security_works") or cleaned.get("adult_support") or cleaned.get("children")
+        ):
+            self.add_error("security_works", "Choose at least one route")
+        return cleaned
+
+
+class DeclineForm(forms.Form):
+    reason = forms.ModelChoiceField(
+        label="Reason",
+        queryset=DeclineReason.objects.filter(is_active=True),
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the reason for declining"},
+    )
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Needed for 'Other'. No more personal detail than needed.",
+    )
+
+
+class RequestInformationForm(forms.Form):
+    reason = forms.CharField(
+        label="What information is needed, and from whom?",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Enter what information is needed"},
+    )
+
+
+class WithdrawForm(forms.Form):
+    note = forms.CharField(
+        label="Who withdrew the referral, and why?",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class MatchResolveForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="Is this the same person?",
+        choices=[("same", "Link as repeat"), ("not_same", "Not the same person")],
+    )
+
+    @property
+    def same_person(self) -> bool:
+        return self.cleaned_data["decision"] == "same"

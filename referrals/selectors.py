@@ -1,0 +1,182 @@
+"""Reads of the SPA. Every list starts from ``Referral.objects.visible_to(user)``; a single
+referral is fetched through ``referral_get_for_user`` (404 for missing and not-yours alike)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.http import HttpRequest
+
+from referrals.models import (
+    DeclineReason,
+    MatchStatus,
+    Referral,
+    ReferralMatch,
+    ReferralStatus,
+    RiskAssessment,
+    RiskLevel,
+)
+from safer.access.seams import record_get_for_user
+from safer.accounts.models import User
+from safer.audit.models import AccessAction
+from safer.casefile.models import CaseStatus
+
+_RISK_ORDER = Case(
+    When(risk_level=RiskLevel.HIGH, then=Value(3)),
+    When(risk_level=RiskLevel.MEDIUM, then=Value(2)),
+    When(risk_level=RiskLevel.STANDARD, then=Value(1)),
+    default=Value(0),
+    output_field=IntegerField(),
+)
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = "open"  # "open", "all" or a ReferralStatus value
+    district_id: uuid.UUID | None = None
+    urgent: bool | None = None
+    risk_level: str = ""
+    possible_repeat: bool = False
+
+
+def referral_queue(*, user: User | AnonymousUser, filters: QueueFilters) -> QuerySet[Referral]:
+    """The triage queue: urgent first, then by risk, then by when triage is due (a paused clock
+    last), then oldest first."""
+    referrals = Referral.objects.visible_to(user)
+    if filters.status == "open":
+        referrals = referrals.open()
+    elif filters.status in ReferralStatus.values:
+        referrals = referrals.filter(status=filters.status)
+    if filters.district_id:
+        referrals = referrals.filter(case_file__household__district_id=filters.district_id)
+    if filters.urgent is not None:
+        referrals = referrals.filter(urgent=filters.urgent)
+    if filters.risk_level:
+        referrals = referrals.filter(risk_level=filters.risk_level)
+    if filters.possible_repeat:
+        referrals = referrals.filter(
+            Exists(ReferralMatch.objects.filter(referral=OuterRef("pk"), status=MatchStatus.OPEN))
+        )
+    return (
+        referrals.annotate(
+            open_matches=Count("matches", filter=Q(matches__status=MatchStatus.OPEN)),
+            risk_rank=_RISK_ORDER,
+        )
+        .select_related("case_file__household__district", "case_file__authority")
+        .order_by(
+            F("urgent").desc(),
+            F("risk_rank").desc(),
+            F("sla_due_at").asc(nulls_last=True),
+            "received_at",
+        )
+    )
+
+
+def referral_get_for_user(
+    *,
+    user: User | AnonymousUser,
+    referral_id: object,
+    request: HttpRequest | None = None,
+    action: AccessAction = AccessAction.VIEW,
+) -> Referral:
+    """One referral the user may triage; writes one access-log row."""
+    return record_get_for_user(
+        source=Referral.objects,
+        user=user,
+        pk=referral_id,
+        request=request,
+        action=action,
+        select_related=(
+            "case_file__household__district",
+            "case_file__authority",
+            "case_file__survivor",
+            "case_file__safe_contact",
+            "decline_reason",
+            "triage_worker",
+        ),
+    )
+
+
+def referral_matches(*, referral: Referral) -> QuerySet[ReferralMatch]:
+    return referral.matches.select_related(
+        "candidate__case_file__survivor", "candidate__case_file__household", "resolved_by"
+    ).order_by("status", "-similarity")
+
+
+def referral_latest_assessment(*, referral: Referral) -> RiskAssessment | None:
+    return (
+        referral.risk_assessments.select_related("questionnaire", "assessed_by")
+        .prefetch_related("answers__question")
+        .order_by("-assessed_at")
+        .first()
+    )
+
+
+def decline_reasons_active() -> QuerySet[DeclineReason]:
+    return DeclineReason.objects.filter(is_active=True)
+
+
+# --- The referrer portal ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferralStatusRow:
+    """What a referrer may know of a referral they made: its reference, date and status."""
+
+    id: uuid.UUID
+    reference: str
+    received_on: str
+    status: str
+
+
+def referrals_made_by(*, user: User) -> list[ReferralStatusRow]:
+    """The status of each referral the user made, and nothing about the case after that."""
+    rows = (
+        Referral.objects.made_by(user)
+        .select_related("decline_reason", "case_file")
+        .only(
+            "id",
+            "reference",
+            "received_at",
+            "status",
+            "decline_reason__label",
+            "case_file__status",
+        )
+        .order_by("-received_at")
+    )
+    return [
+        ReferralStatusRow(
+            id=r.id,
+            reference=r.reference,
+            received_on=f"{r.received_at:%-d %B %Y}",
+            status=referrer_status(r),
+        )
+        for r in rows
+    ]
+
+
+def referrer_status(referral: Referral) -> str:
+    if referral.status == ReferralStatus.RECEIVED:
+        return "Received"
+    if referral.status in (ReferralStatus.IN_TRIAGE, ReferralStatus.AWAITING_INFORMATION):
+        return "In triage"
+    if referral.status == ReferralStatus.DECLINED:
+        reason = referral.decline_reason.label if referral.decline_reason else ""
+        return f"Declined: {reason}" if reason else "Declined"
+    if referral.status == ReferralStatus.ACCEPTED:
+        return "Closed" if referral.case_file.status == CaseStatus.CLOSED else "Accepted"
+    return "Closed"  # withdrawn

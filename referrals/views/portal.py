@@ -1,0 +1,20 @@
+"""The referrer portal: the status of the referrals you made, and nothing else."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from referrals.selectors import referrals_made_by
+from safer.access.roles import role_required
+from safer.accounts.models import User
+from safer.accounts.roles import Role
+
+
+@role_required(Role.REFERRER)
+@require_GET
+def my_referrals(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    return render(request, "referrals/portal/mine.html", {"rows": referrals_made_by(user=user)})

@@ -1,0 +1,386 @@
+"""Triage pages for the SPA team (triage workers and managers; everyone else is refused)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from referrals import selectors, services
+from referrals.exceptions import InvalidTransition, ReferralError
+from referrals.forms.triage import (
+    AcceptForm,
+    DeclineForm,
+    EligibilityForm,
+    MaracOutcomeForm,
+    MaracReferralForm,
+    MatchResolveForm,
+    QueueFilterForm,
+    RequestInformationForm,
+    RiskAssessmentForm,
+    WithdrawForm,
+)
+from referrals.models import MaracReferral, Referral, ReferralMatch
+from referrals.services.risk_policy import risk_policy_for
+from referrals.sla import triage_rag
+from safer.access.roles import role_required
+from safer.access.scoping import user_authorities
+from safer.accounts.models import User
+from safer.accounts.roles import Role
+from safer.casefile.models import ContactChannel, HouseholdRole, Person
+from safer.organisations.models import District, Organisation, OrganisationKind
+
+TRIAGE_ROLES = (Role.SPA_TRIAGE, Role.SPA_MANAGER)
+PAGE_SIZE = 50
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # role_required let only signed-in users through
+    return user
+
+
+def _posted(request: HttpRequest) -> Any:
+    # Not ``request.POST or None``: an empty POST must still be validated (and refused).
+    return request.POST if request.method == "POST" else None
+
+
+def _referral(request: HttpRequest, referral_id: object) -> Referral:
+    return selectors.referral_get_for_user(
+        user=request.user, referral_id=referral_id, request=request
+    )
+
+
+def _fail(request: HttpRequest, error: ReferralError, referral: Referral) -> HttpResponse:
+    messages.error(request, error.message)
+    return redirect("referrals:detail", referral_id=referral.id)
+
+
+@role_required(*TRIAGE_ROLES)
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    districts = District.objects.filter(authority__in=user_authorities(request.user))
+    form = QueueFilterForm(request.GET or None, districts=districts)
+    filters = selectors.QueueFilters()
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = selectors.QueueFilters(
+            status=data["status"] or "open",
+            district_id=data["district"].pk if data["district"] else None,
+            urgent={"yes": True, "no": False}.get(data["urgent"]),
+            risk_level=data["risk_level"],
+            possible_repeat=data["possible_repeat"],
+        )
+    page = Paginator(
+        selectors.referral_queue(user=request.user, filters=filters), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    now = timezone.now()
+    rows = [{"referral": r, "rag": triage_rag(now=now, due=r.sla_due_at)} for r in page]
+    return render(
+        request, "referrals/triage/queue.html", {"form": form, "page": page, "rows": rows}
+    )
+
+
+@role_required(*TRIAGE_ROLES)
+@require_GET
+def detail(request: HttpRequest, referral_id: str) -> HttpResponse:
+    referral = _referral(request, referral_id)
+    case_file = referral.case_file
+    assessment = selectors.referral_latest_assessment(referral=referral)
+    safe_contact = getattr(case_file, "safe_contact", None)
+    labels = dict(ContactChannel.choices)
+    return render(
+        request,
+        "referrals/triage/detail.html",
+        {
+            "safe_channel_labels": [
+                labels.get(c, c) for c in (safe_contact.safe_channels if safe_contact else [])
+            ],
+            "referral": referral,
+            "case_file": case_file,
+            "safe_contact": safe_contact,
+            "household": case_file.household,
+            "survivor": case_file.survivor,
+            "people": Person.objects.filter(household=case_file.household)
+            .exclude(pk=case_file.survivor_id)
+            .order_by("household_role", "given_name"),
+            "perpetrators": case_file.perpetrators.all(),
+            "matches": selectors.referral_matches(referral=referral),
+            "assessment": assessment,
+            "maracs": referral.marac_referrals.select_related("assessment").all(),
+            "eligibility_form": EligibilityForm(referral=referral),
+            "timeline": case_file.timeline.select_related("actor").order_by("-occurred_at")[:50],
+            "holds": referral.holds.all(),
+            "rag": triage_rag(now=timezone.now(), due=referral.sla_due_at),
+        },
+    )
+
+
+@role_required(*TRIAGE_ROLES)
+@require_POST
+def start(request: HttpRequest, referral_id: str) -> HttpResponse:
+    referral = _referral(request, referral_id)
+    try:
+        services.referral_triage_start(referral=referral, user=_user(request))
+    except ReferralError as error:
+        return _fail(request, error, referral)
+    messages.success(request, "Triage started.")
+    return redirect("referrals:detail", referral_id=referral.id)
+
+
+@role_required(*TRIAGE_ROLES)
+@require_POST
+def eligibility(request: HttpRequest, referral_id: str) -> HttpResponse:
+    referral = _referral(request, referral_id)
+    form = EligibilityForm(request.POST, referral=referral)
+    if form.is_valid():
+        try:
+            services.referral_eligibility_record(
+                referral=referral, user=_user(request), answers=form.answers()
+            )
+        except ReferralError as error:
+            return _fail(request, error, referral)
+        messages.success(request, "Eligibility checklist saved.")
+    return redirect("referrals:detail", referral_id=referral.id)
+
+
+@role_required(*TRIAGE_ROLES)
+@require_POST
+def match_resolve(request: HttpRequest, referral_id: str, match_id: str) -> HttpResponse:
+    referral = _referral(request, referral_id)
+    match = get_object_or_404(ReferralMatch, pk=match_id, referral=referral)
+    form = MatchResolveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.referral_match_resolve(
+                match=match, user=_user(request), same_person=form.same_person
+            )
+        except ReferralError as error:
+            return _fail(request, error, referral)
+        messages.success(
+            request,
+            "Linked as a repeat." if form.same_person else "Marked as not the same person.",
+        )
+    return redirect("referrals:detail", referral_id=referral.id)
+
+
+def _form_page(
+    request: HttpRequest, template: str, referral: Referral, form: Any, **extra: Any
+) -> HttpResponse:
+    return render(request, template, {"referral": referral, "form": form, **extra})
+
+
+@role_required(*TRIAGE_ROLES)
+@require_http_methods(["GET", "POST"])
+def risk(request: HttpRequest, referral_id: str) -> HttpResponse:
+    referral = _referral(request, referral_id)
+    policy = risk_policy_for(authority_id=referral.case_file.authority_id)
+    if policy is None:
+        messages.error(request, "No risk checklist is set up for this area.")
+        return redirect("referrals:detail", referral_id=referral.id)
+    questions = list(policy.questionnaire.questions.order_by("number"))
+    form = RiskAssessmentForm(_posted(request), questions=questions)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.risk_assessment_record(
+                referral=referral,
+                user=_user(request),
+                answers=form.answers(),
+                completed_on=data["completed_on"],
+                professional_judgement_level=data["professional_judgement_level"],
+                professional_judgement_reason=data["professional_judgement_reason"],
+                incidents_in_window=data["incidents_in_window"],
+                crimes_in_window=data["crimes_in_window"],
+                honour_based_abuse=data["honour_based_abuse"],
+            )
+        except ReferralError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Risk checklist saved.")
+            return redirect("referrals:detail", referral_id=referral.id)
+    bands = sorted((b.min_yes, b.get_level_display()) for b in policy.bands.all())
+    return _form_page(
+        request, "referrals/triage/risk.html", referral, form, policy=policy, bands=bands
+    )
+
+
+@role_required(*TRIAGE_ROLES)
+@require_http_methods(["GET", "POST"])
+def marac(request: HttpRequest, referral_id: str) -> HttpResponse:
+    """A MARAC referral from the latest assessment: its answers are shown, not asked again."""
+    referral = _referral(request, referral_id)
+    assessment = selectors.referral_latest_assessment(referral=referral)
+    if assessment is None:
+        messages.error(request, "Record the DASH risk checklist before referring to MARAC.")
+        return redirect("referrals:detail", referral_id=referral.id)
+    form = MaracReferralForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.marac_referral_record(
+                referral=referral,
+                user=_user(request),
+                assessment=assessment,
+                area=data["area"],
+                referred_on=data["referred_on"],
+                meeting_on=data["meeting_on"],
+                outcome=data["outcome"],
+            )
+        except ReferralError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "MARAC referral recorded.")
+            return redirect("referrals:detail", referral_id=referral.id)
+    return _form_page(request, "referrals/triage/marac.html", referral, form, assessment=assessment)
+
+
+@role_required(*TRIAGE_ROLES)
+@require_http_methods(["GET", "POST"])
+def marac_outcome(request: HttpRequest, referral_id: str, marac_id: str) -> HttpResponse:
+    referral = _referral(request, referral_id)
+    record = get_object_or_404(MaracReferral, pk=marac_id, referral=referral)
+    form = MaracOutcomeForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.marac_outcome_record(
+                marac=record,
+                user=_user(request),
+                meeting_on=form.cleaned_data["meeting_on"],
+                outcome=form.cleaned_data["outcome"],
+            )
+        except ReferralError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "MARAC outcome recorded.")
+            return redirect("referrals:detail", referral_id=referral.id)
+    return _form_page(request, "referrals/triage/marac_outcome.html", referral, form, marac=record)
+
+
+def _household_children(referral: Referral) -> QuerySet[Person]:
+    return Person.objects.filter(
+        household_id=referral.case_file.household_id, household_role=HouseholdRole.CHILD
+    ).order_by("given_name")
+
+
+def _contractors(referral: Referral) -> QuerySet[Organisation]:
+    return Organisation.objects.filter(
+        kind=OrganisationKind.SECURITY_CONTRACTOR,
+        is_active=True,
+        authorities=referral.case_file.authority_id,
+    ).order_by("name")
+
+
+@role_required(*TRIAGE_ROLES)
+@require_http_methods(["GET", "POST"])
+def accept(request: HttpRequest, referral_id: str) -> HttpResponse:
+    referral = _referral(request, referral_id)
+    form = AcceptForm(
+        _posted(request),
+        children=_household_children(referral),
+        contractors=_contractors(referral),
+        initial={
+            "security_works": referral.requests_security_works,
+            "adult_support": referral.requests_adult_support,
+            "children": list(referral.children_for_support.values_list("pk", flat=True)),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.referral_accept(
+                referral=referral,
+                user=_user(request),
+                security_works=data["security_works"],
+                adult_support=data["adult_support"],
+                children=list(data.get("children") or []),
+                note=data["note"],
+                contractor=data["contractor"],
+                contractor_override_reason=data["contractor_override_reason"],
+            )
+        except InvalidTransition as error:
+            return _fail(request, error, referral)
+        except ReferralError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"Referral {referral.reference} accepted.")
+            return redirect("referrals:detail", referral_id=referral.id)
+    return _form_page(request, "referrals/triage/accept.html", referral, form)
+
+
+@role_required(*TRIAGE_ROLES)
+@require_http_methods(["GET", "POST"])
+def decline(request: HttpRequest, referral_id: str) -> HttpResponse:
+    referral = _referral(request, referral_id)
+    form = DeclineForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.referral_decline(
+                referral=referral,
+                user=_user(request),
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+            )
+        except InvalidTransition as error:
+            return _fail(request, error, referral)
+        except ReferralError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"Referral {referral.reference} declined.")
+            return redirect("referrals:detail", referral_id=referral.id)
+    return _form_page(request, "referrals/triage/decline.html", referral, form)
+
+
+@role_required(*TRIAGE_ROLES)
+@require_http_methods(["GET", "POST"])
+def request_information(request: HttpRequest, referral_id: str) -> HttpResponse:
+    referral = _referral(request, referral_id)
+    form = RequestInformationForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.referral_request_information(
+                referral=referral, user=_user(request), reason=form.cleaned_data["reason"]
+            )
+        except InvalidTransition as error:
+            return _fail(request, error, referral)
+        except ReferralError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "On hold awaiting information: the triage clock is paused.")
+            return redirect("referrals:detail", referral_id=referral.id)
+    return _form_page(request, "referrals/triage/request_information.html", referral, form)
+
+
+@role_required(*TRIAGE_ROLES)
+@require_POST
+def information_received(request: HttpRequest, referral_id: str) -> HttpResponse:
+    referral = _referral(request, referral_id)
+    try:
+        services.referral_information_received(referral=referral, user=_user(request))
+    except ReferralError as error:
+        return _fail(request, error, referral)
+    messages.success(request, "Back in triage: the clock has restarted.")
+    return redirect("referrals:detail", referral_id=referral.id)
+
+
+@role_required(*TRIAGE_ROLES)
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest, referral_id: str) -> HttpResponse:
+    referral = _referral(request, referral_id)
+    form = WithdrawForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.referral_withdraw(
+                referral=referral, user=_user(request), note=form.cleaned_data["note"]
+            )
+        except ReferralError as error:
+            return _fail(request, error, referral)
+        messages.success(request, f"Referral {referral.reference} withdrawn.")
+        return redirect("referrals:detail", referral_id=referral.id)
+    return _form_page(request, "referrals/triage/withdraw.html", referral, form)
