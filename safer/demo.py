@@ -1,16 +1,59 @@
-"""Realistic, obviously fictional demo data. Idempotent: running it twice changes nothing."""
+"""Realistic, obviously fictional demo data. Idempotent: running it twice changes nothing.
+
+Kent (12 districts) and Medway; the council, an SPA provider, two security contractors covering
+different districts, adult support, CYP and refuge providers, referring agencies of each type;
+one sign-in per role (readable password, a confirmed TOTP authenticator with a known secret); a
+handful of case files at "Example Street" addresses. Never in production.
+
+Apps add their own demo records without the core importing them: a module ``<app>/demo.py``
+registers a function with ``@demo_seeder``; it gets a ``DemoContext`` (organisations, teams,
+users by persona key, case files by reference), runs in the same transaction, must be idempotent
+and yields a line or two about what it did.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import base64
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
 
-from django.db import transaction
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from safer.access.services import casefile_access_grant
+from safer.accounts.models import User
+from safer.accounts.roles import Role
+from safer.accounts.services import user_role_grant
+from safer.casefile.models import (
+    WORK_ON_CASEFILE,
+    CaseFile,
+    CaseStatus,
+    ContactChannel,
+    Household,
+    HouseholdRole,
+    Perpetrator,
+    Person,
+    SafeContactRules,
+    Sex,
+    TenancyHolder,
+    Tenure,
+)
 from safer.organisations.models import (
+    AgencyType,
     CommissioningAuthority,
     District,
     Organisation,
     OrganisationKind,
+    Team,
 )
 
 # Census 2021 usual residents, rounded (shared/domain.md §2). Outward codes are a demo subset.
@@ -30,29 +73,451 @@ KENT_DISTRICTS = [
 ]
 MEDWAY_DISTRICTS = [("medway", "Medway", 279_800, "ME1 ME2 ME3 ME4 ME5 ME7 ME8")]
 
+EAST_KENT = ["ashford", "canterbury", "dover", "folkestone-and-hythe", "swale", "thanet"]
+WEST_KENT = [
+    "dartford",
+    "gravesham",
+    "maidstone",
+    "sevenoaks",
+    "tonbridge-and-malling",
+    "tunbridge-wells",
+]
 
-@transaction.atomic
-def seed() -> Iterator[str]:
-    kent, _ = CommissioningAuthority.objects.update_or_create(
-        code="kent", defaults={"name": "Kent County Council"}
+LOGINS_FILE_NAME = "demo-logins.txt"
+
+M = TypeVar("M", bound=models.Model)
+
+
+def _upsert(model: type[M], lookup: dict[str, Any], values: dict[str, Any]) -> M:
+    """Like ``update_or_create``, but writes only when a value differs, so a second run changes
+    nothing (no UPDATE, no history row)."""
+    instance, created = model._default_manager.get_or_create(**lookup, defaults=values)
+    if created:
+        return instance
+    changed = [name for name, value in values.items() if getattr(instance, name) != value]
+    if changed:
+        for name in changed:
+            setattr(instance, name, values[name])
+        instance.save(update_fields=changed)
+    return instance
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    key: str
+    role: Role
+    email: str
+    full_name: str
+    organisation: str
+    authorities: tuple[str, ...]
+    team: str = ""
+
+    @property
+    def password(self) -> str:
+        # Readable on purpose (a demo): never reused outside seed_demo, which refuses production.
+        return f"Sanctuary-{self.key.replace('_', '-')}-demo"
+
+    @property
+    def totp_key_hex(self) -> str:
+        # Derived from the email so a re-seed keeps the secret already in someone's app.
+        return hashlib.sha1(f"safer-demo-totp:{self.email}".encode()).hexdigest()  # noqa: S324
+
+    @property
+    def totp_secret_base32(self) -> str:
+        return base64.b32encode(bytes.fromhex(self.totp_key_hex)).decode()
+
+
+COUNCIL = "Kent County Council (commissioning)"
+MEDWAY_COUNCIL = "Medway Council (commissioning)"
+SPA = "Example Sanctuary Access Partnership"
+CONTRACTOR_EAST = "Example Secure Homes (East Kent)"
+CONTRACTOR_WEST = "Example Locks and Doors (West Kent and Medway)"
+ADULT = "Example Domestic Abuse Support"
+CYP = "Example Young People's Service"
+REFUGE = "Example Refuge Housing"
+POLICE = "Example Constabulary (demo)"
+
+LOGINS = [
+    DemoLogin(
+        "referrer", Role.REFERRER, "referrer@example.org", "Rita Referrer", POLICE, ("kent",)
+    ),
+    DemoLogin(
+        "spa_triage", Role.SPA_TRIAGE, "spa.triage@example.org", "Tariq Triage", SPA, ("kent",)
+    ),
+    DemoLogin(
+        "spa_manager", Role.SPA_MANAGER, "spa.manager@example.org", "Mina Manager", SPA, ("kent",)
+    ),
+    DemoLogin(
+        "medway_spa_triage",
+        Role.SPA_TRIAGE,
+        "medway.triage@example.org",
+        "Morgan Medway",
+        SPA,
+        ("medway",),
+    ),
+    DemoLogin(
+        "contractor",
+        Role.CONTRACTOR,
+        "contractor@example.org",
+        "Chris Contractor",
+        CONTRACTOR_EAST,
+        ("kent",),
+    ),
+    DemoLogin(
+        "adult_support_worker",
+        Role.ADULT_SUPPORT_WORKER,
+        "adult.worker@example.org",
+        "Ash Worker",
+        ADULT,
+        ("kent",),
+        team="East Kent adults",
+    ),
+    DemoLogin(
+        "cyp_worker",
+        Role.CYP_WORKER,
+        "cyp.worker@example.org",
+        "Cam Young",
+        CYP,
+        ("kent",),
+        team="Kent young people",
+    ),
+    DemoLogin(
+        "provider_manager",
+        Role.PROVIDER_MANAGER,
+        "provider.manager@example.org",
+        "Pat Provider",
+        ADULT,
+        ("kent", "medway"),
+    ),
+    DemoLogin(
+        "commissioner",
+        Role.COMMISSIONER,
+        "commissioner@example.org",
+        "Connie Commissioner",
+        COUNCIL,
+        ("kent",),
+    ),
+    DemoLogin("auditor", Role.AUDITOR, "auditor@example.org", "Aud Itor", COUNCIL, ("kent",)),
+    DemoLogin(
+        "system_admin",
+        Role.SYSTEM_ADMIN,
+        "admin@example.org",
+        "Sam Admin",
+        COUNCIL,
+        ("kent",),
+    ),
+]
+
+
+@dataclass(frozen=True)
+class DemoCase:
+    reference: str
+    district: str
+    given_name: str
+    family_name: str
+    house_number: int
+    children: tuple[tuple[str, int], ...] = ()
+    allocate_to_team: str = ""
+    status: str = CaseStatus.OPEN
+
+
+# Contractors get their access with a security job (security_works' demo), not here.
+CASES = [
+    DemoCase(
+        "SAFER-DEMO-0001", "ashford", "Alex", "Example", 1, (("Sam", 2016),), "East Kent adults"
+    ),
+    DemoCase("SAFER-DEMO-0002", "canterbury", "Jo", "Sample", 2, (), "East Kent adults"),
+    DemoCase(
+        "SAFER-DEMO-0003", "maidstone", "Robin", "Placeholder", 3, (("Kit", 2012), ("Lou", 2019))
+    ),
+    DemoCase("SAFER-DEMO-0004", "thanet", "Charlie", "Demo", 4, (), status=CaseStatus.CLOSED),
+    DemoCase("SAFER-DEMO-0005", "medway", "Frankie", "Fictional", 5, (("Ari", 2014),)),
+]
+
+
+class DemoRefused(ImproperlyConfigured):
+    pass
+
+
+@dataclass(frozen=True)
+class DemoContext:
+    organisations: dict[str, Organisation]
+    teams: dict[str, Team]
+    users: dict[str, User]  # by DemoLogin.key, e.g. "spa_manager"
+    case_files: dict[str, CaseFile]  # by reference
+
+
+DemoSeeder = Callable[[DemoContext], Iterator[str]]
+_SEEDERS: list[DemoSeeder] = []
+
+
+def demo_seeder(function: DemoSeeder) -> DemoSeeder:
+    """Register an app's demo data (in ``<app>/demo.py``); see the module docstring."""
+    if function not in _SEEDERS:
+        _SEEDERS.append(function)
+    return function
+
+
+def seed(*, logins_path: Path | None = None) -> Iterator[str]:
+    """Create or bring up to date the demo data, yielding what it did (and the sign-ins)."""
+    if settings.SAFER_ENVIRONMENT == "production":
+        raise DemoRefused("Demo data is never loaded into production.")
+    autodiscover_modules("demo")
+    app_lines: list[str] = []
+    with transaction.atomic():
+        authorities = _authorities()
+        organisations = _organisations(authorities)
+        teams = _teams(organisations)
+        users = {login.key: _user(login, organisations, teams, authorities) for login in LOGINS}
+        case_files = _cases(teams)
+        context = DemoContext(
+            organisations=organisations, teams=teams, users=users, case_files=case_files
+        )
+        for seeder in _SEEDERS:
+            app_lines.extend(seeder(context))
+    path = logins_path or Path(settings.VAR_DIR) / LOGINS_FILE_NAME
+    _write_logins(path)
+    yield (
+        f"Demo data: {District.objects.count()} districts in "
+        f"{CommissioningAuthority.objects.count()} authorities, "
+        f"{Organisation.objects.count()} organisations, {len(users)} sign-ins, "
+        f"{len(case_files)} demo case files."
     )
-    medway, _ = CommissioningAuthority.objects.update_or_create(
-        code="medway", defaults={"name": "Medway Council"}
-    )
+    yield from app_lines
+    yield from _login_lines()
+    yield f"Sign-ins written to {path}"
+
+
+def _authorities() -> dict[str, CommissioningAuthority]:
+    kent = _upsert(CommissioningAuthority, {"code": "kent"}, {"name": "Kent County Council"})
+    medway = _upsert(CommissioningAuthority, {"code": "medway"}, {"name": "Medway Council"})
     for authority, rows in ((kent, KENT_DISTRICTS), (medway, MEDWAY_DISTRICTS)):
         for code, name, population, outward_codes in rows:
-            District.objects.update_or_create(
-                code=code,
-                defaults={
+            _upsert(
+                District,
+                {"code": code},
+                {
                     "authority": authority,
                     "name": name,
                     "population": population,
                     "outward_codes": outward_codes,
                 },
             )
-    council, _ = Organisation.objects.update_or_create(
-        name="Kent County Council (commissioning)", defaults={"kind": OrganisationKind.COUNCIL}
+    return {"kent": kent, "medway": medway}
+
+
+def _organisations(authorities: dict[str, CommissioningAuthority]) -> dict[str, Organisation]:
+    kent, medway = authorities["kent"], authorities["medway"]
+    specs: list[tuple[str, str, str, list[CommissioningAuthority], list[str]]] = [
+        (COUNCIL, OrganisationKind.COUNCIL, "", [kent], []),
+        (MEDWAY_COUNCIL, OrganisationKind.COUNCIL, "", [medway], []),
+        (SPA, OrganisationKind.SPA_PROVIDER, "", [kent, medway], []),
+        (CONTRACTOR_EAST, OrganisationKind.SECURITY_CONTRACTOR, "", [kent], EAST_KENT),
+        (
+            CONTRACTOR_WEST,
+            OrganisationKind.SECURITY_CONTRACTOR,
+            "",
+            [kent, medway],
+            [*WEST_KENT, "medway"],
+        ),
+        (ADULT, OrganisationKind.ADULT_SUPPORT, "", [kent, medway], []),
+        (CYP, OrganisationKind.CYP_SUPPORT, "", [kent], []),
+        (REFUGE, OrganisationKind.ACCOMMODATION, "", [kent, medway], []),
+        (POLICE, OrganisationKind.REFERRING_AGENCY, AgencyType.POLICE, [kent, medway], []),
+        (
+            "Example IDVA Service (demo)",
+            OrganisationKind.REFERRING_AGENCY,
+            AgencyType.IDVA,
+            [kent],
+            [],
+        ),
+        (
+            "Example Housing Options (demo)",
+            OrganisationKind.REFERRING_AGENCY,
+            AgencyType.HOUSING,
+            [kent],
+            [],
+        ),
+        (
+            "Example Children's Social Care (demo)",
+            OrganisationKind.REFERRING_AGENCY,
+            AgencyType.SOCIAL_CARE,
+            [kent],
+            [],
+        ),
+        (
+            "Example GP Practice (demo)",
+            OrganisationKind.REFERRING_AGENCY,
+            AgencyType.HEALTH,
+            [kent],
+            [],
+        ),
+        (
+            "Example Primary School (demo)",
+            OrganisationKind.REFERRING_AGENCY,
+            AgencyType.EDUCATION,
+            [kent],
+            [],
+        ),
+        (
+            "Example Community Project (demo)",
+            OrganisationKind.REFERRING_AGENCY,
+            AgencyType.VOLUNTARY,
+            [kent],
+            [],
+        ),
+        (
+            "Example Other Agency (demo)",
+            OrganisationKind.REFERRING_AGENCY,
+            AgencyType.OTHER,
+            [kent],
+            [],
+        ),
+    ]
+    organisations: dict[str, Organisation] = {}
+    for name, kind, agency_type, serves, districts in specs:
+        organisation = _upsert(
+            Organisation,
+            {"name": name},
+            {"kind": kind, "agency_type": agency_type, "is_active": True},
+        )
+        organisation.authorities.add(*serves)
+        if districts:
+            organisation.districts_covered.add(*District.objects.filter(code__in=districts))
+        organisations[name] = organisation
+    return organisations
+
+
+def _teams(organisations: dict[str, Organisation]) -> dict[str, Team]:
+    teams: dict[str, Team] = {}
+    for organisation, name in (
+        (ADULT, "East Kent adults"),
+        (ADULT, "West Kent adults"),
+        (CYP, "Kent young people"),
+    ):
+        teams[name], _ = Team.objects.get_or_create(
+            organisation=organisations[organisation], name=name
+        )
+    return teams
+
+
+def _user(
+    login: DemoLogin,
+    organisations: dict[str, Organisation],
+    teams: dict[str, Team],
+    authorities: dict[str, CommissioningAuthority],
+) -> User:
+    user = _upsert(
+        User,
+        {"email": login.email},
+        {
+            "full_name": login.full_name,
+            "organisation": organisations[login.organisation],
+            "team": teams.get(login.team),
+            "is_active": True,
+        },
     )
-    council.authorities.add(kent)
-    districts, authorities = District.objects.count(), CommissioningAuthority.objects.count()
-    yield f"Demo data: {districts} districts in {authorities} authorities."
+    if not user.check_password(login.password):
+        user.set_password(login.password)
+        user.save(update_fields=["password"])
+    user.authorities.add(*(authorities[code] for code in login.authorities))
+    user_role_grant(user=user, role=login.role, granted_by=None)
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user,
+        name="Demo authenticator",
+        defaults={"key": login.totp_key_hex, "confirmed": True},
+    )
+    if device.key != login.totp_key_hex or not device.confirmed:
+        device.key, device.confirmed = login.totp_key_hex, True
+        device.save(update_fields=["key", "confirmed"])
+    return user
+
+
+def _cases(teams: dict[str, Team]) -> dict[str, CaseFile]:
+    case_files: dict[str, CaseFile] = {}
+    for case in CASES:
+        case_file = CaseFile.objects.filter(reference=case.reference).first()
+        if case_file is None:
+            case_file = _case_file(case)
+        if case.allocate_to_team:
+            casefile_access_grant(
+                case_file=case_file,
+                permission=WORK_ON_CASEFILE,
+                granted_by=None,
+                team=teams[case.allocate_to_team],
+            )
+        case_files[case.reference] = case_file
+    return case_files
+
+
+def _case_file(case: DemoCase) -> CaseFile:
+    district = District.objects.select_related("authority").get(code=case.district)
+    household = Household.objects.create(
+        authority=district.authority,
+        district=district,
+        address_line_1=f"{case.house_number} Example Street",
+        town=f"Exampleton ({district.name})",
+        postcode=f"ZZ99 {case.house_number}ZZ",
+        tenure=Tenure.HOUSING_ASSOCIATION,
+        tenancy_holder=TenancyHolder.SURVIVOR,
+        landlord_name="Example Housing Association",
+    )
+    survivor = Person.objects.create(
+        household=household,
+        household_role=HouseholdRole.SURVIVOR,
+        given_name=case.given_name,
+        family_name=case.family_name,
+        sex=Sex.FEMALE if case.house_number % 2 else Sex.MALE,
+    )
+    for name, year in case.children:
+        Person.objects.create(
+            household=household,
+            household_role=HouseholdRole.CHILD,
+            given_name=name,
+            family_name=case.family_name,
+            date_of_birth=dt.date(year, 6, 1),
+        )
+    case_file = CaseFile.objects.create(
+        reference=case.reference,
+        authority=district.authority,
+        household=household,
+        survivor=survivor,
+        status=case.status,
+        closed_at=timezone.now() if case.status == CaseStatus.CLOSED else None,
+    )
+    SafeContactRules.objects.create(
+        case_file=case_file,
+        phone="07700 900" + f"{case.house_number:03d}",  # Ofcom's drama range
+        safe_channels=[ContactChannel.PHONE, ContactChannel.EMAIL],
+        voicemail_safe=False,
+        text_safe=case.house_number % 2 == 0,
+        safe_times="Weekdays 10:00 to 14:00",
+        alternative_contact="Through the referrer",
+    )
+    Perpetrator.objects.create(
+        case_file=case_file,
+        name="Pat Fictitious",
+        relationship="Ex-partner",
+        lives_at_address=False,
+        has_keys=True,
+        whereabouts_known=True,
+    )
+    return case_file
+
+
+def _login_lines() -> Iterator[str]:
+    yield "Sign-ins (demo only): email / password / TOTP secret (base32)"
+    for login in LOGINS:
+        yield (
+            f"  {login.role.label:<24} {login.email:<32} {login.password:<40} "
+            f"{login.totp_secret_base32}"
+        )
+
+
+def _write_logins(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    content = "\n".join(_login_lines()) + "\n"
+    # Owner-only: a demo password is still a password.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(content)

@@ -9,14 +9,32 @@ of them.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from functools import reduce
+from operator import or_
+from typing import TYPE_CHECKING
 
 import pghistory
 import pgtrigger
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from safer.access.grants import granted_q, holders_for_organisation, holders_for_person
+from safer.access.roles import CASEWORK_ROLES, SPA_ROLES, user_roles
+from safer.access.scoping import authority_scope_q
+from safer.accounts.roles import Role
 from safer.organisations.models import CommissioningAuthority, District
+
+if TYPE_CHECKING:
+    from safer.accounts.models import User
+
+WORK_ON_CASEFILE = "work_on_casefile"
+VIEW_CASEFILE_ADDRESS = "view_casefile_address"
+CASEFILE_PERMISSIONS = (WORK_ON_CASEFILE, VIEW_CASEFILE_ADDRESS)
 
 
 class Tenure(models.TextChoices):
@@ -38,6 +56,95 @@ class TenancyHolder(models.TextChoices):
     OTHER = "other", "Someone else"
 
 
+class CaseFileQuerySet(models.QuerySet["CaseFile"]):
+    """Who sees which case files. The rules are documented in docs/security.md ("What each role
+    sees"); every list of case files, and of anything hanging off one, starts here."""
+
+    def visible_to(self, user: User | AnonymousUser) -> CaseFileQuerySet:
+        roles = user_roles(user)
+        if not roles:
+            return self.none()
+        assert not isinstance(user, AnonymousUser)  # an anonymous user holds no role
+        in_scope = authority_scope_q(user)
+        reasons: list[Q] = []
+        if roles & SPA_ROLES:
+            reasons.append(in_scope)
+        if roles & CASEWORK_ROLES:
+            # Support workers: allocated to them or to their team; never the whole organisation.
+            holders = holders_for_person(user, include_team=True)
+            reasons.append(in_scope & granted_q(CaseFile, WORK_ON_CASEFILE, holders))
+        if Role.CONTRACTOR in roles:
+            # A job is allocated to the contractor organisation; its staff all work on it.
+            holders = holders_for_person(user, include_team=True, include_organisation=True)
+            reasons.append(in_scope & granted_q(CaseFile, WORK_ON_CASEFILE, holders))
+        if Role.PROVIDER_MANAGER in roles:
+            holders = holders_for_organisation(user.organisation_id)
+            reasons.append(in_scope & granted_q(CaseFile, WORK_ON_CASEFILE, holders))
+        if Role.SPA_MANAGER in roles:
+            reasons.append(_break_glass_q(user))
+        if not reasons:
+            # Commissioner, auditor, system administrator, referrer: no person-level record.
+            return self.none()
+        return self.filter(reduce(or_, reasons))
+
+    def spa_scope_for(self, user: User | AnonymousUser) -> CaseFileQuerySet:
+        """Case files the user sees *as SPA staff* (everything, perpetrator details included):
+        their authorities' cases, plus any open break-glass."""
+        roles = user_roles(user)
+        if not roles & SPA_ROLES:
+            return self.none()
+        assert not isinstance(user, AnonymousUser)
+        q = authority_scope_q(user)
+        if Role.SPA_MANAGER in roles:
+            q |= _break_glass_q(user)
+        return self.filter(q)
+
+    def address_visible_to(self, user: User | AnonymousUser) -> CaseFileQuerySet:
+        """Case files whose address the user may see: SPA scope, or an address grant held by
+        the user, their team or their organisation (a contractor's, while its job is open)."""
+        if not user.is_authenticated:
+            return self.none()
+        assert not isinstance(user, AnonymousUser)
+        holders = holders_for_person(user, include_team=True, include_organisation=True)
+        granted = self.visible_to(user).filter(granted_q(CaseFile, VIEW_CASEFILE_ADDRESS, holders))
+        return self.filter(
+            Q(pk__in=self.spa_scope_for(user).values("pk")) | Q(pk__in=granted.values("pk"))
+        )
+
+
+def _break_glass_q(user: User) -> Q:
+    return Q(pk__in=BreakGlassGrant.objects.active().filter(user=user).values("case_file_id"))
+
+
+class HouseholdQuerySet(models.QuerySet["Household"]):
+    def visible_to(self, user: User | AnonymousUser) -> HouseholdQuerySet:
+        """A household *is* an address: visible only where the case file's address is."""
+        visible = CaseFile.objects.address_visible_to(user).values("household_id")
+        return self.filter(pk__in=visible)
+
+
+class PersonQuerySet(models.QuerySet["Person"]):
+    def visible_to(self, user: User | AnonymousUser) -> PersonQuerySet:
+        visible = CaseFile.objects.visible_to(user).values("household_id")
+        return self.filter(household_id__in=visible)
+
+
+class SafeContactRulesQuerySet(models.QuerySet["SafeContactRules"]):
+    def visible_to(self, user: User | AnonymousUser) -> SafeContactRulesQuerySet:
+        return self.filter(case_file_id__in=CaseFile.objects.visible_to(user).values("pk"))
+
+
+class PerpetratorQuerySet(models.QuerySet["Perpetrator"]):
+    def visible_to(self, user: User | AnonymousUser) -> PerpetratorQuerySet:
+        """SPA staff only: support workers and contractors never see the perpetrator."""
+        return self.filter(case_file_id__in=CaseFile.objects.spa_scope_for(user).values("pk"))
+
+
+class CaseEventQuerySet(models.QuerySet["CaseEvent"]):
+    def visible_to(self, user: User | AnonymousUser) -> CaseEventQuerySet:
+        return self.filter(case_file_id__in=CaseFile.objects.visible_to(user).values("pk"))
+
+
 @pghistory.track()
 class Household(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -54,6 +161,8 @@ class Household(models.Model):
     landlord_name = models.CharField(max_length=200, blank=True)
     landlord_contact = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = HouseholdQuerySet.as_manager()
 
     def __str__(self) -> str:
         # Never the address: a household's label may reach a log or a page title.
@@ -97,6 +206,8 @@ class Person(models.Model):
     lives_at_address = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = PersonQuerySet.as_manager()
+
     class Meta:
         indexes = [
             models.Index(fields=["family_name", "date_of_birth"], name="person_name_dob_idx")
@@ -128,15 +239,71 @@ class CaseFile(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     retention_until = models.DateField(null=True, blank=True)
 
+    objects = CaseFileQuerySet.as_manager()
+
     class Meta:
         ordering = ["-opened_at"]
         permissions = [
-            ("work_on_casefile", "Can work on this case file"),
-            ("view_casefile_address", "Can see this case file's address"),
+            (WORK_ON_CASEFILE, "Can work on this case file"),
+            (VIEW_CASEFILE_ADDRESS, "Can see this case file's address"),
         ]
 
     def __str__(self) -> str:
         return self.reference
+
+
+class CaseFileUserObjectPermission(UserObjectPermissionBase):
+    """A guardian grant to one user. Direct foreign keys (not guardian's generic text column) so
+    ``visible_to`` joins on indexed UUIDs. Written only by ``safer.access.services``."""
+
+    content_object = models.ForeignKey(CaseFile, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        abstract = False
+
+
+class CaseFileGroupObjectPermission(GroupObjectPermissionBase):
+    """A guardian grant to a team or organisation (through its linked group, see
+    ``safer.access.grants``). Written only by ``safer.access.services``."""
+
+    content_object = models.ForeignKey(CaseFile, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        abstract = False
+
+
+class BreakGlassGrantQuerySet(models.QuerySet["BreakGlassGrant"]):
+    def active(self, at: datetime | None = None) -> BreakGlassGrantQuerySet:
+        return self.filter(expires_at__gt=at or timezone.now())
+
+
+class BreakGlassGrant(models.Model):
+    """An SPA manager's time-limited access to one case file outside their scope, with the reason
+    they gave. Append-only: it ends by expiring, never by being edited; the matching access-log
+    row (BREAK_GLASS, with the reason) is what the auditor sees."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    case_file = models.ForeignKey(
+        CaseFile, on_delete=models.PROTECT, related_name="break_glass_grants"
+    )
+    reason = models.CharField(max_length=500)
+    opened_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    objects = BreakGlassGrantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["user", "expires_at"], name="break_glass_user_expiry_idx")]
+        triggers = [
+            pgtrigger.Protect(
+                name="break_glass_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Break-glass {str(self.id)[:8]} until {self.expires_at:%Y-%m-%d %H:%M}"
 
 
 class ContactChannel(models.TextChoices):
@@ -166,6 +333,8 @@ class SafeContactRules(models.Model):
     organisation_name_may_be_used = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
 
+    objects = SafeContactRulesQuerySet.as_manager()
+
     def __str__(self) -> str:
         return f"Safe contact rules for {self.case_file_id}"
 
@@ -188,6 +357,8 @@ class Perpetrator(models.Model):
     bail_or_court_orders = models.TextField(blank=True)
     police_reference = models.CharField(max_length=60, blank=True)
 
+    objects = PerpetratorQuerySet.as_manager()
+
     def __str__(self) -> str:
         return f"Perpetrator {str(self.id)[:8]}"
 
@@ -207,6 +378,8 @@ class CaseEvent(models.Model):
     kind = models.CharField(max_length=60)
     summary = models.CharField(max_length=300)
     data = models.JSONField(default=dict, blank=True)
+
+    objects = CaseEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["occurred_at", "id"]

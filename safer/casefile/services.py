@@ -35,3 +35,31 @@ def case_event_record(
     return CaseEvent.objects.create(
         case_file=case_file, kind=kind, summary=summary, actor=actor, data=data or {}
     )
+
+
+@transaction.atomic
+def casefile_safeguarding_flag_set(
+    *, case_file: CaseFile, actor: User | None, reason_code: str
+) -> CaseFile:
+    """Raise the case file's safeguarding flag, so every service's pages show it at the top.
+
+    ``reason_code`` says which service raised it and why (a code, never a note: the timeline is
+    read by every service on the case). Raising a flag that is already up changes nothing and
+    writes no event: the event that raised it is already on the timeline.
+    """
+    code = reason_code.strip()
+    if not code or len(code) > 60:
+        raise ValueError("A safeguarding flag needs a short reason code.")
+    locked = CaseFile.objects.select_for_update(of=("self",)).get(pk=case_file.pk)
+    if locked.safeguarding_flag:
+        return locked
+    locked.safeguarding_flag = True
+    locked.save(update_fields=["safeguarding_flag"])
+    case_event_record(
+        case_file=locked,
+        kind="safeguarding_flag_set",
+        summary="Safeguarding flag raised",
+        actor=actor,
+        data={"reason_code": code},
+    )
+    return locked

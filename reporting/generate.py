@@ -1,0 +1,107 @@
+"""From a run's parameters to its files: build the document, suppress if it leaves the council,
+write XLSX, CSV and PDF. Pure: it reads, and writes nothing to the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from reporting.kpi_report import build_contract_kpi_report
+from reporting.metrics import Scope, policy_for
+from reporting.models import OutputFormat, ReportKind, ReportRun
+from reporting.outputs import write_csv, write_pdf, write_xlsx
+from reporting.periods import Period
+from reporting.returns import build_return, template_for
+from reporting.suppression import suppress_document
+from reporting.tables import ReportDocument
+from safer.organisations.models import CommissioningAuthority
+
+ProgressCallback = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    format: str
+    filename: str
+    content: bytes
+
+
+def run_period(run: ReportRun) -> Period:
+    return Period.parse(run.period_code)
+
+
+def run_scope(run: ReportRun) -> Scope:
+    ids = tuple(sorted(run.authorities.values_list("pk", flat=True)))
+    return Scope(authority_ids=ids)
+
+
+def run_parameters(run: ReportRun, period: Period) -> list[tuple[str, str]]:
+    names = ", ".join(
+        CommissioningAuthority.objects.filter(
+            pk__in=run.authorities.values("pk")
+        ).values_list("name", flat=True)
+    )
+    params = [
+        ("Report", run.get_kind_display()),
+        ("Run", str(run.pk)),
+        ("Period", period.label),
+        ("Authorities", names),
+    ]
+    if run.contract_id:
+        params.append(("Contract", str(run.contract)))
+    if run.template_id:
+        params.append(("Template", f"{run.template} (version of {run.template.financial_year})"))  # type: ignore[union-attr]
+    params.append(("Requested by", run.requested_by.full_name if run.requested_by else "Schedule"))
+    params.append(("Requested at", f"{run.requested_at:%Y-%m-%d %H:%M %Z}"))
+    return params
+
+
+def build_document(run: ReportRun, *, as_of: dt.datetime) -> ReportDocument:
+    period = run_period(run)
+    parameters = run_parameters(run, period)
+    if run.kind == ReportKind.CONTRACT_KPI:
+        assert run.contract is not None
+        document = build_contract_kpi_report(
+            contract=run.contract,
+            period=period,
+            as_of=as_of,
+            include_case_references=run.includes_case_references,
+            parameters=parameters,
+        )
+    else:
+        template = run.template or template_for(run.kind, period)
+        document = build_return(
+            template=template,
+            scope=run_scope(run),
+            period=period,
+            as_of=as_of,
+            parameters=parameters,
+        )
+    if run.suppressed:
+        threshold = policy_for(run.authorities.values_list("pk", flat=True)).suppression_threshold
+        suppress_document(document, threshold=threshold)
+    return document
+
+
+def render_run(
+    run: ReportRun, *, as_of: dt.datetime, progress: ProgressCallback | None = None
+) -> list[RenderedFile]:
+    report = progress or (lambda _: None)
+    document = build_document(run, as_of=as_of)
+    report(60)
+    stem = _stem(run)
+    files = [RenderedFile(OutputFormat.XLSX, f"{stem}.xlsx", write_xlsx(document))]
+    report(70)
+    files.append(RenderedFile(OutputFormat.CSV, f"{stem}.csv", write_csv(document)))
+    report(75)
+    files.append(RenderedFile(OutputFormat.PDF, f"{stem}.pdf", write_pdf(document)))
+    report(95)
+    return files
+
+
+def _stem(run: ReportRun) -> str:
+    kind = run.kind.replace("_", "-")
+    codes = "-".join(sorted(run.authorities.values_list("code", flat=True)))
+    contract = f"-{run.contract.reference.replace('/', '-')}" if run.contract else ""
+    return f"safer-{kind}-{codes}{contract}-{run.period_code}".lower()

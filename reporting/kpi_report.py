@@ -1,0 +1,315 @@
+"""KPI results with targets and RAG, and the contract KPI report built from them.
+
+A KPI's figures come from ``reporting.metrics`` (one definition for the report and the
+dashboard); its target and amber margin from ``KpiDefinition`` (or the contract's own target).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from reporting.charts import Bar, bar_chart
+from reporting.metrics import NOT_MEASURABLE, Scope, kpi_breaches, kpi_measure, percent
+from reporting.metrics import security as security_metrics
+from reporting.models import KpiContractTarget, KpiDefinition
+from reporting.periods import Period
+from reporting.tables import COUNT, MONEY, PERCENT, TEXT, Cell, Chart, ReportDocument, Row, Table
+from safer.organisations.models import Contract, ServiceElement
+from security_works.selectors import contract_budget_summary, contract_spend_by_district_quarter
+
+SPEND_KPI = "security_spend_within_value"
+GREEN, AMBER, RED, NO_DATA = "green", "amber", "red", ""
+RAG_LABELS = {GREEN: "Green", AMBER: "Amber", RED: "Red", NO_DATA: "No cases"}
+
+
+def rag_for(
+    value: Decimal | None, *, target: Decimal, margin: Decimal, lower_is_better: bool = False
+) -> str:
+    if value is None:
+        return NO_DATA
+    if lower_is_better:
+        if value <= target:
+            return GREEN
+        return AMBER if value <= target + margin else RED
+    if value >= target:
+        return GREEN
+    return AMBER if value >= target - margin else RED
+
+
+@dataclass(frozen=True)
+class KpiValue:
+    numerator: Any
+    denominator: Any
+    percent: Decimal | None
+    kind: str = COUNT  # or MONEY for spend against value
+    excluded: int = 0
+
+
+@dataclass(frozen=True)
+class KpiResult:
+    kpi: KpiDefinition
+    target: Decimal
+    value: KpiValue | None  # None: SAFER cannot measure it
+    rag: str
+    trend: list[tuple[Period, KpiValue | None]]
+
+    @property
+    def rag_label(self) -> str:
+        return RAG_LABELS[self.rag] if self.value is not None else "Not measurable"
+
+
+def kpi_value(code: str, *, scope: Scope, period: Period, as_of: dt.datetime) -> KpiValue | None:
+    if code == SPEND_KPI:
+        contracts = security_metrics.contracts_in(
+            scope=scope, period=period, service_element=ServiceElement.SECURITY
+        )
+        budget = sum((security_metrics.budget_for(c, period) for c in contracts), Decimal(0))
+        spend = security_metrics.spend_total(scope=scope, period=period)
+        ratio = (
+            (spend * 100 / budget).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+            if budget
+            else None
+        )
+        return KpiValue(spend, budget, ratio, MONEY)
+    count = kpi_measure(code, scope=scope, period=period, as_of=as_of)
+    if count is None:
+        return None
+    return KpiValue(
+        count.numerator,
+        count.denominator,
+        percent(count.numerator, count.denominator),
+        excluded=count.excluded,
+    )
+
+
+def kpi_results(
+    *,
+    scope: Scope,
+    period: Period,
+    service_elements: list[str],
+    as_of: dt.datetime,
+    contract: Contract | None = None,
+    trend_quarters: int = 4,
+) -> list[KpiResult]:
+    kpis = KpiDefinition.objects.filter(service_element__in=service_elements, is_active=True)
+    overrides = (
+        dict(
+            KpiContractTarget.objects.filter(contract=contract).values_list(
+                "kpi_id", "target_percent"
+            )
+        )
+        if contract
+        else {}
+    )
+    trend_periods = period.trailing_quarters(trend_quarters) if trend_quarters else []
+    results = []
+    for kpi in kpis:
+        target = overrides.get(kpi.code, kpi.target_percent)
+        value = kpi_value(kpi.code, scope=scope, period=period, as_of=as_of)
+        trend = [(p, kpi_value(kpi.code, scope=scope, period=p, as_of=as_of)) for p in trend_periods]
+        rag = rag_for(
+            value.percent if value else None,
+            target=target,
+            margin=kpi.amber_margin,
+            lower_is_better=kpi.lower_is_better,
+        )
+        results.append(KpiResult(kpi, target, value, rag, trend))
+    return results
+
+
+def kpi_table(results: list[KpiResult], *, code: str = "kpis") -> Table:
+    trend_headers = [f"{p.short_label} %" for p, _ in (results[0].trend if results else [])]
+    rows = []
+    for result in results:
+        value = result.value
+        kind = value.kind if value else TEXT
+        cells = [
+            Cell(value.numerator if value else None, kind),
+            Cell(value.denominator if value else None, kind),
+            Cell(value.percent if value else None, PERCENT),
+            Cell(result.target, PERCENT),
+            Cell(result.rag_label, TEXT),
+        ]
+        cells += [Cell(v.percent if v else None, PERCENT) for _, v in result.trend]
+        rows.append(Row(code=result.kpi.code, label=result.kpi.label, cells=cells))
+    return Table(
+        code=code,
+        title="Key performance indicators",
+        columns=["Numerator", "Denominator", "%", "Target", "RAG", *trend_headers],
+        rows=rows,
+        row_header="KPI",
+        description=(
+            "Time-based KPIs count each case in the quarter its clock stopped, or, if still "
+            "running past its deadline, the quarter it breached. RAG: green at or above target, "
+            "amber within the KPI's margin below it, red further below."
+        ),
+    )
+
+
+def kpi_chart(result: KpiResult, *, table_id: str = "") -> Chart:
+    bars = [
+        Bar(p.short_label, float(v.percent) if v and v.percent is not None else None,
+            f"{v.percent:.1f}%" if v and v.percent is not None else "No cases")
+        for p, v in result.trend
+    ]
+    svg = bar_chart(
+        title=f"{result.kpi.label}: the last four quarters",
+        bars=bars,
+        target=float(result.target),
+        target_label=f"Target {float(result.target):g}%",
+        maximum=100.0,
+        describedby=table_id,
+    )
+    return Chart(title=result.kpi.label, svg=svg, table_code="kpis")
+
+
+# --- The contract KPI report -------------------------------------------------------------------
+
+
+def contract_scope(contract: Contract) -> Scope:
+    return Scope(
+        authority_ids=(contract.authority_id,),
+        provider_id=contract.provider_id,
+        contract_id=contract.pk if contract.service_element == ServiceElement.SECURITY else None,
+    )
+
+
+def build_contract_kpi_report(
+    *,
+    contract: Contract,
+    period: Period,
+    as_of: dt.datetime,
+    include_case_references: bool,
+    parameters: list[tuple[str, str]],
+) -> ReportDocument:
+    scope = contract_scope(contract)
+    results = kpi_results(
+        scope=scope,
+        period=period,
+        service_elements=[contract.service_element],
+        as_of=as_of,
+        contract=contract,
+    )
+    tables = [kpi_table(results)]
+    charts = [kpi_chart(r) for r in results if r.value is not None]
+    spend, spend_chart = _spend_tables(contract, period, scope)
+    tables += spend
+    charts.append(spend_chart)
+    if include_case_references:
+        tables.append(_breach_table(results, scope=scope, period=period, as_of=as_of))
+    notes = [(r.kpi.label, r.kpi.definition) for r in results if r.kpi.definition]
+    notes += [(code.replace("_", " ").capitalize(), why) for code, why in NOT_MEASURABLE.items()]
+    notes.append(
+        (
+            "Forecast",
+            "Spend to the end of the quarter carried on at the same pace as the contract's value "
+            "accrues, to the contract's current end (the rule security works uses).",
+        )
+    )
+    return ReportDocument(
+        title=f"Contract KPI report {contract.reference} {period.short_label}",
+        subtitle=f"{contract.provider}: {contract.get_service_element_display()}, {period.label}",
+        parameters=parameters,
+        tables=tables,
+        notes=notes,
+        charts=charts,
+    )
+
+
+def _spend_tables(contract: Contract, period: Period, scope: Scope) -> tuple[list[Table], Chart]:
+    to_date = Period(contract.start_date, period.end, "year_to_date")
+    records_spend = contract.service_element == ServiceElement.SECURITY
+    spend_to_date = security_metrics.spend_total(scope=scope, period=to_date)
+    budget_to_date = contract.budget_between(contract.start_date, period.end)
+    total_value = contract.total_value
+    forecast = (
+        (spend_to_date * total_value / budget_to_date).quantize(Decimal("0.01"))
+        if budget_to_date
+        else spend_to_date
+    )
+    committed = contract_budget_summary(contract, as_of=period.end).committed
+    lines = [
+        ("total_value", "Contract value (current term)", total_value),
+        ("budget_to_date", "Value to the end of the quarter (pro-rated)", budget_to_date),
+        ("spend_quarter", "Spend this quarter", security_metrics.spend_total(scope=scope, period=period) if records_spend else None),
+        ("budget_quarter", "Budget this quarter (pro-rated)", contract.budget_between(period.start, period.end)),
+        ("spend_to_date", "Spend to the end of the quarter", spend_to_date if records_spend else None),
+        ("committed", "Committed (planned works not yet installed, as at the run)", committed if records_spend else None),
+        ("forecast", f"Forecast at contract end ({contract.current_end_date:%-d %B %Y})", forecast if records_spend else None),
+        ("variance", "Forecast over (+) or under (-) the contract value", (forecast - total_value) if records_spend else None),
+    ]
+    summary = Table(
+        code="spend",
+        title="Spend against contract value",
+        columns=["Amount"],
+        rows=[Row(code=c, label=label, cells=[Cell(v, MONEY)]) for c, label, v in lines],
+        row_header="Measure",
+        description=(
+            "Spend is the actual cost of measures installed (by installation date). Support "
+            "contracts record no spend in SAFER."
+        ),
+    )
+    by_quarter: dict[str, Decimal] = {}
+    if records_spend:
+        for cell in contract_spend_by_district_quarter(contract):
+            if cell.quarter_start <= period.start:
+                key = f"{cell.financial_year} Q{cell.financial_quarter}"
+                by_quarter[key] = by_quarter.get(key, Decimal(0)) + cell.spend
+    quarters = Table(
+        code="spend_quarters",
+        title="Spend by quarter",
+        columns=["Spend"],
+        rows=[Row(code=k, label=k, cells=[Cell(v, MONEY)]) for k, v in sorted(by_quarter.items())],
+        row_header="Quarter",
+    )
+    chart = Chart(
+        title="Spend by quarter",
+        svg=bar_chart(
+            title="Spend by quarter",
+            bars=[Bar(k, float(v), f"£{v:,.0f}") for k, v in sorted(by_quarter.items())],
+            describedby="spend_quarters",
+        ),
+        table_code="spend_quarters",
+    )
+    return [summary, quarters], chart
+
+
+def _breach_table(
+    results: list[KpiResult], *, scope: Scope, period: Period, as_of: dt.datetime
+) -> Table:
+    rows = []
+    for result in results:
+        for breach in kpi_breaches(result.kpi.code, scope=scope, period=period, as_of=as_of):
+            due, stopped = breach["due"], breach["stopped"]
+            rows.append(
+                Row(
+                    code=f"{result.kpi.code}:{breach['reference']}",
+                    label=str(breach["reference"]),
+                    cells=[
+                        Cell(result.kpi.label, TEXT),
+                        Cell(_when(due), TEXT),
+                        Cell(_when(stopped) if stopped else "Not yet", TEXT),
+                    ],
+                )
+            )
+    return Table(
+        code="breaches",
+        title="Breaches by case reference",
+        columns=["KPI", "Due", "Done"],
+        rows=rows,
+        row_header="Reference",
+        description="For the provider's own follow-up: references only, never names.",
+    )
+
+
+def _when(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        from safer.workdays import LOCAL_TZ
+
+        return value.astimezone(LOCAL_TZ).strftime("%-d %b %Y %H:%M")
+    if isinstance(value, dt.date):
+        return value.strftime("%-d %b %Y")
+    return str(value)

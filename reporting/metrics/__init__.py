@@ -1,0 +1,182 @@
+"""The one place reporting reads the other apps. Every figure of a return, a KPI report and a
+dashboard comes from here, so a number means the same thing everywhere (domain.md §8).
+
+The modules hold the definitions (``referrals``, ``people``, ``support``, ``security``, ``kpis``);
+this module names the *families* a return template's lines may use and evaluates them with a
+cache, so a section that shows ten lines of one family runs its query once.
+
+When a source model changes, this package is the only part of reporting to adapt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from reporting.metrics import people, referrals, security, support
+from reporting.metrics.common import TOTAL, Policy, Scope, percent, policy_for
+from reporting.metrics.kpis import NOT_MEASURABLE, KpiCount, kpi_breaches, kpi_measure
+from reporting.periods import Period
+
+__all__ = [
+    "FAMILIES",
+    "NOT_MEASURABLE",
+    "TOTAL",
+    "KpiCount",
+    "Metrics",
+    "Policy",
+    "Scope",
+    "kpi_breaches",
+    "kpi_measure",
+    "percent",
+    "policy_for",
+]
+
+Mappings = Mapping[str, Mapping[str, str]]
+Family = Callable[["Metrics", Period, str], Mapping[str, Any]]
+
+
+def _referrals(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
+    return referrals.referral_totals(scope=m.scope, period=period, policy=m.policy)
+
+
+def _declined(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
+    return referrals.declined_by_reason(
+        scope=m.scope, period=period, mapping=m.mapping("decline_reason")
+    )
+
+
+def _not_supported(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
+    return referrals.not_supported_by_reason(
+        scope=m.scope, period=period, mapping=m.mapping("decline_reason")
+    )
+
+
+def _individuals(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
+    return people.individuals_by_group(scope=m.scope, period=period)
+
+
+def _accommodation(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
+    return people.individuals_by_accommodation(
+        scope=m.scope, period=period, mapping=m.mapping("accommodation")
+    )
+
+
+def _ethnicity(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
+    return people.individuals_by_ethnicity(
+        scope=m.scope, period=period, mapping=m.mapping("ethnicity")
+    )
+
+
+def _age(band_set: str) -> Family:
+    def family(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
+        return people.individuals_by_age_band(scope=m.scope, period=period, band_set=band_set)
+
+    return family
+
+
+def _specialist(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
+    return people.individuals_specialist(scope=m.scope, period=period, policy=m.policy)
+
+
+def _support_types(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
+    return people.support_types(
+        scope=m.scope, period=period, mapping=m.mapping("support_type") or {}
+    )
+
+
+def _allocated(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
+    return {TOTAL: people.allocated_not_supported(scope=m.scope, period=period)}
+
+
+def _support_ended(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
+    ended = support.support_ended(
+        scope=m.scope, period=period, mapping=m.mapping("closure_reason")
+    )
+    return ended[split or "all"]
+
+
+def _sanctuary(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
+    return support.households_in_sanctuary(scope=m.scope, period=period)
+
+
+def _security(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
+    return {
+        "jobs_installed": security.jobs_installed(scope=m.scope, period=period),
+        "spend": security.spend_total(scope=m.scope, period=period),
+    }
+
+
+FAMILIES: dict[str, Family] = {
+    "referrals": _referrals,
+    "declined_by_reason": _declined,
+    "not_supported": _not_supported,
+    "individuals": _individuals,
+    "individuals_by_accommodation": _accommodation,
+    "individuals_by_ethnicity": _ethnicity,
+    "individuals_by_age_adult": _age("adult"),
+    "individuals_by_age_ons": _age("ons5"),
+    "individuals_specialist": _specialist,
+    "support_types": _support_types,
+    "allocated_not_supported": _allocated,
+    "support_ended": _support_ended,
+    "households_sanctuary": _sanctuary,
+    "security": _security,
+}
+
+# Families whose categories add up to their total (each record in exactly one category), so a
+# total line may be checked against its parts and secondary suppression applies.
+ADDITIVE_FAMILIES = frozenset(
+    {
+        "declined_by_reason",
+        "not_supported",
+        "individuals",
+        "individuals_by_accommodation",
+        "individuals_by_ethnicity",
+        "individuals_by_age_adult",
+        "individuals_by_age_ons",
+        "support_ended",
+    }
+)
+# Families whose figures are money (never suppressed: they count no one).
+MONEY_CATEGORIES = frozenset({("security", "spend")})
+
+
+class Metrics:
+    """The figures for one scope, evaluated lazily and cached per (family, period, split)."""
+
+    def __init__(
+        self,
+        scope: Scope,
+        *,
+        mappings: Mappings | None = None,
+        policy: Policy | None = None,
+        as_of: dt.datetime | None = None,
+    ) -> None:
+        from django.utils import timezone
+
+        self.scope = scope
+        self.mappings = mappings
+        self.policy = policy or policy_for(scope.authority_ids)
+        self.as_of = as_of or timezone.now()
+        self._cache: dict[tuple[str, Period, str], Mapping[str, Any]] = {}
+
+    def mapping(self, dimension: str) -> Mapping[str, str] | None:
+        if self.mappings is None:
+            return None
+        return self.mappings.get(dimension, {})
+
+    def family(self, name: str, period: Period, split: str = "") -> Mapping[str, Any]:
+        if name not in FAMILIES:
+            raise KeyError(f"Unknown metric family {name!r}.")
+        key = (name, period, split)
+        if key not in self._cache:
+            self._cache[key] = FAMILIES[name](self, period, split)
+        return self._cache[key]
+
+    def value(self, name: str, category: str, period: Period, split: str = "") -> Any:
+        return self.family(name, period, split).get(category, 0)
+
+    def kpi(self, code: str, period: Period) -> KpiCount | None:
+        return kpi_measure(code, scope=self.scope, period=period, as_of=self.as_of)

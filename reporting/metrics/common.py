@@ -1,0 +1,179 @@
+"""What every metric shares: the scope of a figure, SQL helpers and the reporting policy."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import (
+    Aggregate,
+    Case,
+    CharField,
+    Expression,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, NullIf
+
+from reporting.models import ReportingPolicy
+
+OTHER = "other"
+NOT_KNOWN = "not_known"
+TOTAL = ""  # the key of a family's total in its result
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: one or more authorities, optionally one provider, districts or contract.
+
+    ``provider_id`` narrows jobs to the contractor and support cases to the provider (a
+    provider's own dashboard); referrals are the SPA's and are not narrowed by it.
+    """
+
+    authority_ids: tuple[uuid.UUID, ...]
+    provider_id: uuid.UUID | None = None
+    district_ids: tuple[uuid.UUID, ...] = ()
+    contract_id: uuid.UUID | None = None
+
+    def __post_init__(self) -> None:
+        if not self.authority_ids:
+            raise ValueError("A reporting scope needs at least one authority.")
+
+    def q_referrals(self) -> Q:
+        q = Q(case_file__authority_id__in=self.authority_ids)
+        if self.district_ids:
+            q &= Q(case_file__household__district_id__in=self.district_ids)
+        return q
+
+    def q_jobs(self, prefix: str = "") -> Q:
+        q = Q(**{f"{prefix}authority_id__in": self.authority_ids})
+        if self.district_ids:
+            q &= Q(**{f"{prefix}district_id__in": self.district_ids})
+        if self.provider_id:
+            q &= Q(**{f"{prefix}contractor_id": self.provider_id})
+        if self.contract_id:
+            q &= Q(**{f"{prefix}contract_id": self.contract_id})
+        return q
+
+    def q_support(self) -> Q:
+        q = Q(authority_id__in=self.authority_ids)
+        if self.district_ids:
+            q &= Q(case_file__household__district_id__in=self.district_ids)
+        if self.provider_id:
+            q &= Q(provider_id=self.provider_id)
+        return q
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The reporting policy in force for a scope (the first authority's, else the default)."""
+
+    suppression_threshold: int = 5
+    older_age_from: int = 60
+    young_age_below: int = 25
+    minoritised_ethnicities: tuple[str, ...] = ()
+    duplicate_decline_reasons: tuple[str, ...] = ("duplicate",)
+
+
+def policy_for(authority_ids: Iterable[uuid.UUID]) -> Policy:
+    ids = list(authority_ids)
+    rows = {p.authority_id: p for p in ReportingPolicy.objects.filter(Q(authority_id__in=ids) | Q(authority__isnull=True))}
+    row = next((rows[i] for i in ids if i in rows), None) or rows.get(None)
+    if row is None:
+        return Policy(minoritised_ethnicities=tuple(ReportingPolicy().minoritised_ethnicities))
+    return Policy(
+        suppression_threshold=row.suppression_threshold,
+        older_age_from=row.older_age_from,
+        young_age_below=row.young_age_below,
+        minoritised_ethnicities=tuple(row.minoritised_ethnicities),
+        duplicate_decline_reasons=tuple(row.duplicate_decline_reasons),
+    )
+
+
+# --- SQL helpers ----------------------------------------------------------------------------------
+
+
+class AgeOn(Func):
+    """Whole years of age on a date: ``AgeOn(on_date, date_of_birth)`` (PostgreSQL ``AGE``)."""
+
+    template = "EXTRACT(YEAR FROM AGE(%(expressions)s))::integer"
+    output_field = IntegerField()
+
+
+class DaysBetween(Func):
+    """Calendar days from one date to another: ``DaysBetween(later, earlier)`` (date - date)."""
+
+    arg_joiner = " - "
+    template = "(%(expressions)s)"
+    output_field = IntegerField()
+
+
+class Median(Aggregate):
+    """The median (PostgreSQL ``percentile_cont(0.5)``); NULL over no rows."""
+
+    function = "percentile_cont"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def mapped(
+    field_name: str, mapping: Mapping[str, str] | None, *, default: str = OTHER
+) -> Expression:
+    """A SQL CASE turning SAFER's code in ``field_name`` into the return's category.
+
+    Without a mapping the code itself is the category (blank or NULL → ``not_known``). With one,
+    an unmapped code goes to ``default``, so nothing silently disappears from a total.
+    """
+    if mapping is None:
+        return Coalesce(
+            NullIf(F(field_name), Value("")), Value(NOT_KNOWN), output_field=CharField()
+        )
+    by_target: dict[str, list[str]] = {}
+    for source, target in mapping.items():
+        by_target.setdefault(target, []).append(source)
+    whens = [
+        When(**{f"{field_name}__in": sorted(sources)}, then=Value(target))
+        for target, sources in sorted(by_target.items())
+    ]
+    if not whens:
+        return Value(default, output_field=CharField())
+    return Case(*whens, default=Value(default), output_field=CharField())
+
+
+def grouped_counts(queryset: QuerySet[Any], category: str, count: Any) -> dict[str, int]:
+    """``{category: n}`` from one GROUP BY (the queryset's default ordering cleared, so it does
+    not leak into the grouping)."""
+    rows = queryset.order_by().values(category).annotate(n=count).values_list(category, "n")
+    return {str(key): int(n) for key, n in rows}
+
+
+def with_total(counts: dict[str, int]) -> dict[str, int]:
+    return {**counts, TOTAL: sum(counts.values())}
+
+
+def percent(numerator: int, denominator: int) -> Decimal | None:
+    if not denominator:
+        return None
+    return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(
+        Decimal("0.1"), rounding=ROUND_HALF_UP
+    )
+
+
+@dataclass
+class Figures:
+    """A family's result: category → value (``TOTAL`` is the family total where it has one)."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, category: str) -> Any:
+        return self.values.get(category, 0)

@@ -1,0 +1,166 @@
+"""Security works: spend against budget, jobs, and time from referral to installation.
+
+*Spend* is the actual cost of measures installed in the period (by the job's installation date),
+by contract and district; a contract's *budget* for a period is its value pro-rated by days
+(``Contract.budget_between``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import (
+    Count,
+    DecimalField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncDate
+
+from referrals.models import Referral, ReferralStatus
+from reporting.metrics.common import DaysBetween, Median, Scope
+from reporting.periods import Period
+from safer.organisations.models import Contract, ServiceElement
+from safer.workdays import LOCAL_TZ
+from security_works.models import CLOSED_STATUSES, InstalledMeasure, SecurityJob
+
+MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=14, decimal_places=2)
+ZERO = Decimal("0.00")
+
+
+def _jobs(scope: Scope) -> QuerySet[SecurityJob]:
+    return SecurityJob.objects.filter(scope.q_jobs())
+
+
+@dataclass(frozen=True)
+class SpendCell:
+    contract_id: uuid.UUID | None
+    district_id: uuid.UUID
+    spend: Decimal
+    jobs: int
+
+
+def spend_by_contract_district(*, scope: Scope, period: Period) -> list[SpendCell]:
+    rows = (
+        InstalledMeasure.objects.filter(scope.q_jobs("job__"), period.q_moment("job__installed_at"))
+        .order_by()
+        .values("job__contract_id", "job__district_id")
+        .annotate(spend=Sum("actual_cost"), jobs=Count("job", distinct=True))
+        .order_by("job__contract_id", "job__district_id")
+    )
+    return [
+        SpendCell(r["job__contract_id"], r["job__district_id"], r["spend"], r["jobs"])
+        for r in rows
+    ]
+
+
+def spend_total(*, scope: Scope, period: Period) -> Decimal:
+    total = InstalledMeasure.objects.filter(
+        scope.q_jobs("job__"), period.q_moment("job__installed_at")
+    ).aggregate(total=Coalesce(Sum("actual_cost"), Value(ZERO), output_field=MONEY))["total"]
+    return Decimal(total)
+
+
+def spend_by_district(*, scope: Scope, period: Period) -> dict[str, Decimal]:
+    rows = (
+        InstalledMeasure.objects.filter(scope.q_jobs("job__"), period.q_moment("job__installed_at"))
+        .order_by()
+        .values("job__district_id")
+        .annotate(spend=Sum("actual_cost"))
+        .values_list("job__district_id", "spend")
+    )
+    return {str(district): Decimal(spend) for district, spend in rows}
+
+
+def contracts_in(
+    *, scope: Scope, period: Period, service_element: str | None = None
+) -> list[Contract]:
+    """The scope's contracts in force at some point of the period (few rows: one per contract)."""
+    contracts = Contract.objects.filter(
+        authority_id__in=scope.authority_ids, start_date__lte=period.end
+    ).select_related("provider")
+    if scope.contract_id:
+        contracts = contracts.filter(pk=scope.contract_id)
+    if scope.provider_id:
+        contracts = contracts.filter(provider_id=scope.provider_id)
+    if service_element:
+        contracts = contracts.filter(service_element=service_element)
+    return [c for c in contracts if c.current_end_date >= period.start]
+
+
+def budget_for(contract: Contract, period: Period) -> Decimal:
+    return contract.budget_between(period.start, period.end)
+
+
+def jobs_installed(*, scope: Scope, period: Period) -> int:
+    return _jobs(scope).filter(period.q_moment("installed_at")).count()
+
+
+def jobs_open_at(*, scope: Scope, moment_before: dt.datetime) -> int:
+    """Jobs allocated before ``moment_before`` and not completed or cancelled by then."""
+    closed_at = Coalesce("completed_at", "cancelled_at")
+    return (
+        _jobs(scope)
+        .annotate(closed_at=closed_at)
+        .filter(Q(allocated_at__lt=moment_before))
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=moment_before))
+        .count()
+    )
+
+
+def jobs_waiting(*, scope: Scope) -> int:
+    return _jobs(scope).exclude(status__in=CLOSED_STATUSES).count()
+
+
+def referral_to_installation(scope: Scope, period: Period) -> QuerySet[SecurityJob]:
+    """Jobs installed in the period with ``days`` from the referral behind the job (the latest
+    accepted referral of the case received by the job's allocation) to installation, in UK calendar
+    days."""
+    referral_received = Subquery(
+        Referral.objects.filter(
+            case_file=OuterRef("case_file"),
+            status=ReferralStatus.ACCEPTED,
+            received_at__lte=OuterRef("allocated_at"),
+        )
+        .order_by("-received_at")
+        .values("received_at")[:1]
+    )
+    return (
+        _jobs(scope)
+        .filter(period.q_moment("installed_at"))
+        .annotate(referral_received_at=referral_received)
+        .filter(referral_received_at__isnull=False)
+        .annotate(
+            days=DaysBetween(
+                TruncDate("installed_at", tzinfo=LOCAL_TZ),
+                TruncDate("referral_received_at", tzinfo=LOCAL_TZ),
+            )
+        )
+    )
+
+
+def median_days_to_installation(*, scope: Scope, period: Period) -> dict[str, object]:
+    """Per district id: ``{"median": days or None, "jobs": n}``; and ``"all"`` for the scope."""
+    jobs = referral_to_installation(scope, period)
+    rows = (
+        jobs.order_by()
+        .values("district_id")
+        .annotate(median=Median("days"), jobs=Count("pk"))
+        .values_list("district_id", "median", "jobs")
+    )
+    result: dict[str, object] = {
+        str(district): {"median": median, "jobs": n} for district, median, n in rows
+    }
+    overall = jobs.aggregate(median=Median("days"), jobs=Count("pk"))
+    result["all"] = {"median": overall["median"], "jobs": overall["jobs"]}
+    return result
+
+
+SECURITY = ServiceElement.SECURITY

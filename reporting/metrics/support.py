@@ -1,0 +1,114 @@
+"""Support ended, sanctuary households and caseloads (domain.md §8).
+
+*Completed works* on a household: a security job whose measures were installed (``installed_at``)
+and that was not cancelled. A household "has completed works" at a moment when such a job was
+installed on or before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from reporting.metrics.common import TOTAL, Scope, mapped
+from reporting.metrics.people import adult_cases_supported, cyp_cases_supported
+from reporting.periods import Period
+from safer.casefile.models import Household
+from security_works.models import JobStatus, SecurityJob
+from support.models import AdultStatus, AdultSupportCase, CypCase, CypStatus
+
+SANCTUARY, OTHER_ACCOMMODATION = "sanctuary", "other"
+
+
+def completed_works() -> QuerySet[SecurityJob]:
+    return SecurityJob.objects.filter(installed_at__isnull=False).exclude(
+        status=JobStatus.CANCELLED
+    )
+
+
+def support_ended(
+    *, scope: Scope, period: Period, mapping: Mapping[str, str] | None = None
+) -> dict[str, dict[str, int]]:
+    """Cases (adult and CYP) closed in the period, by (mapped) closure reason, split
+    ``sanctuary`` (the household had completed works when the case closed) and ``other``.
+
+    Returns ``{"sanctuary": {reason: n, "": total}, "other": {…}, "all": {…}}``.
+    """
+    works = completed_works().filter(
+        case_file__household=OuterRef("case_file__household"),
+        installed_at__lte=OuterRef("closed_at"),
+    )
+    result: dict[str, dict[str, int]] = {SANCTUARY: {}, OTHER_ACCOMMODATION: {}, "all": {}}
+    for model in (AdultSupportCase, CypCase):
+        closed = (
+            model.objects.filter(scope.q_support(), period.q_moment("closed_at"))  # type: ignore[attr-defined]
+            .annotate(
+                in_sanctuary=Exists(works), category=mapped("closure_reason__code", mapping)
+            )
+            .order_by()
+            .values_list("in_sanctuary", "category")
+            .annotate(n=Count("pk"))
+        )
+        for in_sanctuary, category, n in closed:
+            split = SANCTUARY if in_sanctuary else OTHER_ACCOMMODATION
+            for key in (split, "all"):
+                result[key][category] = result[key].get(category, 0) + n
+    for counts in result.values():
+        counts[TOTAL] = sum(counts.values())
+    return result
+
+
+def households_in_sanctuary(*, scope: Scope, period: Period) -> dict[str, int]:
+    """Distinct households with works installed in the period, or supported in the period
+    while living with completed works (installed by the period's end)."""
+    installed = (
+        completed_works()
+        .filter(scope.q_jobs(), period.q_moment("installed_at"))
+        .values("case_file__household")
+    )
+    works_by_end = completed_works().filter(
+        case_file__household=OuterRef("case_file__household"),
+        installed_at__lt=period.ends_before,
+    )
+    supported = Q(
+        pk__in=adult_cases_supported(scope, period)
+        .filter(Exists(works_by_end))
+        .values("case_file__household")
+    ) | Q(
+        pk__in=cyp_cases_supported(scope, period)
+        .filter(Exists(works_by_end))
+        .values("case_file__household")
+    )
+    result = Household.objects.filter(Q(pk__in=installed) | supported).aggregate(
+        total=Count("pk"),
+        installed=Count("pk", filter=Q(pk__in=installed)),
+        supported_with_works=Count("pk", filter=supported),
+    )
+    return {
+        TOTAL: result["total"],
+        "installed": result["installed"],
+        "supported_with_works": result["supported_with_works"],
+    }
+
+
+def open_cases_at(*, scope: Scope, moment_before: object) -> dict[str, int]:
+    """Support cases open just before ``moment_before`` (an aware datetime): adult and CYP."""
+    open_q = Q(opened_at__lt=moment_before) & (
+        Q(closed_at__isnull=True) | Q(closed_at__gte=moment_before)
+    )
+    return {
+        "adult": AdultSupportCase.objects.filter(scope.q_support(), open_q).count(),
+        "cyp": CypCase.objects.filter(scope.q_support(), open_q).count(),
+    }
+
+
+def waiting_for_allocation(*, scope: Scope) -> dict[str, int]:
+    return {
+        "adult": AdultSupportCase.objects.filter(
+            scope.q_support(), status=AdultStatus.AWAITING_ALLOCATION
+        ).count(),
+        "cyp": CypCase.objects.filter(
+            scope.q_support(), status=CypStatus.AWAITING_ALLOCATION
+        ).count(),
+    }

@@ -1,0 +1,274 @@
+"""The quarterly grant update and the annual Part 4 return, laid out by their template.
+
+The template (per financial year, admin-editable) says which sections, lines and columns a
+return has and how SAFER's categories map onto the return's; the figures come from
+``reporting.metrics``. Nothing about next year's layout is code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from reporting.metrics import ADDITIVE_FAMILIES, MONEY_CATEGORIES, NOT_MEASURABLE, Metrics
+from reporting.metrics import security as security_metrics
+from reporting.metrics.common import Scope
+from reporting.models import ReturnSection, ReturnTemplate, SectionKind
+from reporting.periods import Period
+from reporting.tables import COUNT, MONEY, TEXT, Cell, ReportDocument, Row, Table
+from safer.organisations.models import CommissioningAuthority, Contract, District
+
+UNMAPPED_LABEL = "Not matched to a line of this template"
+
+DATA_GAPS = (
+    "Complex needs are not recorded in SAFER, so they are not among the specialist "
+    "characteristics. Commissioned units by accommodation type are not recorded in SAFER. "
+    "Spend is recorded for security measures only; support contracts show their pro-rated value "
+    "as budget and no spend."
+)
+
+
+class TemplateMissing(Exception):
+    """No active template for the kind and financial year: an administrator must add one."""
+
+
+def template_for(kind: str, period: Period) -> ReturnTemplate:
+    template = ReturnTemplate.objects.filter(
+        kind=kind, financial_year=period.financial_year_label, is_active=True
+    ).first()
+    if template is None:
+        raise TemplateMissing(
+            f"There is no active {kind.replace('_', ' ')} template for "
+            f"{period.financial_year_label}. Copy last year's in the admin and adjust it."
+        )
+    return template
+
+
+def template_mappings(template: ReturnTemplate) -> dict[str, dict[str, str]]:
+    mappings: dict[str, dict[str, str]] = defaultdict(dict)
+    for row in template.mappings.all():
+        mappings[row.dimension][row.source_code] = row.target_code
+    return dict(mappings)
+
+
+def build_return(
+    *,
+    template: ReturnTemplate,
+    scope: Scope,
+    period: Period,
+    as_of: dt.datetime,
+    parameters: list[tuple[str, str]],
+) -> ReportDocument:
+    metrics = Metrics(scope, mappings=template_mappings(template), as_of=as_of)
+    tables = []
+    for section in template.sections.prefetch_related("lines").order_by("display_order"):
+        if section.kind == SectionKind.SPEND:
+            tables.append(spend_table(section, metrics, period))
+        elif section.kind == SectionKind.DISTRICTS:
+            tables.append(district_table(section, metrics, period))
+        else:
+            tables.append(lines_table(section, metrics, period))
+    notes = [("About this return", template.notes)] if template.notes else []
+    notes += [(table.title, table.description) for table in tables if table.description]
+    notes += [("What SAFER does not record yet", DATA_GAPS)]
+    notes += [(code.replace("_", " ").capitalize(), why) for code, why in NOT_MEASURABLE.items()]
+    authorities = ", ".join(
+        CommissioningAuthority.objects.filter(pk__in=scope.authority_ids).values_list(
+            "name", flat=True
+        )
+    )
+    return ReportDocument(
+        title=f"{template.title} {period.short_label}",
+        subtitle=f"{authorities}: {period.label}",
+        parameters=parameters,
+        tables=tables,
+        notes=notes,
+        threshold=metrics.policy.suppression_threshold,
+    )
+
+
+def _column_period(column: dict[str, Any], period: Period) -> Period:
+    return period.year_to_date() if column.get("period") == "year_to_date" else period
+
+
+def lines_table(section: ReturnSection, metrics: Metrics, period: Period) -> Table:
+    columns: list[dict[str, Any]] = list(section.columns) or [{"code": "period", "label": ""}]
+    total_columns = {
+        index: [i for i, c in enumerate(columns) if not c.get("total")]
+        for index, column in enumerate(columns)
+        if column.get("total")
+    }
+    lines = list(section.lines.all())
+    additive = bool(lines) and all(line.metric in ADDITIVE_FAMILIES for line in lines)
+    rows: list[Row] = []
+    group: list[Row] = []
+    for line in lines:
+        cells = []
+        for index, column in enumerate(columns):
+            if index in total_columns:
+                cells.append(Cell(None))  # filled below from the other columns
+                continue
+            value = metrics.value(
+                line.metric, line.category, _column_period(column, period), column.get("split", "")
+            )
+            kind = MONEY if (line.metric, line.category) in MONEY_CATEGORIES else COUNT
+            cells.append(Cell(value if kind == MONEY else int(value), kind))
+        row = Row(code=line.code, label=line.label, cells=cells, is_total=line.is_total)
+        if additive and line.is_total:
+            _reconcile(rows, group, row, line.metric, metrics, columns, period)
+            group = []
+        elif additive:
+            group.append(row)
+        rows.append(row)
+    for row in rows:
+        for index, parts in total_columns.items():
+            row.cells[index] = Cell(sum(int(row.cells[i].value) for i in parts))
+    return Table(
+        code=section.code,
+        title=section.title,
+        description=section.description,
+        columns=[str(c.get("label", "")) for c in columns],
+        rows=rows,
+        additive_rows=additive,
+        total_columns=total_columns,
+    )
+
+
+def _reconcile(
+    rows: list[Row],
+    group: list[Row],
+    total: Row,
+    metric: str,
+    metrics: Metrics,
+    columns: list[dict[str, Any]],
+    period: Period,
+) -> None:
+    """A total is computed on its own; if the lines above miss some of it (a SAFER category the
+    template maps to no line), add a line for the difference so the return still adds up."""
+    gaps = []
+    for index, column in enumerate(columns):
+        if column.get("total"):
+            gaps.append(0)
+            continue
+        parts = sum(int(r.cells[index].value) for r in group)
+        gaps.append(int(total.cells[index].value) - parts)
+    if any(gaps):
+        rows.append(Row(code="unmatched", label=UNMAPPED_LABEL, cells=[Cell(g) for g in gaps]))
+
+
+def spend_table(section: ReturnSection, metrics: Metrics, period: Period) -> Table:
+    """Per contract: spend and pro-rated budget for each column's period; under a security
+    contract, its spend per district. Money is never suppressed (it counts no one)."""
+    columns: list[dict[str, Any]] = list(section.columns) or [{"code": "period", "label": ""}]
+    periods = [_column_period(c, period) for c in columns]
+    headers: list[str] = []
+    for column in columns:
+        label = str(column.get("label", ""))
+        headers += [f"{label} spend".strip(), f"{label} budget".strip()]
+    scope = metrics.scope
+    contracts = security_metrics.contracts_in(scope=scope, period=periods[-1])
+    spend: dict[Period, dict[tuple[Any, Any], Decimal]] = {}
+    for p in set(periods):
+        spend[p] = {
+            (cell.contract_id, cell.district_id): cell.spend
+            for cell in security_metrics.spend_by_contract_district(scope=scope, period=p)
+        }
+    district_names = dict(
+        District.objects.filter(authority_id__in=scope.authority_ids).values_list("pk", "name")
+    )
+    rows: list[Row] = []
+    totals = [Decimal(0)] * len(headers)
+    contract_ids: list[Any] = [c.pk for c in contracts]
+    if any(key[0] is None for p in spend for key in spend[p]):
+        contract_ids.append(None)
+    by_id: dict[Any, Contract] = {c.pk: c for c in contracts}
+    for contract_id in contract_ids:
+        contract = by_id.get(contract_id)
+        records_spend = contract is None or contract.service_element == "security"
+        cells = []
+        for index, p in enumerate(periods):
+            amount = sum((v for (c, _), v in spend[p].items() if c == contract_id), Decimal(0))
+            budget = security_metrics.budget_for(contract, p) if contract else None
+            cells += [Cell(amount if records_spend else None, MONEY), Cell(budget, MONEY)]
+            totals[2 * index] += amount
+            totals[2 * index + 1] += budget or 0
+        label = (
+            f"{contract.reference} {contract.get_service_element_display()} ({contract.provider})"
+            if contract
+            else "Security works with no contract recorded"
+        )
+        rows.append(Row(code=str(contract_id or "none"), label=label, cells=cells))
+        if not records_spend:
+            continue
+        districts = sorted(
+            {d for p in periods for (c, d) in spend[p] if c == contract_id},
+            key=lambda d: district_names.get(d, ""),
+        )
+        for district_id in districts:
+            cells = []
+            for p in periods:
+                cells += [Cell(spend[p].get((contract_id, district_id), Decimal(0)), MONEY)]
+                cells += [Cell(None, TEXT)]
+            rows.append(
+                Row(
+                    code=f"{contract_id}:{district_id}",
+                    label=f"    {district_names.get(district_id, 'Unknown district')}",
+                    cells=cells,
+                )
+            )
+    rows.append(
+        Row(code="total", label="Total", cells=[Cell(t, MONEY) for t in totals], is_total=True)
+    )
+    return Table(
+        code=section.code,
+        title=section.title,
+        description=section.description,
+        columns=headers,
+        rows=rows,
+        row_header="Contract and district",
+    )
+
+
+def district_table(section: ReturnSection, metrics: Metrics, period: Period) -> Table:
+    """Referrals received per district of the scope, with the total: the table in which a small
+    district's count is hidden, and a second one with it so the total cannot reveal it."""
+    from reporting.metrics import referrals as referral_metrics
+
+    columns: list[dict[str, Any]] = list(section.columns) or [{"code": "period", "label": ""}]
+    scope = metrics.scope
+    counts = [
+        referral_metrics.referrals_by_district(
+            scope=scope, period=_column_period(column, period), policy=metrics.policy
+        )
+        for column in columns
+    ]
+    districts = District.objects.filter(authority_id__in=scope.authority_ids).order_by(
+        "authority__name", "name"
+    )
+    rows = [
+        Row(
+            code=district.code,
+            label=district.name,
+            cells=[Cell(c.get(str(district.pk), 0)) for c in counts],
+        )
+        for district in districts
+    ]
+    rows.append(
+        Row(
+            code="total",
+            label="Total",
+            cells=[Cell(sum(c.values())) for c in counts],
+            is_total=True,
+        )
+    )
+    return Table(
+        code=section.code,
+        title=section.title,
+        description=section.description,
+        columns=[str(c.get("label", "")) for c in columns],
+        rows=rows,
+        additive_rows=True,
+        row_header="District",
+    )

@@ -1,0 +1,228 @@
+"""Writes for reporting: requesting a run, the worker's claim, progress, completion and failure.
+
+A run moves queued → running → succeeded | failed, only through these functions, each a
+conditional UPDATE from the allowed states (a compare-and-set), so two workers given the same
+run id cannot both produce it: one run id gives one set of files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from reporting.exceptions import ReportRequestError
+from reporting.generate import RenderedFile
+from reporting.models import ReportKind, ReportOutput, ReportRun, RunStatus
+from reporting.periods import QUARTER, YEAR, Period
+from reporting.returns import TemplateMissing, template_for
+from safer.accounts.models import User
+from safer.organisations.models import CommissioningAuthority, Contract
+from safer.outbox.services import outbox_enqueue
+
+logger = logging.getLogger(__name__)
+
+GENERATE_TASK = "reporting.tasks.report_run_generate_task"
+NOTIFY_TASK = "reporting.tasks.report_ready_notify_task"
+# A claim older than this is a worker that died mid-run (the hard time limit has long passed):
+# the redelivered task may take the run over.
+STALE_CLAIM = dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT * 2)
+
+
+@transaction.atomic
+def report_run_request(
+    *,
+    kind: str,
+    period: Period,
+    authorities: Sequence[CommissioningAuthority],
+    requested_by: User | None,
+    contract: Contract | None = None,
+    includes_case_references: bool = False,
+    schedule_key: str | None = None,
+) -> ReportRun:
+    """Record the request and hand it to the worker (through the outbox) in one transaction.
+
+    Returns (grant returns) are suppressed: they leave the council. A contract KPI report is an
+    internal report with exact figures; only a provider's or SPA manager's copy lists breaches by
+    case reference.
+    """
+    if kind not in ReportKind.values:
+        raise ReportRequestError("Choose a kind of report.")
+    if not authorities:
+        raise ReportRequestError("Choose at least one authority.")
+    expected = YEAR if kind == ReportKind.ANNUAL_RETURN else QUARTER
+    if period.kind != expected:
+        raise ReportRequestError(
+            "The annual return is for a financial year."
+            if expected == YEAR
+            else "This report is for a financial quarter."
+        )
+    template = None
+    if kind == ReportKind.CONTRACT_KPI:
+        if contract is None:
+            raise ReportRequestError("Choose the contract.")
+        if contract.authority_id not in {a.pk for a in authorities}:
+            raise ReportRequestError("The contract belongs to another authority.")
+        authorities = [a for a in authorities if a.pk == contract.authority_id]
+    else:
+        contract = None
+        try:
+            template = template_for(kind, period)
+        except TemplateMissing as error:
+            raise ReportRequestError(str(error)) from error
+    if schedule_key and ReportRun.objects.filter(schedule_key=schedule_key).exists():
+        return ReportRun.objects.get(schedule_key=schedule_key)
+    run = ReportRun.objects.create(
+        kind=kind,
+        period_code=period.code,
+        parameters={
+            "period": period.code,
+            "authority_ids": sorted(str(a.pk) for a in authorities),
+            "contract_id": str(contract.pk) if contract else None,
+        },
+        contract=contract,
+        template=template,
+        requested_by=requested_by,
+        schedule_key=schedule_key,
+        suppressed=kind != ReportKind.CONTRACT_KPI,
+        includes_case_references=kind == ReportKind.CONTRACT_KPI and includes_case_references,
+    )
+    run.authorities.set(authorities)
+    outbox_enqueue(task_name=GENERATE_TASK, kwargs={"run_id": str(run.pk)})
+    return run
+
+
+def report_run_claim(*, run_id: uuid.UUID | str) -> ReportRun | None:
+    """Take the run for this worker: queued → running, or a stale running claim. None when the
+    run is missing, finished, or being produced by another worker."""
+    now = timezone.now()
+    claimable = Q(status=RunStatus.QUEUED) | Q(
+        status=RunStatus.RUNNING, started_at__lt=now - STALE_CLAIM
+    )
+    try:
+        run_uuid = uuid.UUID(str(run_id))
+    except ValueError:
+        return None
+    with transaction.atomic():
+        run = ReportRun.objects.select_for_update().filter(claimable, pk=run_uuid).first()
+        if run is None:
+            return None
+        run.status = RunStatus.RUNNING
+        run.started_at = now
+        run.attempts += 1
+        run.progress = 5
+        run.error = ""
+        run.save(update_fields=["status", "started_at", "attempts", "progress", "error"])
+    return run
+
+
+def report_run_progress(*, run: ReportRun, progress: int) -> None:
+    """Record progress (0-100) while this worker holds the claim."""
+    ReportRun.objects.filter(
+        pk=run.pk, status=RunStatus.RUNNING, started_at=run.started_at
+    ).update(progress=max(0, min(100, progress)))
+
+
+@transaction.atomic
+def report_run_complete(*, run: ReportRun, files: Iterable[RenderedFile]) -> bool:
+    """Store the files and mark the run ready, if this worker still holds the claim.
+
+    Files of an earlier, interrupted attempt are replaced, so a run always has one file per
+    format. A scheduled run tells the commissioners (through the outbox) that it is ready.
+    """
+    locked = (
+        ReportRun.objects.select_for_update()
+        .filter(pk=run.pk, status=RunStatus.RUNNING, started_at=run.started_at)
+        .first()
+    )
+    if locked is None:
+        return False
+    for output in ReportOutput.objects.filter(run=locked):
+        output.file.delete(save=False)
+        output.delete()
+    for rendered in files:
+        output = ReportOutput(
+            run=locked,
+            format=rendered.format,
+            filename=rendered.filename,
+            size=len(rendered.content),
+            sha256=hashlib.sha256(rendered.content).hexdigest(),
+        )
+        # A random stored name: the download view sets the friendly name.
+        output.file.save(f"{uuid.uuid4().hex}.{rendered.format}", ContentFile(rendered.content), save=False)
+        output.save()
+    locked.status = RunStatus.SUCCEEDED
+    locked.progress = 100
+    locked.finished_at = timezone.now()
+    locked.save(update_fields=["status", "progress", "finished_at"])
+    if locked.schedule_key:
+        outbox_enqueue(task_name=NOTIFY_TASK, kwargs={"run_id": str(locked.pk)})
+    return True
+
+
+def report_run_fail(*, run: ReportRun, error: BaseException | str) -> None:
+    """Record a failure visibly: the run page says it failed; staff see the error."""
+    text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    ReportRun.objects.filter(pk=run.pk, status__in=[RunStatus.RUNNING, RunStatus.QUEUED]).update(
+        status=RunStatus.FAILED, finished_at=timezone.now(), error=text[:4000]
+    )
+
+
+def report_run_release(*, run: ReportRun, error: BaseException) -> None:
+    """A transient failure: give the run back to the queue (the task retries it)."""
+    ReportRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, started_at=run.started_at).update(
+        status=RunStatus.QUEUED,
+        progress=0,
+        error=f"Retrying after {type(error).__name__}: {error}"[:4000],
+    )
+
+
+def report_ready_notify(*, run_id: uuid.UUID | str) -> int:
+    """Email the commissioners of the run's authorities that it is ready (a link, no figures).
+    Claimed with a compare-and-set on ``notified_at``, so a redelivered task sends nothing."""
+    from django.core.mail import send_mail
+
+    from safer.accounts.roles import ROLE_GROUP_NAMES, Role
+
+    claimed = ReportRun.objects.filter(
+        pk=run_id, status=RunStatus.SUCCEEDED, notified_at__isnull=True
+    ).update(notified_at=timezone.now())
+    if not claimed:
+        return 0
+    run = ReportRun.objects.get(pk=run_id)
+    recipients = sorted(
+        set(
+            User.objects.filter(
+                is_active=True,
+                groups__name=ROLE_GROUP_NAMES[Role.COMMISSIONER],
+                authorities__in=run.authorities.all(),
+            ).values_list("email", flat=True)
+        )
+    )
+    if not recipients:
+        return 0
+    link = settings.SITE_URL + reverse("reporting:run-detail", kwargs={"run_id": run.pk})
+    try:
+        send_mail(
+            subject=f"{settings.SERVICE_NAME}: {run.get_kind_display()} {run.period_code} is ready",
+            message=(
+                f"The {run.get_kind_display().lower()} for {run.period_code} is ready to "
+                f"download (sign in first):\n\n{link}\n"
+            ),
+            from_email=None,
+            recipient_list=recipients,
+        )
+    except Exception:
+        # Not sent: release the claim so the retried task sends it.
+        ReportRun.objects.filter(pk=run.pk).update(notified_at=None)
+        raise
+    return len(recipients)

@@ -1,0 +1,33 @@
+"""Template tags for every case page, so the safe-contact rules read the same everywhere."""
+
+from __future__ import annotations
+
+from django import template
+
+from safer.casefile.models import ContactChannel, SafeContactRules
+
+register = template.Library()
+
+
+def safe_contact_warnings(rules: SafeContactRules | None) -> list[str]:
+    """The "do not" lines, first on the page: if missed, they can put someone in danger."""
+    if not rules:
+        return ["No safe-contact rules are recorded. Do not contact the survivor until they are."]
+    warnings: list[str] = []
+    if not rules.safe_channels:
+        warnings.append("No channel is marked safe. Do not contact the survivor directly.")
+    if not rules.voicemail_safe:
+        warnings.append("Do not leave voicemail.")
+    if not rules.text_safe:
+        warnings.append("Do not send text messages.")
+    if not rules.organisation_name_may_be_used:
+        warnings.append("Do not say the name of your organisation or of the scheme.")
+    return warnings
+
+
+@register.inclusion_tag("casefile/includes/safe_contact.html")
+def safe_contact_panel(rules: SafeContactRules | None) -> dict[str, object]:
+    rules = rules or None  # a missing related row arrives from a template as ""
+    channel_labels = dict(ContactChannel.choices)
+    channels = [str(channel_labels.get(c, c)) for c in (rules.safe_channels if rules else [])]
+    return {"rules": rules, "warnings": safe_contact_warnings(rules), "channels": channels}

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from safer.casefile import views
+
+app_name = "casefile"
+
+urlpatterns = [
+    path("", views.casefile_list, name="list"),
+    path("break-glass/", views.casefile_break_glass, name="break-glass"),
+    path("<uuid:case_file_id>/", views.casefile_detail, name="detail"),
+]

@@ -1,0 +1,114 @@
+"""Case-file pages for staff. Thin: every read goes through the selectors (``visible_to`` and the
+``casefile_get_for_user`` seam), every write through a service."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from safer.access.roles import role_required, user_has_role
+from safer.access.seams import access_log_record_many
+from safer.access.services import BreakGlassRefused, casefile_break_glass_open
+from safer.accounts.models import User
+from safer.accounts.roles import Role
+from safer.audit.models import AccessAction
+from safer.casefile.forms import BreakGlassForm, CaseFileFilterForm
+from safer.casefile.selectors import (
+    casefile_detail_for_user,
+    casefile_find_for_break_glass,
+    casefile_list_for_user,
+)
+
+PAGE_SIZE = 25
+
+# Roles that open case files here. Contractors work from their jobs (which never show children,
+# risk or the perpetrator); commissioners, auditors, administrators and referrers see no case.
+CASEFILE_ROLES = (
+    Role.SPA_TRIAGE,
+    Role.SPA_MANAGER,
+    Role.ADULT_SUPPORT_WORKER,
+    Role.CYP_WORKER,
+    Role.PROVIDER_MANAGER,
+)
+
+
+@role_required(*CASEFILE_ROLES)
+@require_GET
+def casefile_list(request: HttpRequest) -> HttpResponse:
+    form = CaseFileFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    case_files = casefile_list_for_user(
+        user=request.user,
+        status=filters.get("status", ""),
+        reference=filters.get("reference", ""),
+    )
+    page = Paginator(case_files, PAGE_SIZE).get_page(request.GET.get("page"))
+    # A list row names the survivor: a read of a person-level record, logged like a search.
+    access_log_record_many(
+        user=request.user, action=AccessAction.SEARCH, records=page.object_list, request=request
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "casefile/list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "is_spa_manager": _is_manager(request),
+        },
+    )
+
+
+@role_required(*CASEFILE_ROLES)
+@require_GET
+def casefile_detail(request: HttpRequest, case_file_id: uuid.UUID) -> HttpResponse:
+    detail = casefile_detail_for_user(user=request.user, case_file_id=case_file_id, request=request)
+    return render(
+        request, "casefile/detail.html", {"detail": detail, "case_file": detail.case_file}
+    )
+
+
+@role_required(Role.SPA_MANAGER)
+@require_http_methods(["GET", "POST"])
+def casefile_break_glass(request: HttpRequest) -> HttpResponse:
+    assert isinstance(request.user, User)
+    form = BreakGlassForm(
+        request.POST or None, initial={"reference": request.GET.get("reference", "")}
+    )
+    if request.method == "POST" and form.is_valid():
+        case_file = casefile_find_for_break_glass(reference=form.cleaned_data["reference"])
+        if case_file is None:
+            form.add_error("reference", "No case file has this reference. Check it and try again")
+        else:
+            try:
+                grant = casefile_break_glass_open(
+                    user=request.user,
+                    case_file=case_file,
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
+            except BreakGlassRefused as refused:
+                form.add_error(None, refused.message)
+            else:
+                if grant is None:
+                    messages.info(
+                        request, "You can already open this case: no break-glass was needed."
+                    )
+                else:
+                    messages.warning(
+                        request,
+                        "You opened this case with break-glass. An auditor can see your reason.",
+                    )
+                return redirect("casefile:detail", case_file_id=case_file.id)
+    return render(request, "casefile/break_glass.html", {"form": form})
+
+
+def _is_manager(request: HttpRequest) -> bool:
+    return user_has_role(request.user, Role.SPA_MANAGER)

@@ -1,0 +1,291 @@
+"""Referral intake through the partner API: the public form's rules, idempotency, status."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+
+import pytest
+
+from referrals import flow
+from referrals.api.adapter import SECTION_OF_STEP
+from referrals.api.serializers import REFERRAL_EXAMPLE
+from referrals.models import Referral, ReferralMatch, ReferralSource, ReferralStatus
+from safer.api.models import ApiClient, IdempotencyRecord, Scope
+from safer.casefile.models import Perpetrator
+from safer.organisations.models import CommissioningAuthority, Organisation, OrganisationKind
+from tests.api_support import RELAXED_LIMITS, api, error_shape, issue
+from tests.referrals_support import geography, make_referral
+
+SUBMIT = "/api/v1/referrals/"
+
+
+@pytest.fixture(autouse=True)
+def _relaxed_limits(settings) -> None:
+    settings.SAFER_API_RATE_LIMITS = RELAXED_LIMITS
+
+
+def _agency(name: str) -> Organisation:
+    organisation = Organisation.objects.create(name=name, kind=OrganisationKind.REFERRING_AGENCY)
+    organisation.authorities.set(CommissioningAuthority.objects.all())
+    return organisation
+
+
+@pytest.fixture
+def police(db: None) -> tuple[ApiClient, str]:
+    geography()
+    return issue(_agency("Example Police"), Scope.REFERRALS_SUBMIT)
+
+
+def payload(**changes: Any) -> dict[str, Any]:
+    """The documented example, with sections replaced or (None) removed."""
+    body = copy.deepcopy(REFERRAL_EXAMPLE.value)
+    for key, value in changes.items():
+        if value is None:
+            body.pop(key, None)
+        else:
+            body[key] = value
+    return body
+
+
+def submit(token: str, body: dict[str, Any], key: str | None = None) -> Any:
+    headers = {"HTTP_IDEMPOTENCY_KEY": key or str(uuid.uuid4())}
+    return api(token).post(SUBMIT, body, format="json", **headers)
+
+
+def test_the_documented_example_is_accepted(police) -> None:
+    client, token = police
+    response = submit(token, payload())
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert set(body) == {"id", "reference", "status"}
+    assert body["status"] == "received"
+    referral = Referral.objects.get(pk=body["id"])
+    assert referral.reference == body["reference"]
+    assert referral.referrer_user == client.user
+    assert referral.source == ReferralSource.PROFESSIONAL
+    assert referral.urgent and referral.requests_security_works
+    assert referral.case_file.household.district.code == "maidstone"
+    assert [c.given_name for c in referral.children_for_support.all()] == ["Sam"]
+    assert Perpetrator.objects.get(case_file=referral.case_file).has_keys is True
+    assert response["Location"] == f"/api/v1/referrals/{referral.pk}/status/"
+
+
+def test_an_idempotent_retry_returns_the_same_referral(police) -> None:
+    _, token = police
+    key = str(uuid.uuid4())
+    first = submit(token, payload(), key=key)
+    again = submit(token, payload(), key=key)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert Referral.objects.count() == 1
+    # Key order and formatting do not make it a different request.
+    reordered = dict(reversed(list(payload().items())))
+    assert submit(token, reordered, key=key).json() == first.json()
+    assert Referral.objects.count() == 1
+
+
+def test_same_key_with_a_different_body_is_refused(police) -> None:
+    _, token = police
+    key = str(uuid.uuid4())
+    assert submit(token, payload(), key=key).status_code == 201
+    changed = payload()
+    changed["survivor"]["given_name"] = "Jordan"
+    response = submit(token, changed, key=key)
+    assert response.status_code == 422
+    assert "Idempotency-Key" in response.json()["errors"]
+    assert Referral.objects.count() == 1
+
+
+def test_keys_belong_to_one_client(police) -> None:
+    _, token = police
+    _, other_token = issue(_agency("Example IDVA"), Scope.REFERRALS_SUBMIT)
+    key = str(uuid.uuid4())
+    assert submit(token, payload(), key=key).status_code == 201
+    assert submit(other_token, payload(), key=key).status_code == 201
+    assert Referral.objects.count() == 2
+
+
+def test_a_refused_request_does_not_use_up_its_key(police) -> None:
+    _, token = police
+    key = str(uuid.uuid4())
+    bad = payload()
+    bad["address"]["postcode"] = "NOT A POSTCODE"
+    assert submit(token, bad, key=key).status_code == 400
+    assert not IdempotencyRecord.objects.filter(key=key).exists()
+    assert submit(token, payload(), key=key).status_code == 201
+
+
+@pytest.mark.parametrize("key", [None, "", "has space", "x" * 101])
+def test_the_idempotency_key_is_required(police, key) -> None:
+    _, token = police
+    headers = {} if key is None else {"HTTP_IDEMPOTENCY_KEY": key}
+    response = api(token).post(SUBMIT, payload(), format="json", **headers)
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()["errors"]
+    assert Referral.objects.count() == 0
+
+
+# --- The form's rules, by field -----------------------------------------------------------------
+
+
+def _errors(token: str, body: dict[str, Any]) -> dict[str, list[str]]:
+    before = Referral.objects.count()
+    response = submit(token, body)
+    assert response.status_code == 400, response.json()
+    assert error_shape(response.json())
+    assert Referral.objects.count() == before
+    return response.json()["errors"]
+
+
+def test_field_errors_are_the_forms_messages_by_path(police) -> None:
+    _, token = police
+    body = payload()
+    body["address"]["postcode"] = "ZZ"
+    body["survivor"]["date_of_birth"] = "2999-01-01"
+    body["children"] = [{"given_name": "Sam", "lives_at_address": True}]
+    errors = _errors(token, body)
+    assert errors["address.postcode"] == ["Enter a real postcode, like CT1 2AB"]
+    assert errors["survivor.date_of_birth"] == ["Date of birth must be in the past"]
+    assert errors["children.0.date_of_birth"] == ["Enter the child's date of birth or their age"]
+
+
+def test_conditional_answers_are_checked_as_on_the_form(police) -> None:
+    _, token = police
+    body = payload()
+    body["risk"] = {"dash_completed": True, "marac_referred": False}
+    body["urgency"] = {"urgent": True, "urgency_reason": ""}
+    body["safe_contact"]["phone"] = ""
+    errors = _errors(token, body)
+    assert errors["risk.dash_score"] == ["Enter the DASH score"]
+    assert errors["urgency.urgency_reason"] == ["Enter why the referral is urgent"]
+    assert errors["safe_contact.phone"] == ["Enter the safe phone number"]
+
+
+def test_no_consent_and_no_safeguarding_reason_is_refused(police) -> None:
+    _, token = police
+    errors = _errors(token, payload(consent={"consent_given": False}))
+    assert "consent" in errors["consent.consent_given"][0]
+
+
+def test_a_safeguarding_reason_allows_a_referral_without_consent(police) -> None:
+    _, token = police
+    body = payload(
+        consent={
+            "consent_given": False,
+            "safeguarding_override_reason": "Serious risk of harm: MARAC agreed to refer.",
+        }
+    )
+    response = submit(token, body)
+    assert response.status_code == 201, response.json()
+    referral = Referral.objects.get()
+    assert not referral.consent_given and referral.case_file.safeguarding_flag
+
+
+def test_the_district_comes_from_the_postcode_or_must_be_given(police) -> None:
+    _, token = police
+    body = payload()
+    del body["address"]["district"]
+    assert submit(token, body).status_code == 201  # ME15 is only Maidstone
+    shared = payload()
+    del shared["address"]["district"]
+    shared["address"]["postcode"] = "TN12 6AA"  # two districts share TN12
+    assert "address.district" in _errors(token, shared)
+    unknown = payload()
+    unknown["address"]["district"] = "atlantis"
+    assert _errors(token, unknown)["address.district"][0].startswith("No district has this code")
+
+
+def test_a_professional_referral_needs_the_referrer(police) -> None:
+    _, token = police
+    assert "referrer" in _errors(token, payload(referrer=None))
+
+
+def test_a_self_referral_needs_no_referrer(police) -> None:
+    _, token = police
+    response = submit(token, payload(referral_type="self", referrer=None))
+    assert response.status_code == 201, response.json()
+    referral = Referral.objects.get()
+    assert referral.source == ReferralSource.SELF
+    assert referral.referrer_name == ""
+
+
+def test_a_referral_without_perpetrator_details(police) -> None:
+    _, token = police
+    assert submit(token, payload(perpetrator=None)).status_code == 201
+    assert not Perpetrator.objects.filter(case_file=Referral.objects.get().case_file).exists()
+
+
+def test_types_are_checked_before_the_form(police) -> None:
+    _, token = police
+    body = payload()
+    body["survivor"]["interpreter_needed"] = "perhaps"
+    body["risk"]["dash_score"] = 25
+    errors = _errors(token, body)
+    assert "survivor.interpreter_needed" in errors
+    assert "risk.dash_score" in errors
+
+
+def test_the_same_duplicate_checks_as_the_form(police) -> None:
+    """An earlier referral of the same person is flagged for triage, never merged."""
+    _, token = police
+    earlier = make_referral(given_name="Alex", family_name="Example", postcode="ME15 6AA")
+    body = payload()
+    body["survivor"]["family_name"] = "Exampel"  # a typo
+    response = submit(token, body)
+    assert response.status_code == 201
+    referral = Referral.objects.get(pk=response.json()["id"])
+    assert ReferralMatch.objects.filter(referral=referral, candidate=earlier).exists()
+    assert referral.case_file_id != earlier.case_file_id
+
+
+def test_every_page_of_the_form_has_a_place_in_the_json() -> None:
+    """A page added to the form without a section here would be silently unanswerable."""
+    assert {step.slug for step in flow.STEPS} == set(SECTION_OF_STEP)
+
+
+# --- Status -------------------------------------------------------------------------------------
+
+
+def test_status_for_the_submitting_organisation_only(police) -> None:
+    client, token = police
+    referral_id = submit(token, payload()).json()["id"]
+    url = f"/api/v1/referrals/{referral_id}/status/"
+    response = api(token).get(url)
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"id", "reference", "status", "status_label", "received_at"}
+    assert (body["status"], body["status_label"]) == ("received", "Received")
+    # Another client of the same organisation may follow it too.
+    _, colleague = issue(client.organisation, Scope.REFERRALS_SUBMIT, name="Second system")
+    assert api(colleague).get(url).status_code == 200
+    # Another organisation's client may not, and cannot tell it exists.
+    _, stranger = issue(_agency("Example Housing"), Scope.REFERRALS_SUBMIT)
+    response = api(stranger).get(url)
+    assert response.status_code == 404
+    assert response.json() == api(stranger).get(
+        f"/api/v1/referrals/{uuid.uuid4()}/status/"
+    ).json()
+
+
+def test_status_follows_triage(police) -> None:
+    _, token = police
+    referral = Referral.objects.get(pk=submit(token, payload()).json()["id"])
+    Referral.objects.filter(pk=referral.pk).update(status=ReferralStatus.IN_TRIAGE)
+    body = api(token).get(f"/api/v1/referrals/{referral.pk}/status/").json()
+    assert body["status"] == "in_triage"
+
+
+def test_a_referral_made_on_the_web_has_no_api_status(police) -> None:
+    _, token = police
+    web = make_referral()
+    assert api(token).get(f"/api/v1/referrals/{web.pk}/status/").status_code == 404
+
+
+def test_districts_list_gives_the_codes(police) -> None:
+    _, token = police
+    body = api(token).get("/api/v1/referrals/districts/").json()
+    assert {"code": "maidstone", "name": "Maidstone", "authority": "Kent County Council"} in body

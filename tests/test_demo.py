@@ -1,0 +1,141 @@
+"""The demo data: idempotent, complete enough to show every role, never in production."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from safer.access.roles import user_roles
+from safer.accounts.models import User
+from safer.accounts.roles import Role
+from safer.casefile.models import CaseFile
+from safer.demo import _SEEDERS, LOGINS, DemoContext, DemoRefused, demo_seeder, seed
+from safer.organisations.models import District, Organisation, OrganisationKind
+
+pytestmark = pytest.mark.django_db
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def _run(path: Path) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", logins_file=path, stdout=out)
+    return out.getvalue()
+
+
+def test_seed_creates_kent_medway_organisations_and_one_sign_in_per_role(tmp_path: Path) -> None:
+    output = _run(tmp_path / "logins.txt")
+
+    assert District.objects.filter(authority__code="kent").count() == 12
+    assert District.objects.filter(authority__code="medway").count() == 1
+    kinds = set(Organisation.objects.values_list("kind", flat=True))
+    assert kinds == set(OrganisationKind.values)
+    contractors = Organisation.objects.filter(kind=OrganisationKind.SECURITY_CONTRACTOR)
+    covered = [set(c.districts_covered.values_list("code", flat=True)) for c in contractors]
+    assert len(covered) == 2
+    assert not covered[0] & covered[1]
+    agencies = Organisation.objects.filter(kind=OrganisationKind.REFERRING_AGENCY)
+    assert {"police", "idva", "housing", "social_care", "health", "education"} <= set(
+        agencies.values_list("agency_type", flat=True)
+    )
+    held = {role for user in User.objects.all() for role in user_roles(user)}
+    assert held == set(Role)
+    for login in LOGINS:
+        assert login.email in output
+        assert login.totp_secret_base32 in output
+    assert CaseFile.objects.filter(reference__startswith="SAFER-DEMO-").count() >= 5
+    for case_file in CaseFile.objects.select_related("household"):
+        assert "Example Street" in case_file.household.address_line_1
+
+
+def _row_counts() -> dict[str, int]:
+    return {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models()
+        if model._meta.managed and not model._meta.proxy
+    }
+
+
+def test_seed_twice_changes_nothing(tmp_path: Path) -> None:
+    _run(tmp_path / "logins.txt")
+    first, counts = (tmp_path / "logins.txt").read_text(), _row_counts()
+    with CaptureQueriesContext(connection) as queries:
+        _run(tmp_path / "logins.txt")
+    # Adding to a many-to-many is an INSERT … ON CONFLICT DO NOTHING: a no-op when present
+    # (the row counts below prove it). Anything else that writes is a change.
+    writes = [
+        q["sql"][:100]
+        for q in queries.captured_queries
+        if q["sql"].startswith(WRITES) and "ON CONFLICT DO NOTHING" not in q["sql"]
+    ]
+    assert writes == []
+    assert _row_counts() == counts
+    assert (tmp_path / "logins.txt").read_text() == first
+
+
+def test_demo_sign_ins_work_with_the_printed_password_and_totp_secret(tmp_path: Path) -> None:
+    path = tmp_path / "logins.txt"
+    _run(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    text = path.read_text()
+    for login in LOGINS:
+        user = User.objects.get(email=login.email)
+        assert user.check_password(login.password)
+        assert login.password in text
+        device = TOTPDevice.objects.get(user=user, confirmed=True)
+        code = TOTP(device.bin_key, device.step, device.t0, device.digits).token()
+        assert device.verify_token(f"{code:06d}")
+
+
+def test_demo_staff_see_what_their_role_allows(tmp_path: Path) -> None:
+    _run(tmp_path / "logins.txt")
+    triage = User.objects.get(email="spa.triage@example.org")
+    medway = User.objects.get(email="medway.triage@example.org")
+    commissioner = User.objects.get(email="commissioner@example.org")
+    worker = User.objects.get(email="adult.worker@example.org")
+    assert set(CaseFile.objects.visible_to(triage).values_list("authority__code", flat=True)) == {
+        "kent"
+    }
+    assert set(CaseFile.objects.visible_to(medway).values_list("authority__code", flat=True)) == {
+        "medway"
+    }
+    assert not CaseFile.objects.visible_to(commissioner).exists()
+    assert 0 < CaseFile.objects.visible_to(worker).count() < CaseFile.objects.count()
+
+
+@override_settings(SAFER_ENVIRONMENT="production")
+def test_seed_refuses_production(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="production"):
+        _run(tmp_path / "logins.txt")
+    with pytest.raises(DemoRefused):
+        list(seed(logins_path=tmp_path / "logins.txt"))
+    assert not User.objects.exists()
+    assert not (tmp_path / "logins.txt").exists()
+
+
+def test_apps_add_demo_data_through_a_registered_seeder(tmp_path: Path) -> None:
+    seen: list[DemoContext] = []
+
+    def seeder(context: DemoContext) -> Iterator[str]:
+        seen.append(context)
+        yield "Example app: nothing to add."
+
+    demo_seeder(seeder)
+    try:
+        output = _run(tmp_path / "logins.txt")
+    finally:
+        _SEEDERS.remove(seeder)
+    assert "Example app: nothing to add." in output
+    (context,) = seen
+    assert context.users["spa_manager"].email == "spa.manager@example.org"
+    assert "SAFER-DEMO-0001" in context.case_files

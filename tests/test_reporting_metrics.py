@@ -1,0 +1,437 @@
+"""Every cell of the returns and every KPI for the hand-built dataset (tests/test_reporting_data.py).
+
+The expected figures below were worked out by hand from the dataset's records, with the
+reasoning next to them; they are literals, never computed by the code under test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from reporting.kpi_report import build_contract_kpi_report, kpi_results
+from reporting.metrics import Scope
+from reporting.models import ReportKind
+from reporting.periods import Period
+from reporting.returns import build_return, template_for
+from reporting.suppression import suppress_document
+from reporting.tables import ReportDocument
+from safer import workdays
+from tests.test_reporting_data import Dataset, at, dataset  # noqa: F401 - the fixture
+
+Q1 = Period.parse("2025-26-Q1")
+Q2 = Period.parse("2025-26-Q2")
+YEAR = Period.parse("2025-26")
+AS_OF = at(2026, 4, 10)  # after the year: every clock has stopped or breached
+
+
+def cells(document: ReportDocument, code: str) -> list[tuple[str, list[str]]]:
+    table = document.table(code)
+    return [(row.label.strip(), [c.display(document.threshold) for c in row.cells]) for row in table.rows]
+
+
+def annual(data: Dataset) -> ReportDocument:
+    return build_return(
+        template=template_for(ReportKind.ANNUAL_RETURN, YEAR),
+        scope=Scope((data.kent.pk,)),
+        period=YEAR,
+        as_of=AS_OF,
+        parameters=[],
+    )
+
+
+def quarterly(data: Dataset) -> ReportDocument:
+    return build_return(
+        template=template_for(ReportKind.QUARTERLY_GRANT, Q1),
+        scope=Scope((data.kent.pk,)),
+        period=Q1,
+        as_of=AS_OF,
+        parameters=[],
+    )
+
+
+# --- Deadlines the dataset relies on (bank holidays) -------------------------------------------
+
+
+def test_dataset_deadlines_skip_bank_holidays(dataset: Dataset) -> None:
+    def local(moment: dt.datetime | None) -> dt.date:
+        assert moment is not None
+        return workdays.local_date(moment)
+
+    # Received Thu 17 April 2025: Good Friday and Easter Monday skipped → Tue 22 (1), Wed 23 (2).
+    assert local(dataset.referrals["R2"].sla_due_at) == dt.date(2025, 4, 23)
+    # Received Thu 1 May: Fri 2 (1), Mon 5 May is a bank holiday, Tue 6 (2).
+    assert local(dataset.referrals["R3"].sla_due_at) == dt.date(2025, 5, 6)
+    # Allocated Tue 20 May: 21, 22, 23, (26 May holiday), 27, 28 → surveyed on the due day.
+    assert local(dataset.jobs["J4"].survey_due_at) == dt.date(2025, 5, 28)
+    # Landlord consent Fri 9 May: ten working days → Fri 23 May; installed 6 June, late.
+    assert local(dataset.jobs["J2"].installation_due_at) == dt.date(2025, 5, 23)
+    # Surveyed Mon 19 May: 20-23 (4), 26 May holiday, 27-30 (8), 2 and 3 June (10).
+    assert local(dataset.jobs["J3"].installation_due_at) == dt.date(2025, 6, 3)
+    # A child allocated Mon 14 April: 15, 16, 17, (Easter), 22, 23 → due Wed 23 April.
+    assert dataset.cyp_cases["K5"].first_contact_due_on == dt.date(2025, 4, 23)
+
+
+# --- The annual Part 4 return, 2025-26 ----------------------------------------------------------
+
+
+ANNUAL_EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
+    # Supported in the year (open, contacted by 31 March 2026): adults W1, M1, T1, W2, W3, NR
+    # (H19's case began in March 2025 and stayed open), W5; children C1-C7. W4 (A6) was never
+    # contacted. W3 is 17 on her first contact, so a child.
+    "individuals": [
+        ("Women", ["3"]),  # W1, W2, W5
+        ("Men", ["1"]),  # M1
+        ("Trans adults", ["1"]),  # T1 (male at birth, counted only here)
+        ("Children (under 18 on the first day of support)", ["8"]),  # W3 + C1-C7
+        ("Adults whose sex is not recorded", ["1"]),  # NR
+        ("Total individuals supported", ["14"]),
+    ],
+    "accommodation": [
+        ("Refuge", ["1"]),  # C3
+        ("Specialist safe accommodation", ["1"]),  # C6
+        ("Dispersed accommodation", ["1"]),  # C4
+        ("Second stage or move-on accommodation", ["1"]),  # C5
+        ("Other domestic abuse emergency accommodation", ["1"]),  # C7
+        ("Sanctuary scheme", ["9"]),  # 7 adults + C1, C2
+        ("Not recorded", ["0"]),
+        ("Total", ["14"]),
+    ],
+    "specialist": [
+        ("Black and minoritised", ["7"]),  # T1, W2, W3, C1, C2, C4 (Gypsy/Traveller), C5
+        ("Disabled", ["2"]),  # M1, C2
+        ("LGBT+", ["2"]),  # T1 (trans), W2 (bisexual)
+        ("Mental health needs", ["2"]),  # W1 (R1), M1 (R2)
+        ("Substance use", ["1"]),  # M1
+        ("No recourse to public funds", ["1"]),  # W2
+        ("Older people (60 and over)", ["1"]),  # M1, 65
+        ("Young adults (18 to 24)", ["1"]),  # T1, 22 (W3 is a child)
+        ("At least one specialist characteristic", ["9"]),  # the seven above + M1 + W1
+    ],
+    # Declines decided in the year, the duplicate (D7) left out; the withdrawal is no decline.
+    "not_supported": [
+        ("Not eligible (outside the area)", ["1"]),  # D1
+        ("Not safe to remain, or the perpetrator lives there", ["2"]),  # D2, D3
+        ("Declined the service or no consent", ["2"]),  # D4, D5
+        ("Unable to contact", ["1"]),  # D6
+        ("Referred to another service", ["1"]),  # D8
+        ("Other reasons", ["1"]),  # D9
+        ("Total households that could not be supported", ["8"]),
+    ],
+    # Closed in the year: A1 (sanctuary: J1 installed 29 April, before), A3 (J3 installed after
+    # the close: other), A5, K1 (J4 installed after the close), K3, K5, A4 (closed 15 August,
+    # after J4's installation on 1 July: sanctuary).
+    "support_ended": [
+        ("No longer needed or goals met", ["1", "1", "2"]),  # A1 | K1
+        ("Moved out of the area or to other accommodation", ["1", "1", "2"]),  # A4 | K3
+        ("Disengaged, declined or could not be contacted", ["0", "1", "1"]),  # A5
+        ("Perpetrator returned", ["0", "1", "1"]),  # A3
+        ("Other", ["0", "1", "1"]),  # K5
+        ("Total", ["2", "5", "7"]),
+    ],
+    "sanctuary": [
+        ("Works installed in the year", ["4"]),  # H1, H2, H3, H4 (J6 cancelled, J7 not fitted)
+        ("Supported while living with completed works", ["5"]),  # H1-H4, H19 (J8, March 2025)
+        ("Households supported in a sanctuary scheme (each counted once)", ["5"]),
+    ],
+    "support_types": [
+        ("Advocacy", ["2"]),  # T1 legal/court, W2 immigration
+        ("Prevention advice and safety planning", ["1"]),  # W1 safety
+        ("Specialist support (protected characteristics or complex needs)", ["1"]),  # M1
+        ("Children's support", ["5"]),  # W2 parenting; C1, C3, C4, C7 engagement/coordination
+        ("Housing-related support", ["2"]),  # W1, W5
+        ("Financial and legal advice", ["1"]),  # M1 finances
+        ("Counselling and therapy", ["4"]),  # C1, C2, C5, C6 therapeutic sessions
+        ("Other support", ["1"]),  # W3 social isolation
+    ],
+    "ethnicity": [
+        ("Asian, Asian British or Asian Welsh", ["3"]),  # W2, C1, C2
+        ("Black, Black British, Black Welsh, Caribbean or African", ["1"]),  # T1
+        ("Mixed or multiple ethnic groups", ["1"]),  # W3
+        ("White", ["6"]),  # W1, M1, W5, C4, C6, C7
+        ("Other ethnic group", ["1"]),  # C5
+        ("Prefer not to say", ["1"]),  # NR
+        ("Not known", ["1"]),  # C3 (blank)
+        ("Total", ["14"]),
+    ],
+    # Age on the day of first contact.
+    "age": [
+        ("Under 16", ["6"]),  # C1 8, C2 15, C3 6, C4 12, C6 10, C7 3 (stated age)
+        ("16 to 17", ["2"]),  # W3 17, C5 16
+        ("18 to 24", ["1"]),  # T1 22
+        ("25 to 34", ["1"]),  # W5 30
+        ("35 to 44", ["2"]),  # W1 39, W2 35 on her birthday
+        ("45 to 54", ["1"]),  # NR 50
+        ("55 to 64", ["0"]),
+        ("65 and over", ["1"]),  # M1 65
+        ("Not known", ["0"]),
+        ("Total", ["14"]),
+    ],
+    "referrals": [
+        # R1-R7, R9, D1-D6, D8, D9, X1 (Q1: 17) + R8 (00:30 BST 1 July) + R10; not D7 or R11.
+        ("Referrals received", ["19"]),
+        ("of which repeat referrals", ["1"]),  # R9
+        ("of which self-referrals", ["2"]),  # R3, D5
+        ("Referrals accepted", ["9"]),  # R1-R9 (R10 still in triage)
+        ("Referrals declined", ["9"]),  # D1-D9, the duplicate included
+        ("Referrals withdrawn", ["1"]),  # X1
+        ("MARAC referrals made", ["0"]),
+    ],
+    "districts": [
+        ("Ashford", ["8"]),  # R1, R2, R4, R8, R9, D2, D3, D6
+        ("Canterbury", ["8"]),  # R3, R5, R10, D1, D4, D5, D9, X1
+        ("Dover", ["3"]),  # R6, R7, D8
+        ("Total", ["19"]),
+    ],
+    # Contracts in the order adult, CYP, security. Security budget: the year spans two contract
+    # years of £400,000 (1 Dec - 30 Nov): 244/365 + 121/365 of £400,000 = £400,000.00.
+    "spend": [
+        ("ADULT-1 Adult support (Dataset Adult Support)", ["—", "£365,000.00"]),
+        ("CYP-1 Children and young people (Dataset Young People)", ["—", "£730,000.00"]),
+        ("23/00074 Property security (Dataset Locks)", ["£3,450.00", "£400,000.00"]),
+        ("Ashford", ["£2,850.00", "—"]),  # J1 750 + J2 1,200 + J4 900
+        ("Canterbury", ["£600.00", "—"]),  # J3
+        ("Total", ["£3,450.00", "£1,495,000.00"]),
+    ],
+}
+
+
+def test_annual_return_every_cell(dataset: Dataset) -> None:
+    document = annual(dataset)
+    assert [t.code for t in document.tables] == list(ANNUAL_EXPECTED)
+    for code, expected in ANNUAL_EXPECTED.items():
+        assert cells(document, code) == expected, code
+
+
+QUARTERLY_EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
+    # First quarter; its year to date is the same quarter. Budgets: security 91/365 of
+    # £400,000 = £99,726.03; adult 91 days at £1,000 = £91,000; CYP 91 at £2,000 = £182,000.
+    "spend": [
+        ("ADULT-1 Adult support (Dataset Adult Support)", ["—", "£91,000.00", "—", "£91,000.00"]),
+        (
+            "CYP-1 Children and young people (Dataset Young People)",
+            ["—", "£182,000.00", "—", "£182,000.00"],
+        ),
+        (
+            "23/00074 Property security (Dataset Locks)",
+            ["£2,550.00", "£99,726.03", "£2,550.00", "£99,726.03"],
+        ),
+        ("Ashford", ["£1,950.00", "—", "£1,950.00", "—"]),  # J1, J2
+        ("Canterbury", ["£600.00", "—", "£600.00", "—"]),  # J3 (J4 is July's)
+        ("Total", ["£2,550.00", "£372,726.03", "£2,550.00", "£372,726.03"]),
+    ],
+    # Without W5 (first contact in July); C6 contacted 10 June.
+    "individuals": [
+        ("Women", ["2", "2"]),
+        ("Men", ["1", "1"]),
+        ("Trans adults", ["1", "1"]),
+        ("Children (under 18 on the first day of support)", ["8", "8"]),
+        ("Adults whose sex is not recorded", ["1", "1"]),
+        ("Total individuals supported", ["13", "13"]),
+    ],
+    "referrals": [
+        ("Referrals received", ["17", "17"]),  # R7 received 30 June counts here
+        ("Referrals accepted", ["7", "7"]),  # R1-R6, R9 (R7 decided 1 July)
+        ("Referrals declined", ["9", "9"]),
+    ],
+    "districts": [
+        ("Ashford", ["7", "7"]),
+        ("Canterbury", ["7", "7"]),
+        ("Dover", ["3", "3"]),
+        ("Total", ["17", "17"]),
+    ],
+}
+
+
+def test_quarterly_grant_update_every_cell(dataset: Dataset) -> None:
+    document = quarterly(dataset)
+    assert [t.code for t in document.tables] == list(QUARTERLY_EXPECTED)
+    for code, expected in QUARTERLY_EXPECTED.items():
+        assert cells(document, code) == expected, code
+
+
+def test_published_return_hides_small_counts_and_what_would_reveal_them(dataset: Dataset) -> None:
+    document = suppress_document(quarterly(dataset), threshold=5)
+    # Dover's 3 is hidden; the total (17) is shown, so a second district is hidden with it
+    # (the first of the smallest others, Ashford's 7): 17 - 7 leaves 10 for two hidden cells.
+    assert cells(document, "districts") == [
+        ("Ashford", ["<5", "<5"]),
+        ("Canterbury", ["7", "7"]),
+        ("Dover", ["<5", "<5"]),
+        ("Total", ["17", "17"]),
+    ]
+    # 2, 1, 1, 8, 1 of 13: the four small groups are hidden; 8 is the only other part, so the
+    # total would give their sum (5) but not any one of them: nothing more to hide.
+    assert cells(document, "individuals") == [
+        ("Women", ["<5", "<5"]),
+        ("Men", ["<5", "<5"]),
+        ("Trans adults", ["<5", "<5"]),
+        ("Children (under 18 on the first day of support)", ["8", "8"]),
+        ("Adults whose sex is not recorded", ["<5", "<5"]),
+        ("Total individuals supported", ["13", "13"]),
+    ]
+    assert document.table("spend").rows[2].cells[0].display() == "£2,550.00"  # money: exact
+
+
+def test_annual_support_ended_secondary_suppression_in_both_directions(dataset: Dataset) -> None:
+    document = suppress_document(annual(dataset), threshold=5)
+    # Every count is 0-2 except the column totals 5 and 7; each row's total is small, hidden too.
+    assert cells(document, "support_ended") == [
+        ("No longer needed or goals met", ["<5", "<5", "<5"]),
+        ("Moved out of the area or to other accommodation", ["<5", "<5", "<5"]),
+        ("Disengaged, declined or could not be contacted", ["0", "<5", "<5"]),
+        ("Perpetrator returned", ["0", "<5", "<5"]),
+        ("Other", ["0", "<5", "<5"]),
+        # The sanctuary total (2) is hidden; with 5 and 7 shown it would be 7 - 5, so 5 goes too.
+        ("Total", ["<5", "<5", "7"]),
+    ]
+
+
+# --- KPIs ---------------------------------------------------------------------------------------
+
+
+def kpi_rows(document: ReportDocument) -> dict[str, list[str]]:
+    return {row.code: [c.display() for c in row.cells] for row in document.table("kpis").rows}
+
+
+def test_security_contract_kpis_first_quarter(dataset: Dataset) -> None:
+    document = build_contract_kpi_report(
+        contract=dataset.contracts["security"],
+        period=Q1,
+        as_of=AS_OF,
+        include_case_references=True,
+        parameters=[],
+    )
+    # Columns: met, counted, %, target, RAG, then 2024-25 Q2, Q3, Q4, 2025-26 Q1.
+    assert kpi_rows(document) == {
+        # J2: allocated 15:00 23 April, made safe 18:00 next day: 27 hours.
+        "security_make_safe": ["0", "1", "0.0%", "100.0%", "Red", "—", "—", "—", "0.0%"],
+        # Stopped in Q1: J1, J2, J4 (on time), J3 (late); J5 still unsurveyed past 12 June.
+        # 2024-25 Q4: J8 surveyed 7 March, due 11 March.
+        "security_survey": ["3", "5", "60.0%", "90.0%", "Red", "—", "—", "100.0%", "60.0%"],
+        # Stopped in Q1: J1, J3 on time, J2 late; J4's clock stopped in July, so not here.
+        "security_installation": ["2", "3", "66.7%", "90.0%", "Red", "—", "—", "100.0%", "66.7%"],
+        # Checks in Q1: J1 much safer, J3 a little safer, J2 no different.
+        "security_feel_safer": ["2", "3", "66.7%", "90.0%", "Red", "—", "—", "—", "66.7%"],
+        # £2,550 of £99,726.03 = 2.56%; 2024-25 Q4: £500 of 90/365 x £400,000 = £98,630.14.
+        "security_spend_within_value": [
+            "£2,550.00", "£99,726.03", "2.6%", "100.0%", "Green", "0.0%", "0.0%", "0.5%", "2.6%",
+        ],
+    }
+    assert cells(document, "spend") == [
+        ("Contract value (current term)", ["£1,200,000.00"]),  # three contract years
+        # 2023-12-01 to 2024-11-30 (£400,000) + 212/365 of £400,000 (£232,328.77).
+        ("Value to the end of the quarter (pro-rated)", ["£632,328.77"]),
+        ("Spend this quarter", ["£2,550.00"]),
+        ("Budget this quarter (pro-rated)", ["£99,726.03"]),
+        ("Spend to the end of the quarter", ["£3,050.00"]),  # J8 £500 + £2,550
+        ("Committed (planned works not yet installed, as at the run)", ["£0.00"]),
+        # £3,050 x £1,200,000 / £632,328.77 = £5,788.13.
+        ("Forecast at contract end (30 November 2026)", ["£5,788.13"]),
+        ("Forecast over (+) or under (-) the contract value", ["-£1,194,211.87"]),
+    ]
+    assert cells(document, "breaches") == [
+        ("JOB-J2", ["Emergency make-safe within 24 hours", "24 Apr 2025 15:00", "24 Apr 2025 18:00"]),
+        ("JOB-J3", ["Survey within 5 working days of allocation", "13 May 2025 23:59", "19 May 2025 10:00"]),
+        ("JOB-J5", ["Survey within 5 working days of allocation", "12 Jun 2025 23:59", "Not yet"]),
+        (
+            "JOB-J2",
+            [
+                "Installation within 10 working days of survey or consent",
+                "23 May 2025 23:59",
+                "6 Jun 2025 10:00",
+            ],
+        ),
+    ]
+
+
+def test_support_contract_kpis_first_quarter(dataset: Dataset) -> None:
+    adult = build_contract_kpi_report(
+        contract=dataset.contracts["adult"], period=Q1, as_of=AS_OF,
+        include_case_references=False, parameters=[],
+    )
+    assert kpi_rows(adult) == {
+        # Contacted in Q1: A1, A3, A4, A5 on time, A2 late (due Fri 25 April); A6 never
+        # contacted, due 9 June: a breach in Q1. A9 was contacted in March 2025 (2024-25 Q4).
+        "adult_first_contact": ["4", "6", "66.7%", "90.0%", "Red", "—", "—", "100.0%", "66.7%"],
+        # Closed in Q1: A1 planned; A3, A5 unplanned.
+        "adult_planned_close": ["1", "3", "33.3%", "75.0%", "Red", "—", "—", "—", "33.3%"],
+        # A1 3 → 8 safer; A3 5 → 4 not; A5 has no closing measure (left out).
+        "adult_feel_safer_exit": ["1", "2", "50.0%", "85.0%", "Red", "—", "—", "—", "50.0%"],
+    }
+    assert "breaches" not in [t.code for t in adult.tables]  # the commissioner's copy
+    cyp = build_contract_kpi_report(
+        contract=dataset.contracts["cyp"], period=Q1, as_of=AS_OF,
+        include_case_references=False, parameters=[],
+    )
+    assert kpi_rows(cyp) == {
+        # K1, K3, K4, K5 on time; K2 (due 29 May, 4 June) and K6 (due 9 June, 10 June) late.
+        "cyp_first_contact": ["4", "6", "66.7%", "90.0%", "Red", "—", "—", "100.0%", "66.7%"],
+        # Closed in Q1: K1 mean (5 + 2) / 2 = 3.5, improved; K3 goal 1 +1 (goal 2 has no end
+        # score), not improved; K5 +3, improved. Threshold 2.45; 66.7% is within 5 of 70.
+        "cyp_gbo_improved": ["2", "3", "66.7%", "70.0%", "Amber", "—", "—", "—", "66.7%"],
+        # K1 and K5 gave feedback, K3 did not.
+        "cyp_feedback": ["2", "3", "66.7%", "80.0%", "Red", "—", "—", "—", "66.7%"],
+    }
+
+
+def test_gbo_goals_without_an_end_score_are_counted_separately(dataset: Dataset) -> None:
+    results = kpi_results(
+        scope=Scope((dataset.kent.pk,)), period=Q1, service_elements=["cyp"], as_of=AS_OF,
+        trend_quarters=0,
+    )
+    gbo = next(r for r in results if r.kpi.code == "cyp_gbo_improved")
+    assert gbo.value is not None
+    assert gbo.value.excluded == 1  # K3's second goal
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        # R7 (decided 1 July, due 2 July) and R8 (due 3 July) on time; R10 still in triage, due
+        # Mon 29 September: breached in Q2.
+        ("spa_triage", ["2", "3", "66.7%"]),
+        # J6 made safe 10 hours after allocation.
+        ("security_make_safe", ["1", "1", "100.0%"]),
+        # J7 surveyed on time; J6 cancelled on 10 July, after its survey fell due on 9 July.
+        ("security_survey", ["1", "2", "50.0%"]),
+        # J4 fitted 1 July (due 11 June); J7 never fitted, due 17 July.
+        ("security_installation", ["0", "2", "0.0%"]),
+        # A7 contacted the day after allocation.
+        ("adult_first_contact", ["1", "1", "100.0%"]),
+        # A4 closed in August with a planned ending.
+        ("adult_planned_close", ["1", "1", "100.0%"]),
+    ],
+)
+def test_second_quarter_clocks(dataset: Dataset, code: str, expected: list[str]) -> None:
+    results = kpi_results(
+        scope=Scope((dataset.kent.pk,)),
+        period=Q2,
+        service_elements=["spa", "security", "adult_support"],
+        as_of=AS_OF,
+        trend_quarters=0,
+    )
+    result = next(r for r in results if r.kpi.code == code)
+    assert result.value is not None
+    shown = [str(result.value.numerator), str(result.value.denominator), f"{result.value.percent}%"]
+    assert shown == expected
+
+
+def test_first_quarter_triage(dataset: Dataset) -> None:
+    results = kpi_results(
+        scope=Scope((dataset.kent.pk,)), period=Q1, service_elements=["spa"], as_of=AS_OF,
+        trend_quarters=0,
+    )
+    (triage,) = results  # the SPA's first-contact KPI cannot be measured and is inactive
+    assert triage.value is not None
+    # Decided in Q1: R1-R6, R9 (accepted) and D1-D9 (declined) = 16; only R6 missed its
+    # deadline (Thu 5 June against Wed 4 June). R2 and R3 met theirs thanks to bank holidays.
+    assert (triage.value.numerator, triage.value.denominator, triage.value.percent) == (
+        15,
+        16,
+        Decimal("93.8"),
+    )
+    assert triage.rag == "amber"  # within 5 points of 95
+
