@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import logout
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import (
@@ -18,6 +17,8 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from safer.access.roles import role_required
+from safer.accounts.roles import Role
 from safer.decorators import with_exit_this_page
 from safer.health import broker_ok, database_ok
 from safer.models import WorkerCheck
@@ -98,7 +99,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=200 if healthy else 503)
 
 
-@staff_member_required
+@role_required(Role.SYSTEM_ADMIN)
 @require_http_methods(["GET", "POST"])
 def worker_check(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
@@ -107,7 +108,7 @@ def worker_check(request: HttpRequest) -> HttpResponse:
     return render(request, "ops/worker_check.html", {"checks": WorkerCheck.objects.all()[:10]})
 
 
-@staff_member_required
+@role_required(Role.SYSTEM_ADMIN)
 @require_GET
 def worker_check_detail(request: HttpRequest, check_id: str) -> HttpResponse:
     check = get_object_or_404(WorkerCheck, id=check_id)

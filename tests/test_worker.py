@@ -25,11 +25,13 @@ import pytest
 import redis
 import time_machine
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from safer.accounts.models import User
+from safer.accounts.roles import ROLE_GROUP_NAMES, Role
 from safer.celery import app
 from safer.models import WorkerCheck
 from safer.outbox.models import OutboxMessage, OutboxStatus
@@ -189,9 +191,13 @@ def _tail(log_path: Path) -> str:
 
 @pytest.fixture
 def staff_superuser(transactional_db: None) -> User:
-    return User.objects.create_superuser(
+    user = User.objects.create_superuser(
         "worker-check@example.org", "a-long-test-password", full_name="Platform Operator"
     )
+    # The worker check is for operators: the system administrator role, not merely is_staff.
+    operators, _ = Group.objects.get_or_create(name=ROLE_GROUP_NAMES[Role.SYSTEM_ADMIN])
+    user.groups.add(operators)
+    return user
 
 
 def test_task_enqueued_by_the_web_app_is_run_by_a_real_worker(

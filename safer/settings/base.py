@@ -352,6 +352,8 @@ SESSION_COOKIE_AGE = SAFER_SESSION_ABSOLUTE_SECONDS + SAFER_SESSION_IDLE_SECONDS
 PASSWORD_RESET_TIMEOUT = 60 * 60
 # The name authenticator apps show next to the code.
 OTP_TOTP_ISSUER = f"{SERVICE_NAME} {COUNCIL_NAME}"
+# No administrator may read another person's TOTP secret or QR code in the admin.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- Logging ----------------------------------------------------------------------------------
 
