@@ -58,7 +58,18 @@ def geography() -> dict[str, District]:
         districts[code], _ = District.objects.get_or_create(
             code=code, defaults={"authority": authority, "name": name, "outward_codes": outward}
         )
+    support_providers()
     return districts
+
+
+def support_providers() -> None:
+    """The adult and CYP providers an accept decision opens support cases with."""
+    for name, kind in (
+        ("Fictional Adult Support Provider", OrganisationKind.ADULT_SUPPORT),
+        ("Fictional CYP Provider", OrganisationKind.CYP_SUPPORT),
+    ):
+        provider, _ = Organisation.objects.get_or_create(name=name, defaults={"kind": kind})
+        provider.authorities.add(*CommissioningAuthority.objects.all())
 
 
 def spa_organisation() -> Organisation:

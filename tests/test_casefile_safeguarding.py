@@ -30,7 +30,8 @@ def test_flag_is_raised_once_with_its_reason_on_the_timeline() -> None:
 
     case_file.refresh_from_db()
     assert case_file.safeguarding_flag
-    assert flagged.safeguarding_flag and again.safeguarding_flag
+    assert flagged.safeguarding_flag
+    assert again.safeguarding_flag
     (event,) = CaseEvent.objects.filter(case_file=case_file, kind="safeguarding_flag_set")
     assert event.actor == worker
     assert event.data == {"reason_code": "test_reason"}

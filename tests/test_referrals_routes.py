@@ -30,6 +30,11 @@ from tests.referrals_support import geography, make_referral, staff
 pytestmark = pytest.mark.django_db
 
 ALL_YES = dict.fromkeys(Referral.ELIGIBILITY_FIELDS, True)
+SERVICE_KINDS = (
+    OrganisationKind.SECURITY_CONTRACTOR,
+    OrganisationKind.ADULT_SUPPORT,
+    OrganisationKind.CYP_SUPPORT,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -55,6 +60,8 @@ def provider(kind: str, name: str, *, authority: str = "kent") -> Organisation:
 
 @pytest.fixture
 def providers() -> dict[str, Organisation]:
+    # These are the only providers in play, whatever shared helpers may have set up.
+    Organisation.objects.filter(kind__in=SERVICE_KINDS).update(is_active=False)
     return {
         "contractor": provider(OrganisationKind.SECURITY_CONTRACTOR, "Fictional Locks"),
         "adult": provider(OrganisationKind.ADULT_SUPPORT, "Fictional Adult Support"),
