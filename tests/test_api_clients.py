@@ -13,11 +13,11 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 
+from safer.access.roles import user_roles
 from safer.accounts.roles import Role
 from safer.api import throttle
 from safer.api.models import ApiCall, ApiClient, Scope
 from safer.api.services import api_client_revoke, token_hash
-from safer.access.roles import user_roles
 from safer.audit.models import AuthEvent, AuthEventKind
 from tests.api_support import RELAXED_LIMITS, api, error_shape, issue
 from tests.factories import PersonaWorld
@@ -173,9 +173,9 @@ def test_the_call_log_is_append_only(contractor_org) -> None:
     _, token = issue(contractor_org, Scope.JOBS_READ)
     api(token).get(JOBS)
     call = ApiCall.objects.latest("id")
-    with pytest.raises(Exception, match="append_only|Cannot"), transaction.atomic():
+    with pytest.raises(Exception, match=r"append_only|Cannot"), transaction.atomic():
         ApiCall.objects.filter(pk=call.pk).update(status_code=200)
-    with pytest.raises(Exception, match="append_only|Cannot"), transaction.atomic():
+    with pytest.raises(Exception, match=r"append_only|Cannot"), transaction.atomic():
         ApiCall.objects.filter(pk=call.pk).delete()
 
 
@@ -202,7 +202,9 @@ def test_per_address_limit_applies_before_authentication(settings, db) -> None:
     address = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7"
     throttle.reset(throttle.ADDRESS, address)
     client = Client(REMOTE_ADDR=address)
-    statuses = [client.get(JOBS, headers={"Authorization": "Bearer guess"}).status_code for _ in range(3)]
+    statuses = [
+        client.get(JOBS, headers={"Authorization": "Bearer guess"}).status_code for _ in range(3)
+    ]
     assert statuses == [401, 401, 429]
     assert "Retry-After" in client.get(JOBS)
 
@@ -292,9 +294,13 @@ def test_docs_pages_are_for_signed_in_staff_and_load_nothing_from_elsewhere(
     response = sign_in(Client(), world.spa_manager).get(url)
     assert response.status_code == 200
     html = response.content.decode()
-    assert "http://" not in html and "https://" not in html
+    assert "http://" not in html
+    assert "https://" not in html
     assert "/static/drf_spectacular_sidecar/" in html
-    assert "'unsafe-inline'" not in response["Content-Security-Policy"].split("script-src")[1].split(";")[0]
+    assert (
+        "'unsafe-inline'"
+        not in response["Content-Security-Policy"].split("script-src")[1].split(";")[0]
+    )
 
 
 def test_swagger_init_script_is_served_separately(world: PersonaWorld) -> None:
@@ -302,3 +308,20 @@ def test_swagger_init_script_is_served_separately(world: PersonaWorld) -> None:
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/javascript")
     assert "/api/schema/" in response.content.decode()
+
+
+def test_schema_reads_by_staff_are_logged_with_the_person(world: PersonaWorld) -> None:
+    sign_in(Client(), world.spa_manager).get(SCHEMA)
+    call = ApiCall.objects.latest("id")
+    assert call.client_id is None
+    assert (
+        call.client_label == f"session: {world.spa_manager.full_name} <{world.spa_manager.email}>"
+    )
+
+
+def test_methods_a_view_does_not_have_are_405_in_the_error_shape(contractor_org) -> None:
+    _, token = issue(contractor_org, Scope.JOBS_READ)
+    response = api(token).delete(JOBS)
+    assert response.status_code == 405
+    assert error_shape(response.json())
+    assert api(token).head(JOBS).status_code == 200

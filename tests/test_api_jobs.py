@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -109,7 +110,8 @@ def jw(world: PersonaWorld) -> JobsWorld:
         case_file=world.other_org_case, priority="emergency", allocated_by=None
     )
     a, b = world.organisations["contractor"], world.organisations["other_contractor"]
-    assert own.contractor == a and other.contractor == b
+    assert own.contractor == a
+    assert other.contractor == b
     client, token = issue(a, Scope.JOBS_READ, Scope.JOBS_UPDATE)
     _, read_token = issue(a, Scope.JOBS_READ, name="Read-only")
     _, other_token = issue(b, Scope.JOBS_READ, Scope.JOBS_UPDATE)
@@ -117,7 +119,7 @@ def jw(world: PersonaWorld) -> JobsWorld:
 
 
 def _post(token: str, url: str, body: dict[str, Any], etag: str | None = None) -> Any:
-    headers = {"HTTP_IF_MATCH": etag} if etag else {}
+    headers: dict[str, Any] = {"HTTP_IF_MATCH": etag} if etag else {}
     return api(token).post(url, body, format="json", **headers)
 
 
@@ -201,7 +203,7 @@ def test_a_contractor_never_receives_perpetrator_risk_or_children(jw: JobsWorld)
             job=jw.own_job, actor=None, booked_for=timezone.now()
         ),
         actor=None,
-        lines=[services.MeasureLine(measure=jw_measure("hinge-bolts"), quantity=1)],
+        lines=[services.MeasureLine(measure=jw_measure("hinge-bolts"), quantity=Decimal(1))],
         survivor_consents=True,
     )
     text = api(jw.token).get(jw.url(jw.own_job)).content.decode()
@@ -266,7 +268,10 @@ def test_closed_job_has_no_address_and_leaves_the_list(jw: JobsWorld) -> None:
     [
         ("", None),
         ("survey-booking", {"booked_for": _soon()}),
-        ("survey", {"survivor_consents": True, "measures": [{"code": "hinge-bolts", "quantity": 1}]}),
+        (
+            "survey",
+            {"survivor_consents": True, "measures": [{"code": "hinge-bolts", "quantity": 1}]},
+        ),
         ("installation-booking", {"booked_for": _soon()}),
         (
             "installation",
@@ -290,7 +295,9 @@ def test_a_token_of_contractor_a_cannot_read_or_update_bs_job(
 def test_b_cannot_upload_to_as_job(jw: JobsWorld) -> None:
     upload = SimpleUploadedFile("p.jpg", jpeg_with_gps(), content_type="image/jpeg")
     response = api(jw.other_token).post(
-        jw.url(jw.own_job, "documents"), {"kind": "survey_photo", "file": upload}, format="multipart"
+        jw.url(jw.own_job, "documents"),
+        {"kind": "survey_photo", "file": upload},
+        format="multipart",
     )
     assert response.status_code == 404
     assert not JobDocument.objects.exists()
@@ -421,7 +428,9 @@ def test_photo_upload_strips_exif_and_refuses_programs(jw: JobsWorld) -> None:
     document = JobDocument.objects.get(pk=response.json()["id"])
     with document.file.open("rb") as stored, Image.open(io.BytesIO(stored.read())) as image:
         assert not image.getexif()
-    program = SimpleUploadedFile("photo.jpg", b"MZ\x90\x00" + b"\x00" * 64, content_type="image/jpeg")
+    program = SimpleUploadedFile(
+        "photo.jpg", b"MZ\x90\x00" + b"\x00" * 64, content_type="image/jpeg"
+    )
     refused = api(jw.token).post(url, {"kind": "survey_photo", "file": program}, format="multipart")
     assert refused.status_code == 400
     assert "program" in refused.json()["message"]

@@ -50,8 +50,9 @@ def payload(**changes: Any) -> dict[str, Any]:
 
 
 def submit(token: str, body: dict[str, Any], key: str | None = None) -> Any:
-    headers = {"HTTP_IDEMPOTENCY_KEY": key or str(uuid.uuid4())}
-    return api(token).post(SUBMIT, body, format="json", **headers)
+    return api(token).post(
+        SUBMIT, body, format="json", HTTP_IDEMPOTENCY_KEY=key or str(uuid.uuid4())
+    )
 
 
 def test_the_documented_example_is_accepted(police) -> None:
@@ -65,7 +66,8 @@ def test_the_documented_example_is_accepted(police) -> None:
     assert referral.reference == body["reference"]
     assert referral.referrer_user == client.user
     assert referral.source == ReferralSource.PROFESSIONAL
-    assert referral.urgent and referral.requests_security_works
+    assert referral.urgent
+    assert referral.requests_security_works
     assert referral.case_file.household.district.code == "maidstone"
     assert [c.given_name for c in referral.children_for_support.all()] == ["Sam"]
     assert Perpetrator.objects.get(case_file=referral.case_file).has_keys is True
@@ -122,7 +124,7 @@ def test_a_refused_request_does_not_use_up_its_key(police) -> None:
 @pytest.mark.parametrize("key", [None, "", "has space", "x" * 101])
 def test_the_idempotency_key_is_required(police, key) -> None:
     _, token = police
-    headers = {} if key is None else {"HTTP_IDEMPOTENCY_KEY": key}
+    headers: dict[str, Any] = {} if key is None else {"HTTP_IDEMPOTENCY_KEY": key}
     response = api(token).post(SUBMIT, payload(), format="json", **headers)
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()["errors"]
@@ -182,7 +184,8 @@ def test_a_safeguarding_reason_allows_a_referral_without_consent(police) -> None
     response = submit(token, body)
     assert response.status_code == 201, response.json()
     referral = Referral.objects.get()
-    assert not referral.consent_given and referral.case_file.safeguarding_flag
+    assert not referral.consent_given
+    assert referral.case_file.safeguarding_flag
 
 
 def test_the_district_comes_from_the_postcode_or_must_be_given(police) -> None:
@@ -266,9 +269,7 @@ def test_status_for_the_submitting_organisation_only(police) -> None:
     _, stranger = issue(_agency("Example Housing"), Scope.REFERRALS_SUBMIT)
     response = api(stranger).get(url)
     assert response.status_code == 404
-    assert response.json() == api(stranger).get(
-        f"/api/v1/referrals/{uuid.uuid4()}/status/"
-    ).json()
+    assert response.json() == api(stranger).get(f"/api/v1/referrals/{uuid.uuid4()}/status/").json()
 
 
 def test_status_follows_triage(police) -> None:

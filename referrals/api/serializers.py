@@ -35,10 +35,15 @@ def _flat_choices(choices: Any) -> list[tuple[str, str]]:
 
 
 def _description(form_field: forms.Field) -> str:
+    """The form's label and hint, less hints about typing into the page's boxes."""
     parts = [str(form_field.label or "")]
-    if form_field.help_text:
-        parts.append(str(form_field.help_text))
-    return ". ".join(p.rstrip(".") for p in parts if p) + "."
+    hint = str(form_field.help_text or "")
+    if hint and not hint.startswith("For example, "):
+        parts.append(hint)
+    if isinstance(form_field, GovukDateField):
+        parts.append("A date, YYYY-MM-DD")
+    sentences = [p if p.endswith(("?", ".")) else f"{p}." for p in parts if p]
+    return " ".join(sentences)
 
 
 def _choices(form_field: forms.Field) -> list[Any]:
@@ -63,7 +68,7 @@ def field_for(form_field: forms.Field) -> serializers.Field:
     if is_yes_no(form_field):
         unknown = has_not_known(form_field)
         if unknown:
-            common["help_text"] += " null means not known."
+            common["help_text"] += " null: not known."
         return serializers.BooleanField(allow_null=unknown, **common)
     if isinstance(form_field, forms.MultipleChoiceField):
         return serializers.ListField(

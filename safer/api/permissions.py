@@ -13,7 +13,8 @@ from safer.api.models import ApiClient, Scope
 
 def required_scope(view: Any, method: str) -> Scope | None:
     scopes: Mapping[str, Scope] = getattr(view, "required_scopes", {})
-    return scopes.get(method.upper())
+    method = method.upper()
+    return scopes.get("GET" if method == "HEAD" else method)
 
 
 class HasScope(BasePermission):
@@ -28,7 +29,10 @@ class HasScope(BasePermission):
         client = request.auth
         if not isinstance(client, ApiClient):
             return False
-        scope = required_scope(view, request.method or "")
+        method = (request.method or "").lower()
+        if method not in getattr(view, "http_method_names", ()) or not hasattr(view, method):
+            return True  # the view answers 405 itself
+        scope = required_scope(view, method)
         if scope is None:
             return False
         if not client.has_scope(scope):

@@ -186,15 +186,23 @@ def _client_for_token(token: str) -> ApiClient:
 def api_call_record(
     *,
     client: ApiClient | None,
+    user: User | None = None,
     request: HttpRequest,
     route: str,
     status_code: int,
     duration_ms: int,
 ) -> ApiCall:
-    """Log one request (successful or not) against the client that made it."""
+    """Log one request (successful or not) against the client that made it (or the signed-in
+    person, for the schema)."""
+    if client is not None:
+        label = client.label
+    elif user is not None:
+        label = f"session: {user.full_name} <{user.email}>"
+    else:
+        label = "unauthenticated"
     return ApiCall.objects.create(
         client=client,
-        client_label=client.label if client is not None else "unauthenticated",
+        client_label=label[:300],
         method=request.method or "",
         path=request.path[:300],
         route=route[:100],

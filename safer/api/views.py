@@ -29,6 +29,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from safer.accounts.models import User
 from safer.api import throttle
 from safer.api.authentication import ApiTokenAuthentication
 from safer.api.models import ApiClient, Scope
@@ -71,10 +72,12 @@ class AuditedApiMixin:
         # Not ``request.auth``: that would authenticate now if the request was refused before
         # authentication (a rate limit), and could raise here.
         auth = request.__dict__.get("_auth")
+        user = request.__dict__.get("_user")
         match = request._request.resolver_match
         started = getattr(self, "_started", time.monotonic())
         api_call_record(
             client=auth if isinstance(auth, ApiClient) else None,
+            user=user if isinstance(user, User) else None,
             request=request._request,
             route=match.view_name if match else "",
             status_code=response.status_code,

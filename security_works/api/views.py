@@ -58,6 +58,74 @@ JOB_STATE_EXAMPLE = OpenApiExample(
         ],
     },
 )
+JOB_DETAIL_EXAMPLE = OpenApiExample(
+    "An open job, surveyed",
+    response_only=True,
+    value={
+        "id": "6a1d3f0e-2b7c-4f4e-9a55-1c2d3e4f5a6b",
+        "reference": "SW-2026-000042",
+        "status": "surveyed",
+        "status_label": "Surveyed",
+        "priority": "standard",
+        "district": "Ashford",
+        "allocated_at": "2026-03-02T09:00:00Z",
+        "survey_booked_for": "2026-03-04T10:00:00Z",
+        "installation_booked_for": None,
+        "next_due_at": "2026-03-18T23:59:59Z",
+        "make_safe_due_at": None,
+        "survey_due_at": "2026-03-09T23:59:59Z",
+        "installation_due_at": "2026-03-18T23:59:59Z",
+        "surveyed_at": "2026-03-04T11:30:00Z",
+        "installed_at": None,
+        "landlord_consent_required": False,
+        "landlord_consent_given": False,
+        "allowed_next_states": [
+            "awaiting_landlord_consent",
+            "cancelled",
+            "installation_booked",
+            "on_hold",
+            "surveyed",
+        ],
+        "address": {
+            "survivor_first_name": "Alex",
+            "address_line_1": "1 Fictional Road",
+            "address_line_2": "",
+            "town": "Ashford",
+            "postcode": "TN23 1AA",
+            "tenure": "Owner-occupier",
+            "landlord_name": "",
+            "landlord_contact": "",
+            "safe_contact": {
+                "safe_channels": ["phone"],
+                "phone": "07700 900123",
+                "voicemail_safe": False,
+                "text_safe": False,
+                "safe_times": "Weekdays 10:00 to 14:00",
+                "organisation_name_may_be_used": False,
+            },
+        },
+        "survey_measures": [
+            {
+                "code": "bs-mortice-lock",
+                "description": "BS 5-lever mortice lock",
+                "quantity": "1.00",
+                "unit_cost": "85.00",
+                "location": "Front door",
+                "is_variation": False,
+            }
+        ],
+        "installed_measures": [],
+        "documents": [
+            {
+                "id": "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
+                "kind": "survey_photo",
+                "content_type": "image/jpeg",
+                "size": 48213,
+                "uploaded_at": "2026-03-04T11:40:00Z",
+            }
+        ],
+    },
+)
 STEP_INVALID_EXAMPLE = {
     "message": "A measure code is not one that can be used here.",
     "errors": {
@@ -78,13 +146,14 @@ class JobPagination(PageNumberPagination):
 
 
 def _step_schema(
-    *, operation_id: str, summary: str, description: str, request: Any
+    *, operation_id: str, summary: str, description: str, request: Any, example: dict[str, Any]
 ) -> Callable[[Any], Any]:
     return extend_schema(
         operation_id=operation_id,
         tags=[TAG],
         summary=summary,
         description=description + _STEP_DESCRIPTION,
+        examples=[OpenApiExample(summary, value=example, request_only=True)],
         parameters=[IF_MATCH, ETAG_HEADER],
         request=request,
         responses={
@@ -197,7 +266,9 @@ class JobDetailView(PartnerApiView):
         ),
         parameters=[IF_NONE_MATCH, ETAG_HEADER],
         responses={
-            200: OpenApiResponse(s.JobDetailSerializer, description="The job."),
+            200: OpenApiResponse(
+                s.JobDetailSerializer, description="The job.", examples=[JOB_DETAIL_EXAMPLE]
+            ),
             304: OpenApiResponse(description="Not modified since the ETag you sent."),
             **error_responses(403, 404),
         },
@@ -257,6 +328,7 @@ class SurveyBookingView(_JobStepView):
         summary="Book (or re-book) the survey",
         description="Records when the survey visit is booked for.",
         request=s.BookingSerializer,
+        example={"booked_for": "2026-03-04T10:00:00+00:00"},
     )
     def post(self, request: Request, job_id: uuid.UUID) -> Response:
         data = _valid(s.BookingSerializer, request)
@@ -281,6 +353,14 @@ class SurveyView(_JobStepView):
             "approval threshold asks the SPA for approval before installation."
         ),
         request=s.SurveySerializer,
+        example={
+            "surveyed_at": "2026-03-04T11:30:00+00:00",
+            "survivor_consents": True,
+            "measures": [
+                {"code": "bs-mortice-lock", "quantity": "1", "location": "Front door"},
+                {"code": "hinge-bolts", "quantity": "2", "location": "Front door"},
+            ],
+        },
     )
     def post(self, request: Request, job_id: uuid.UUID) -> Response:
         data = _valid(s.SurveySerializer, request)
@@ -319,6 +399,7 @@ class InstallationBookingView(_JobStepView):
             "may affect a means of escape."
         ),
         request=s.BookingSerializer,
+        example={"booked_for": "2026-03-04T10:00:00+00:00"},
     )
     def post(self, request: Request, job_id: uuid.UUID) -> Response:
         data = _valid(s.BookingSerializer, request)
@@ -341,6 +422,18 @@ class InstallationView(_JobStepView):
             "and actual costs. More than the approved works needs an approved variation first."
         ),
         request=s.InstallationSerializer,
+        example={
+            "installed_at": "2026-03-10T15:00:00+00:00",
+            "measures": [
+                {"code": "bs-mortice-lock", "quantity": "1", "actual_cost": "85.00"},
+                {
+                    "code": "hinge-bolts",
+                    "quantity": "2",
+                    "actual_cost": "48.00",
+                    "variation_note": "Trade price lower than the schedule",
+                },
+            ],
+        },
     )
     def post(self, request: Request, job_id: uuid.UUID) -> Response:
         data = _valid(s.InstallationSerializer, request)
@@ -391,6 +484,18 @@ class DocumentUploadView(_JobStepView):
             201: OpenApiResponse(
                 s.DocumentOutSerializer,
                 description="Stored. The ETag header is the job's new version.",
+                examples=[
+                    OpenApiExample(
+                        "A photo",
+                        value={
+                            "id": "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
+                            "kind": "installation_photo",
+                            "content_type": "image/jpeg",
+                            "size": 48213,
+                            "uploaded_at": "2026-03-10T15:05:00Z",
+                        },
+                    )
+                ],
             ),
             **error_responses(
                 400,
