@@ -73,7 +73,7 @@ def bar_chart(
         )
         parts.append(
             f'<text x="{centre:.1f}" y="{TOP + plot_h + 18}" text-anchor="middle" '
-            f'fill="#0b0c0c">{escape(bar.label)}</text>'
+            f'fill="#0b0c0c">{escape(_fit(bar.label, step))}</text>'
         )
     if target is not None:
         y = TOP + plot_h - plot_h * target / top
@@ -87,6 +87,13 @@ def bar_chart(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _fit(label: str, width: float) -> str:
+    """A label short enough for its bar's slot (the table beside the chart has it in full)."""
+    label = label.split(" (")[0]
+    room = max(4, int(width / 6.5))
+    return label if len(label) <= room else label[: room - 1].rstrip() + "…"
 
 
 def _attr(text: str) -> str:

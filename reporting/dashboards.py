@@ -77,7 +77,9 @@ class DashboardRequest:
 # --- Snapshots --------------------------------------------------------------------------------
 
 
-def dashboard_get(request: DashboardRequest, *, max_age: dt.timedelta = SNAPSHOT_MAX_AGE) -> DashboardSnapshot:
+def dashboard_get(
+    request: DashboardRequest, *, max_age: dt.timedelta = SNAPSHOT_MAX_AGE
+) -> DashboardSnapshot:
     """The snapshot for the request, computed now if missing or older than ``max_age``."""
     snapshot = DashboardSnapshot.objects.filter(key=request.key[:300]).first()
     if snapshot is not None and timezone.now() - snapshot.computed_at <= max_age:
@@ -193,7 +195,9 @@ def series_table(request: DashboardRequest, scope: Scope) -> Table:
     policy = policy_for(scope.authority_ids)
     rows: list[Row] = []
     if request.shows("spa"):
-        totals = [referral_metrics.referral_totals(scope=scope, period=q, policy=policy) for q in quarters]
+        totals = [
+            referral_metrics.referral_totals(scope=scope, period=q, policy=policy) for q in quarters
+        ]
         rows.append(Row("referrals", "Referrals received", [Cell(t["received"]) for t in totals]))
         rows.append(Row("accepted", "Referrals accepted", [Cell(t["accepted"]) for t in totals]))
     if request.shows("security"):
@@ -201,18 +205,27 @@ def series_table(request: DashboardRequest, scope: Scope) -> Table:
             Row(
                 "open_jobs",
                 "Open security jobs at the quarter's end",
-                [Cell(security_metrics.jobs_open_at(scope=scope, moment_before=q.ends_before)) for q in quarters],
+                [
+                    Cell(security_metrics.jobs_open_at(scope=scope, moment_before=q.ends_before))
+                    for q in quarters
+                ],
             )
         )
         rows.append(
             Row(
                 "spend",
                 "Spend on security measures",
-                [Cell(security_metrics.spend_total(scope=scope, period=q), MONEY) for q in quarters],
+                [
+                    Cell(security_metrics.spend_total(scope=scope, period=q), MONEY)
+                    for q in quarters
+                ],
             )
         )
     if request.shows("adult_support") or request.shows("cyp"):
-        open_cases = [support_metrics.open_cases_at(scope=scope, moment_before=q.ends_before) for q in quarters]
+        open_cases = [
+            support_metrics.open_cases_at(scope=scope, moment_before=q.ends_before)
+            for q in quarters
+        ]
         keys = [k for k, e in (("adult", "adult_support"), ("cyp", "cyp")) if request.shows(e)]
         rows.append(
             Row(
@@ -225,7 +238,10 @@ def series_table(request: DashboardRequest, scope: Scope) -> Table:
             Row(
                 "individuals",
                 "Individuals supported",
-                [Cell(people_metrics.individuals_by_group(scope=scope, period=q)[""]) for q in quarters],
+                [
+                    Cell(people_metrics.individuals_by_group(scope=scope, period=q)[""])
+                    for q in quarters
+                ],
             )
         )
     return Table(
@@ -241,15 +257,31 @@ def series_table(request: DashboardRequest, scope: Scope) -> Table:
 def waiting_table(request: DashboardRequest, scope: Scope) -> Table:
     rows = []
     if request.shows("spa"):
-        rows.append(Row("referrals_open", "Referrals waiting for a decision", [Cell(referral_metrics.referrals_open(scope=scope))]))
+        rows.append(
+            Row(
+                "referrals_open",
+                "Referrals waiting for a decision",
+                [Cell(referral_metrics.referrals_open(scope=scope))],
+            )
+        )
     if request.shows("security"):
-        rows.append(Row("jobs_open", "Security jobs not yet completed", [Cell(security_metrics.jobs_waiting(scope=scope))]))
+        rows.append(
+            Row(
+                "jobs_open",
+                "Security jobs not yet completed",
+                [Cell(security_metrics.jobs_waiting(scope=scope))],
+            )
+        )
     waiting = support_metrics.waiting_for_allocation(scope=scope)
     if request.shows("adult_support"):
-        rows.append(Row("adult_waiting", "Adults waiting for a support worker", [Cell(waiting["adult"])]))
+        rows.append(
+            Row("adult_waiting", "Adults waiting for a support worker", [Cell(waiting["adult"])])
+        )
     if request.shows("cyp"):
         rows.append(Row("cyp_waiting", "Children waiting for a worker", [Cell(waiting["cyp"])]))
-    return Table(code="waiting", title="Waiting lists now", columns=["Now"], rows=rows, row_header="List")
+    return Table(
+        code="waiting", title="Waiting lists now", columns=["Now"], rows=rows, row_header="List"
+    )
 
 
 def equity_table(request: DashboardRequest, scope: Scope) -> Table:
@@ -258,7 +290,9 @@ def equity_table(request: DashboardRequest, scope: Scope) -> Table:
     period = request.period
     policy = policy_for(scope.authority_ids)
     districts = list(
-        District.objects.filter(authority_id__in=scope.authority_ids).order_by("authority__name", "name")
+        District.objects.filter(authority_id__in=scope.authority_ids).order_by(
+            "authority__name", "name"
+        )
     )
     if request.district_id:
         districts = [d for d in districts if d.pk == request.district_id]
@@ -400,4 +434,8 @@ def joint_board(*, authority_ids: tuple[uuid.UUID, ...], period: Period) -> dict
     )
     threshold = policy_for(authority_ids).suppression_threshold
     suppress_table(table, threshold=threshold)
-    return {"period_label": period.label, "table": serialise(table, threshold), "threshold": threshold}
+    return {
+        "period_label": period.label,
+        "table": serialise(table, threshold),
+        "threshold": threshold,
+    }

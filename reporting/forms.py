@@ -28,7 +28,9 @@ class ReportRequestForm(forms.Form):
         label="Authorities",
         queryset=CommissioningAuthority.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-        help_text="Choose more than one for a joint board's return.",
+        required=False,
+        help_text="Choose more than one for a joint board's return. A contract KPI report is "
+        "for the contract's own authority.",
     )
     contract = forms.ModelChoiceField(
         label="Contract (for a contract KPI report)",
@@ -51,8 +53,14 @@ class ReportRequestForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if cleaned.get("kind") == "contract_kpi" and not cleaned.get("contract"):
-            self.add_error("contract", "Choose the contract.")
+        contract = cleaned.get("contract")
+        if cleaned.get("kind") == "contract_kpi":
+            if not contract:
+                self.add_error("contract", "Choose the contract.")
+            else:
+                cleaned["authorities"] = [contract.authority]
+        elif not cleaned.get("authorities"):
+            self.add_error("authorities", "Choose at least one authority.")
         return cleaned
 
 
@@ -73,7 +81,8 @@ class DashboardFilterForm(forms.Form):
         self.fields["authority"].queryset = authorities  # type: ignore[attr-defined]
         self.fields["authority"].empty_label = None  # type: ignore[attr-defined]
         self.fields["district"].choices = [("", "All districts")] + [  # type: ignore[attr-defined]
-            (str(d.pk), d.name) for d in districts_for(list(authorities.values_list("pk", flat=True)))
+            (str(d.pk), d.name)
+            for d in districts_for(list(authorities.values_list("pk", flat=True)))
         ]
         self.fields["service_element"].choices = [  # type: ignore[attr-defined]
             ("", "All services"),

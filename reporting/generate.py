@@ -7,6 +7,9 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils import timezone
+
+from reporting.charts import Bar, bar_chart
 from reporting.kpi_report import build_contract_kpi_report
 from reporting.metrics import Scope, policy_for
 from reporting.models import OutputFormat, ReportKind, ReportRun
@@ -14,10 +17,12 @@ from reporting.outputs import write_csv, write_pdf, write_xlsx
 from reporting.periods import Period
 from reporting.returns import build_return, template_for
 from reporting.suppression import suppress_document
-from reporting.tables import ReportDocument
+from reporting.tables import Chart, ReportDocument
 from safer.organisations.models import CommissioningAuthority
 
 ProgressCallback = Callable[[int], None]
+# Tables of a return drawn as a chart too (each chart sits above its table in the PDF).
+CHARTED_TABLES = frozenset({"districts", "individuals"})
 
 
 @dataclass(frozen=True)
@@ -38,9 +43,9 @@ def run_scope(run: ReportRun) -> Scope:
 
 def run_parameters(run: ReportRun, period: Period) -> list[tuple[str, str]]:
     names = ", ".join(
-        CommissioningAuthority.objects.filter(
-            pk__in=run.authorities.values("pk")
-        ).values_list("name", flat=True)
+        CommissioningAuthority.objects.filter(pk__in=run.authorities.values("pk")).values_list(
+            "name", flat=True
+        )
     )
     params = [
         ("Report", run.get_kind_display()),
@@ -53,7 +58,7 @@ def run_parameters(run: ReportRun, period: Period) -> list[tuple[str, str]]:
     if run.template_id:
         params.append(("Template", f"{run.template} (version of {run.template.financial_year})"))  # type: ignore[union-attr]
     params.append(("Requested by", run.requested_by.full_name if run.requested_by else "Schedule"))
-    params.append(("Requested at", f"{run.requested_at:%Y-%m-%d %H:%M %Z}"))
+    params.append(("Requested at", f"{timezone.localtime(run.requested_at):%Y-%m-%d %H:%M %Z}"))
     return params
 
 
@@ -81,7 +86,34 @@ def build_document(run: ReportRun, *, as_of: dt.datetime) -> ReportDocument:
     if run.suppressed:
         threshold = policy_for(run.authorities.values_list("pk", flat=True)).suppression_threshold
         suppress_document(document, threshold=threshold)
+    # Drawn after suppression, from what the tables show: a hidden count has no bar.
+    document.charts += table_charts(document)
     return document
+
+
+def table_charts(document: ReportDocument) -> list[Chart]:
+    """Bar charts of a return's by-district and by-group tables (first column)."""
+    charts = []
+    for table in document.tables:
+        if table.code not in CHARTED_TABLES or not table.rows:
+            continue
+        parts = [row for row in table.rows if not row.is_total]
+        bars = [
+            Bar(
+                row.label.strip(),
+                None if row.cells[0].suppressed else float(row.cells[0].value or 0),
+                row.cells[0].display(document.threshold),
+            )
+            for row in parts
+        ]
+        charts.append(
+            Chart(
+                title=table.title,
+                svg=bar_chart(title=table.title, bars=bars, describedby=table.code),
+                table_code=table.code,
+            )
+        )
+    return charts
 
 
 def render_run(

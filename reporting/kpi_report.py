@@ -109,7 +109,9 @@ def kpi_results(
     for kpi in kpis:
         target = overrides.get(kpi.code, kpi.target_percent)
         value = kpi_value(kpi.code, scope=scope, period=period, as_of=as_of)
-        trend = [(p, kpi_value(kpi.code, scope=scope, period=p, as_of=as_of)) for p in trend_periods]
+        trend = [
+            (p, kpi_value(kpi.code, scope=scope, period=p, as_of=as_of)) for p in trend_periods
+        ]
         rag = rag_for(
             value.percent if value else None,
             target=target,
@@ -151,8 +153,11 @@ def kpi_table(results: list[KpiResult], *, code: str = "kpis") -> Table:
 
 def kpi_chart(result: KpiResult, *, table_id: str = "") -> Chart:
     bars = [
-        Bar(p.short_label, float(v.percent) if v and v.percent is not None else None,
-            f"{v.percent:.1f}%" if v and v.percent is not None else "No cases")
+        Bar(
+            p.short_label,
+            float(v.percent) if v and v.percent is not None else None,
+            f"{v.percent:.1f}%" if v and v.percent is not None else "No cases",
+        )
         for p, v in result.trend
     ]
     svg = bar_chart(
@@ -234,12 +239,36 @@ def _spend_tables(contract: Contract, period: Period, scope: Scope) -> tuple[lis
     lines = [
         ("total_value", "Contract value (current term)", total_value),
         ("budget_to_date", "Value to the end of the quarter (pro-rated)", budget_to_date),
-        ("spend_quarter", "Spend this quarter", security_metrics.spend_total(scope=scope, period=period) if records_spend else None),
-        ("budget_quarter", "Budget this quarter (pro-rated)", contract.budget_between(period.start, period.end)),
-        ("spend_to_date", "Spend to the end of the quarter", spend_to_date if records_spend else None),
-        ("committed", "Committed (planned works not yet installed, as at the run)", committed if records_spend else None),
-        ("forecast", f"Forecast at contract end ({contract.current_end_date:%-d %B %Y})", forecast if records_spend else None),
-        ("variance", "Forecast over (+) or under (-) the contract value", (forecast - total_value) if records_spend else None),
+        (
+            "spend_quarter",
+            "Spend this quarter",
+            security_metrics.spend_total(scope=scope, period=period) if records_spend else None,
+        ),
+        (
+            "budget_quarter",
+            "Budget this quarter (pro-rated)",
+            contract.budget_between(period.start, period.end),
+        ),
+        (
+            "spend_to_date",
+            "Spend to the end of the quarter",
+            spend_to_date if records_spend else None,
+        ),
+        (
+            "committed",
+            "Committed (planned works not yet installed, as at the run)",
+            committed if records_spend else None,
+        ),
+        (
+            "forecast",
+            f"Forecast at contract end ({contract.current_end_date:%-d %B %Y})",
+            forecast if records_spend else None,
+        ),
+        (
+            "variance",
+            "Forecast over (+) or under (-) the contract value",
+            (forecast - total_value) if records_spend else None,
+        ),
     ]
     summary = Table(
         code="spend",

@@ -242,7 +242,9 @@ class ReportingPolicy(models.Model):
         verbose_name_plural = "reporting policies"
         constraints = [
             models.UniqueConstraint(
-                fields=["authority"], nulls_distinct=False, name="reporting_policy_one_per_authority"
+                fields=["authority"],
+                nulls_distinct=False,
+                name="reporting_policy_one_per_authority",
             ),
             models.CheckConstraint(
                 condition=Q(suppression_threshold__gte=1), name="reporting_policy_threshold_pos"

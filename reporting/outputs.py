@@ -74,8 +74,9 @@ def _notes_sheet(ws: Any, document: ReportDocument) -> None:
 def _suppression_note(document: ReportDocument) -> str:
     if document.suppressed:
         return (
-            f"Counts from 1 to {document.threshold - 1} are shown as \"<{document.threshold}\"; "
-            "where a total would reveal a hidden count, another count is hidden too."
+            f'Counts from 1 to {document.threshold - 1} are shown as "<{document.threshold}". '
+            "Where a total would reveal a hidden count, another figure is hidden too and shown as "
+            '"[c]", as is any rate or percentage worked out from a hidden count.'
         )
     return "Exact figures (internal report: not for publication)."
 
@@ -124,7 +125,13 @@ def write_csv(document: ReportDocument) -> bytes:
                 if isinstance(value, Decimal):
                     value = f"{value:.2f}" if cell.kind == MONEY else f"{value}"
                 writer.writerow(
-                    [table.title, row.code, row.label.strip(), column, "" if value is None else value]
+                    [
+                        table.title,
+                        row.code,
+                        row.label.strip(),
+                        column,
+                        "" if value is None else value,
+                    ]
                 )
     # A byte-order mark so spreadsheet programs read the pound sign and en dashes as UTF-8.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

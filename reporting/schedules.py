@@ -44,11 +44,9 @@ def scheduled_reports_request(*, today: dt.date) -> list[ReportRun]:
         if quarter.quarter == 4:
             year = Period.financial_year(quarter.start_year)
             wanted.append((ReportKind.ANNUAL_RETURN, year, authority, None))
-    for contract in Contract.objects.select_related("authority").filter(
-        start_date__lte=quarter.end
-    ):
-        if contract.current_end_date >= quarter.start:
-            wanted.append((ReportKind.CONTRACT_KPI, quarter, contract.authority, contract))
+    for active in Contract.objects.select_related("authority").filter(start_date__lte=quarter.end):
+        if active.current_end_date >= quarter.start:
+            wanted.append((ReportKind.CONTRACT_KPI, quarter, active.authority, active))
     runs = []
     for kind, period, authority, contract in wanted:
         key = ":".join([kind, authority.code, contract.reference if contract else "", period.code])

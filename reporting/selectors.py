@@ -101,7 +101,9 @@ def may_list_case_references(user: User | AnonymousUser, contract: Contract | No
     return Role.PROVIDER_MANAGER in roles and contract.provider_id == user.organisation_id
 
 
-def period_choices(*, today: dt.date | None = None, quarters: int = 8, years: int = 3) -> list[tuple[str, str]]:
+def period_choices(
+    *, today: dt.date | None = None, quarters: int = 8, years: int = 3
+) -> list[tuple[str, str]]:
     """Recent financial quarters (this one first) and years, as form choices."""
     today = today or timezone.localdate()
     current = Period.quarter_containing(today)

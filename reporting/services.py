@@ -127,9 +127,9 @@ def report_run_claim(*, run_id: uuid.UUID | str) -> ReportRun | None:
 
 def report_run_progress(*, run: ReportRun, progress: int) -> None:
     """Record progress (0-100) while this worker holds the claim."""
-    ReportRun.objects.filter(
-        pk=run.pk, status=RunStatus.RUNNING, started_at=run.started_at
-    ).update(progress=max(0, min(100, progress)))
+    ReportRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, started_at=run.started_at).update(
+        progress=max(0, min(100, progress))
+    )
 
 
 @transaction.atomic
@@ -158,7 +158,9 @@ def report_run_complete(*, run: ReportRun, files: Iterable[RenderedFile]) -> boo
             sha256=hashlib.sha256(rendered.content).hexdigest(),
         )
         # A random stored name: the download view sets the friendly name.
-        output.file.save(f"{uuid.uuid4().hex}.{rendered.format}", ContentFile(rendered.content), save=False)
+        output.file.save(
+            f"{uuid.uuid4().hex}.{rendered.format}", ContentFile(rendered.content), save=False
+        )
         output.save()
     locked.status = RunStatus.SUCCEEDED
     locked.progress = 100

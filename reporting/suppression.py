@@ -6,8 +6,9 @@ default, so 1-4 become "<5"). Zero is shown: it identifies no one.
 Secondary: wherever cells add up to a total shown in the same table (a column of lines closed by
 a total line, or columns closed by a total column), a single hidden cell could be recovered by
 subtraction. So while any such sum has exactly one hidden cell, the smallest other non-zero
-count in it is hidden too (or, failing that, the total). This repeats until no sum has a lone
-hidden cell, since each new hiding may expose another sum.
+count in it is hidden too (or, failing that, the total), shown as "[c]" since it is not itself
+small. This repeats until no sum has a lone hidden cell, since each new hiding may expose
+another sum.
 
 Limits: sums across tables (the same total in two sections) are consistent, because a total
 itself is hidden only when it is small; differences between *different* measures (received
@@ -42,11 +43,12 @@ def suppress_table(table: Table, *, threshold: int) -> Table:
                 continue
             candidates = [c for c in parts if not c.suppressed and c.value]
             if candidates:
-                min(candidates, key=lambda c: c.value).suppressed = True
+                chosen = min(candidates, key=lambda c: c.value)
             elif not total.suppressed:
-                total.suppressed = True
+                chosen = total
             else:
                 continue  # the total alone is hidden and every part is zero: nothing to find
+            chosen.suppressed = chosen.secondary = True
             changed = True
     for row in table.rows:
         for index, sources in row.derived.items():

@@ -15,10 +15,11 @@ COUNT, MONEY, PERCENT, TEXT, NUMBER = "count", "money", "percent", "text", "numb
 INTEGER = "integer"
 
 
-def hidden_text(kind: str, threshold: int) -> str:
-    """A hidden count reads "<5"; a figure derived from one (a rate, a percentage) reads "[c]"
-    (confidential), as official statistics mark it."""
-    return f"<{threshold}" if kind == COUNT else "[c]"
+def hidden_text(kind: str, threshold: int, *, secondary: bool = False) -> str:
+    """A small count reads "<5". A count hidden only so that a total cannot reveal a small one,
+    and a figure derived from a hidden count (a rate, a percentage), read "[c]" (confidential,
+    as official statistics mark it): writing "<5" for them would be untrue."""
+    return f"<{threshold}" if kind == COUNT and not secondary else "[c]"
 
 
 @dataclass
@@ -26,10 +27,11 @@ class Cell:
     value: Any
     kind: str = COUNT
     suppressed: bool = False
+    secondary: bool = False  # hidden to protect another cell, not for being small itself
 
     def display(self, threshold: int = 5) -> str:
         if self.suppressed:
-            return hidden_text(self.kind, threshold)
+            return hidden_text(self.kind, threshold, secondary=self.secondary)
         if self.value is None:
             return "—"
         if self.kind == MONEY:
@@ -50,7 +52,7 @@ class Cell:
     def export_value(self, threshold: int = 5) -> Any:
         """What a spreadsheet cell holds: the number, or the "<5" text when hidden."""
         if self.suppressed:
-            return hidden_text(self.kind, threshold)
+            return hidden_text(self.kind, threshold, secondary=self.secondary)
         if self.value is None:
             return None
         if self.kind in (MONEY, PERCENT, NUMBER):

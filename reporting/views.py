@@ -11,9 +11,10 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -96,19 +97,23 @@ def report_run_detail(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
 
 @require_GET
 @role_required(*RUN_ROLES)
-def report_output_download(request: HttpRequest, run_id: uuid.UUID, output_format: str) -> FileResponse:
+def report_output_download(
+    request: HttpRequest, run_id: uuid.UUID, output_format: str
+) -> HttpResponse:
     output = report_output_get_for_user(
         user=_user(request), run_id=run_id, output_format=output_format
     )
     try:
-        handle = output.file.open("rb")
+        with output.file.open("rb") as handle:
+            content = handle.read()  # a report is at most a few megabytes
     except FileNotFoundError:
         raise Http404("No record found") from None
     access_log_record(
         user=request.user, action=AccessAction.DOWNLOAD, record=output, request=request
     )
-    response = FileResponse(
-        handle, as_attachment=True, filename=output.filename, content_type=output.content_type
+    response = HttpResponse(content, content_type=output.content_type)
+    response["Content-Disposition"] = (
+        content_disposition_header(as_attachment=True, filename=output.filename) or "attachment"
     )
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
@@ -156,11 +161,19 @@ def joint_board_view(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     period = _period(request.GET.get("period"))
     authorities = list(authorities_for(user))
-    board = joint_board(authority_ids=tuple(a.pk for a in authorities), period=period) if authorities else None
+    board = (
+        joint_board(authority_ids=tuple(a.pk for a in authorities), period=period)
+        if authorities
+        else None
+    )
     return render(
         request,
         "reporting/joint_board.html",
-        {"board": board, "period": period, "form": DashboardFilterForm(request.GET or None, user=user)},
+        {
+            "board": board,
+            "period": period,
+            "form": DashboardFilterForm(request.GET or None, user=user),
+        },
     )
 
 

@@ -12,16 +12,17 @@ historical models of its migration, exactly as ``migrate`` ran them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
 from django.apps import apps as global_apps
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.operations.special import RunPython
-from django.db.migrations.state import ProjectState
+from django.db.migrations.state import ProjectState, StateApps
 from pytest_django import DjangoDbBlocker
 from pytest_django.fixtures import validate_django_db
 
@@ -39,7 +40,7 @@ def _is_transactional(item: pytest.Item) -> bool:
     return bool(transaction or reset_sequences)
 
 
-def _is_project_app(app_label: str) -> bool:
+def is_project_app(app_label: str) -> bool:
     # Third-party data migrations (pghistory's SQL function, axes' de-duplication) create no rows
     # a flush removes.
     path = Path(global_apps.get_app_config(app_label).path).resolve()
@@ -47,23 +48,33 @@ def _is_project_app(app_label: str) -> bool:
     return base in path.parents and "site-packages" not in path.parts
 
 
-def data_migrations_replay(*, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Run the project's ``RunPython`` migration operations again, in migration order."""
-    connection = connections[using]
-    loader = MigrationLoader(connection)
+@functools.cache
+def _data_migrations() -> list[tuple[str, RunPython, StateApps]]:
+    """Each of the project's ``RunPython`` operations with the models of its migration."""
+    loader = MigrationLoader(None, ignore_no_migrations=True)
     plan: list[tuple[str, str]] = []
     for leaf in sorted(loader.graph.leaf_nodes()):
         plan.extend(key for key in loader.graph.forwards_plan(leaf) if key not in plan)
     state = ProjectState(real_apps=loader.unmigrated_apps)
+    found = []
+    for key in plan:
+        migration = loader.graph.nodes[key]
+        for operation in migration.operations:
+            if isinstance(operation, RunPython) and is_project_app(migration.app_label):
+                # Render a copy: once a state's models are rendered, every later operation
+                # re-renders them, which makes walking the whole plan take minutes.
+                found.append((migration.app_label, operation, state.clone().apps))
+            operation.state_forwards(migration.app_label, state)
+    return found
+
+
+def data_migrations_replay(*, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Run the project's ``RunPython`` migration operations again, in migration order."""
+    connection = connections[using]
     with connection.schema_editor(atomic=True) as editor:
-        for key in plan:
-            migration = loader.graph.nodes[key]
-            replay = _is_project_app(migration.app_label)
-            for operation in migration.operations:
-                if replay and isinstance(operation, RunPython):
-                    # RunPython leaves the state unchanged, so "from" and "to" are the same.
-                    operation.database_forwards(migration.app_label, editor, state, state)
-                operation.state_forwards(migration.app_label, state)
+        for app_label, operation, models in _data_migrations():
+            if router.allow_migrate(using, app_label, **operation.hints):
+                operation.code(models, editor)
 
 
 class _Reseeder:

@@ -6,7 +6,8 @@ counts as a child, a survivor whose sex is not recorded, children in each safe a
 type, each decline reason (with a duplicate and a withdrawal), each support-ended reason family,
 a case that crosses quarters, a referral arriving at 00:30 BST on 1 July (July's quarter in UK
 time, June in UTC), and SLA clocks that run over Easter, the early May and the spring bank
-holidays. The expected figures are worked out by hand in ``tests/test_reporting_metrics.py``.
+holidays. The expected figures are worked out by hand in ``tests/test_reporting_metrics.py``;
+each test module has a ``dataset`` fixture that calls ``build_dataset``.
 
 Records are written with the ORM rather than the services so that every moment is exact; each
 stored deadline is the one the services would store (``safer.workdays``), and the tests state
@@ -19,8 +20,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-
-import pytest
 
 from referrals.models import DeclineReason, Referral, ReferralStatus
 from safer import workdays
@@ -285,7 +284,11 @@ class Builder:
             household, "adult", allocated, contact, closed, reason, exit_outcome, 2
         )
         status = (
-            AdultStatus.CLOSED if closed else AdultStatus.ACTIVE if contact else AdultStatus.ALLOCATED
+            AdultStatus.CLOSED
+            if closed
+            else AdultStatus.ACTIVE
+            if contact
+            else AdultStatus.ALLOCATED
         )
         case = AdultSupportCase.objects.create(
             survivor=self.data.case_files[household].survivor, status=status, **fields
@@ -381,7 +384,7 @@ class Builder:
         return case
 
 
-def build_dataset() -> Dataset:  # noqa: PLR0915 - one long, readable script of the records
+def build_dataset() -> Dataset:
     kent = KentFactory.create()
     districts = {
         name.lower(): District.objects.create(
@@ -442,53 +445,105 @@ def build_dataset() -> Dataset:  # noqa: PLR0915 - one long, readable script of 
     # Households and their survivors (H19's case predates the year; H20-H24 are children's).
     b.household("H1", "ashford", "W1", dob=d(1985, 6, 1), ethnicity="white_british")
     b.household(
-        "H2", "ashford", "M1", sex=M, dob=d(1960, 3, 10), ethnicity="white_british",
+        "H2",
+        "ashford",
+        "M1",
+        sex=M,
+        dob=d(1960, 3, 10),
+        ethnicity="white_british",
         disability="Mobility",
     )
     b.household(
-        "H3", "canterbury", "T1", sex=M, dob=d(2002, 7, 20), ethnicity="black_african",
-        is_trans=True, gender_identity="Woman",
+        "H3",
+        "canterbury",
+        "T1",
+        sex=M,
+        dob=d(2002, 7, 20),
+        ethnicity="black_african",
+        is_trans=True,
+        gender_identity="Woman",
     )
     b.household(
-        "H4", "ashford", "W2", dob=d(1990, 5, 21), ethnicity="asian_pakistani",
-        sexual_orientation="bisexual", no_recourse_to_public_funds=True,
+        "H4",
+        "ashford",
+        "W2",
+        dob=d(1990, 5, 21),
+        ethnicity="asian_pakistani",
+        sexual_orientation="bisexual",
+        no_recourse_to_public_funds=True,
     )
-    b.person("C1", "H4", sex=M, dob=d(2016, 9, 1), role=HouseholdRole.CHILD,
-             ethnicity="asian_pakistani")
-    b.person("C2", "H4", sex=F, dob=d(2009, 8, 1), role=HouseholdRole.CHILD,
-             ethnicity="asian_pakistani", disability="Autism")
+    b.person(
+        "C1", "H4", sex=M, dob=d(2016, 9, 1), role=HouseholdRole.CHILD, ethnicity="asian_pakistani"
+    )
+    b.person(
+        "C2",
+        "H4",
+        sex=F,
+        dob=d(2009, 8, 1),
+        role=HouseholdRole.CHILD,
+        ethnicity="asian_pakistani",
+        disability="Autism",
+    )
     b.household("H5", "canterbury", "W3", dob=d(2008, 1, 15), ethnicity="mixed_white_asian")
     b.household("H6", "dover", "W4", dob=d(1988, 2, 2), ethnicity="white_british")
     b.household("H7", "dover", "W5", dob=d(1995, 3, 3), ethnicity="white_british")
     b.household("H8", "ashford", "W6", dob=d(1993, 9, 9), ethnicity="white_british")
     for key, district in (
-        ("H9", "canterbury"), ("H10", "ashford"), ("H11", "ashford"), ("H12", "canterbury"),
-        ("H13", "canterbury"), ("H14", "ashford"), ("H15", "dover"), ("H16", "canterbury"),
-        ("H17", "canterbury"), ("H18", "canterbury"),
+        ("H9", "canterbury"),
+        ("H10", "ashford"),
+        ("H11", "ashford"),
+        ("H12", "canterbury"),
+        ("H13", "canterbury"),
+        ("H14", "ashford"),
+        ("H15", "dover"),
+        ("H16", "canterbury"),
+        ("H17", "canterbury"),
+        ("H18", "canterbury"),
     ):
         b.household(key, district, f"S{key}", dob=d(1980, 1, 1))
-    b.household("H19", "canterbury", "NR", sex=Sex.PREFER_NOT, dob=d(1975, 2, 1),
-                ethnicity="prefer_not")
+    b.household(
+        "H19", "canterbury", "NR", sex=Sex.PREFER_NOT, dob=d(1975, 2, 1), ethnicity="prefer_not"
+    )
     b.household("H20", "canterbury", "R20", dob=d(1992, 1, 1))
     b.person("C3", "H20", sex=M, dob=d(2018, 11, 11), role=HouseholdRole.CHILD)
     b.household("H21", "ashford", "R21", dob=d(1987, 1, 1))
-    b.person("C4", "H21", sex=F, dob=d(2012, 12, 30), role=HouseholdRole.CHILD,
-             ethnicity="white_gypsy_traveller")
+    b.person(
+        "C4",
+        "H21",
+        sex=F,
+        dob=d(2012, 12, 30),
+        role=HouseholdRole.CHILD,
+        ethnicity="white_gypsy_traveller",
+    )
     b.household("H22", "dover", "R22", dob=d(1983, 1, 1))
-    b.person("C5", "H22", sex=M, dob=d(2008, 6, 30), role=HouseholdRole.CHILD,
-             ethnicity="other_arab")
+    b.person(
+        "C5", "H22", sex=M, dob=d(2008, 6, 30), role=HouseholdRole.CHILD, ethnicity="other_arab"
+    )
     b.household("H23", "canterbury", "R23", dob=d(1986, 1, 1))
-    b.person("C6", "H23", sex=F, dob=d(2014, 10, 10), role=HouseholdRole.CHILD,
-             ethnicity="white_irish")
+    b.person(
+        "C6", "H23", sex=F, dob=d(2014, 10, 10), role=HouseholdRole.CHILD, ethnicity="white_irish"
+    )
     b.household("H24", "ashford", "R24", dob=d(1996, 1, 1))
-    b.person("C7", "H24", sex=F, dob=None, role=HouseholdRole.CHILD, ethnicity="white_other",
-             stated_age=3)
+    b.person(
+        "C7",
+        "H24",
+        sex=F,
+        dob=None,
+        role=HouseholdRole.CHILD,
+        ethnicity="white_other",
+        stated_age=3,
+    )
 
     # Referrals. Accepted:
     b.referral("R1", "H1", at(2025, 4, 7, 9), decided=at(2025, 4, 8), other_risks=["mental_health"])
     # Easter: Good Friday 18 and Easter Monday 21 April do not count: due Wed 23 April.
-    b.referral("R2", "H2", at(2025, 4, 17), decided=at(2025, 4, 23, 15),
-               other_risks=["substance_use", "mental_health"])
+    b.referral(
+        "R2",
+        "H2",
+        at(2025, 4, 17),
+        decided=at(2025, 4, 23, 15),
+        other_risks=["substance_use", "mental_health"],
+    )
     # Early May bank holiday (5 May): due Tue 6 May.
     b.referral("R3", "H3", at(2025, 5, 1), decided=at(2025, 5, 6, 11), source="self")
     b.referral("R4", "H4", at(2025, 5, 19), decided=at(2025, 5, 20))
@@ -498,8 +553,7 @@ def build_dataset() -> Dataset:  # noqa: PLR0915 - one long, readable script of 
     b.referral("R7", "H7", at(2025, 6, 30, 16), decided=at(2025, 7, 1, 10))
     # 00:30 BST on 1 July is 23:30 UTC on 30 June: July's quarter in UK time.
     b.referral("R8", "H8", at(2025, 7, 1, 0, 30), decided=at(2025, 7, 2))
-    b.referral("R9", "H2", at(2025, 6, 10), decided=at(2025, 6, 11),
-               repeat_of=data.referrals["R2"])
+    b.referral("R9", "H2", at(2025, 6, 10), decided=at(2025, 6, 11), repeat_of=data.referrals["R2"])
     # Still in triage: due Mon 29 September, breached.
     b.referral("R10", "H18", at(2025, 9, 25), status=ReferralStatus.IN_TRIAGE)
     b.referral("R11", "H19", at(2025, 3, 3), decided=at(2025, 3, 4))  # the year before
@@ -516,80 +570,221 @@ def build_dataset() -> Dataset:  # noqa: PLR0915 - one long, readable script of 
         ("D8", "H15", "referred_elsewhere", at(2025, 6, 3)),
         ("D9", "H16", "other", at(2025, 6, 17)),
     ):
-        b.referral(key, household, received, decided=received + dt.timedelta(days=1),
-                   status=declined, reason=reason,
-                   source="self" if key == "D5" else "professional")
-    b.referral("X1", "H17", at(2025, 6, 18), decided=at(2025, 6, 19),
-               status=ReferralStatus.WITHDRAWN)
+        b.referral(
+            key,
+            household,
+            received,
+            decided=received + dt.timedelta(days=1),
+            status=declined,
+            reason=reason,
+            source="self" if key == "D5" else "professional",
+        )
+    b.referral(
+        "X1", "H17", at(2025, 6, 18), decided=at(2025, 6, 19), status=ReferralStatus.WITHDRAWN
+    )
 
     # Security jobs (contract 23/00074).
-    b.job("J1", "H1", at(2025, 4, 8), surveyed=at(2025, 4, 14), installed=at(2025, 4, 29),
-          cost="750.00", status=JobStatus.COMPLETED, completed=at(2025, 5, 20),
-          check=(d(2025, 5, 20), FeelsSafer.MUCH_SAFER))
-    b.job("J2", "H2", at(2025, 4, 23, 15), priority=JobPriority.EMERGENCY,
-          made_safe=at(2025, 4, 24, 18), surveyed=at(2025, 4, 29),
-          landlord_consent=at(2025, 5, 9, 12), installed=at(2025, 6, 6), cost="1200.00",
-          status=JobStatus.CHECKED, check=(d(2025, 6, 20), FeelsSafer.NO_DIFFERENT))
-    b.job("J3", "H3", at(2025, 5, 6, 11), surveyed=at(2025, 5, 19), installed=at(2025, 6, 2),
-          cost="600.00", status=JobStatus.CHECKED,
-          check=(d(2025, 6, 16), FeelsSafer.A_LITTLE_SAFER))
+    b.job(
+        "J1",
+        "H1",
+        at(2025, 4, 8),
+        surveyed=at(2025, 4, 14),
+        installed=at(2025, 4, 29),
+        cost="750.00",
+        status=JobStatus.COMPLETED,
+        completed=at(2025, 5, 20),
+        check=(d(2025, 5, 20), FeelsSafer.MUCH_SAFER),
+    )
+    b.job(
+        "J2",
+        "H2",
+        at(2025, 4, 23, 15),
+        priority=JobPriority.EMERGENCY,
+        made_safe=at(2025, 4, 24, 18),
+        surveyed=at(2025, 4, 29),
+        landlord_consent=at(2025, 5, 9, 12),
+        installed=at(2025, 6, 6),
+        cost="1200.00",
+        status=JobStatus.CHECKED,
+        check=(d(2025, 6, 20), FeelsSafer.NO_DIFFERENT),
+    )
+    b.job(
+        "J3",
+        "H3",
+        at(2025, 5, 6, 11),
+        surveyed=at(2025, 5, 19),
+        installed=at(2025, 6, 2),
+        cost="600.00",
+        status=JobStatus.CHECKED,
+        check=(d(2025, 6, 16), FeelsSafer.A_LITTLE_SAFER),
+    )
     # Spring bank holiday (26 May): the survey is due Wed 28 May, and met that afternoon.
-    b.job("J4", "H4", at(2025, 5, 20), surveyed=at(2025, 5, 28, 14), installed=at(2025, 7, 1),
-          cost="900.00", status=JobStatus.CHECKED, check=(d(2025, 7, 15), ""))
+    b.job(
+        "J4",
+        "H4",
+        at(2025, 5, 20),
+        surveyed=at(2025, 5, 28, 14),
+        installed=at(2025, 7, 1),
+        cost="900.00",
+        status=JobStatus.CHECKED,
+        check=(d(2025, 7, 15), ""),
+    )
     b.job("J5", "H6", at(2025, 6, 5))  # never surveyed: due 12 June, breached
-    b.job("J6", "H8", at(2025, 7, 2), priority=JobPriority.EMERGENCY,
-          made_safe=at(2025, 7, 2, 20), status=JobStatus.CANCELLED, cancelled=at(2025, 7, 10))
+    b.job(
+        "J6",
+        "H8",
+        at(2025, 7, 2),
+        priority=JobPriority.EMERGENCY,
+        made_safe=at(2025, 7, 2, 20),
+        status=JobStatus.CANCELLED,
+        cancelled=at(2025, 7, 10),
+    )
     b.job("J7", "H7", at(2025, 7, 1, 12), surveyed=at(2025, 7, 3), status=JobStatus.SURVEYED)
-    b.job("J8", "H19", at(2025, 3, 4), surveyed=at(2025, 3, 7), installed=at(2025, 3, 20),
-          cost="500.00", status=JobStatus.COMPLETED, completed=at(2025, 3, 31))
+    b.job(
+        "J8",
+        "H19",
+        at(2025, 3, 4),
+        surveyed=at(2025, 3, 7),
+        installed=at(2025, 3, 20),
+        cost="500.00",
+        status=JobStatus.COMPLETED,
+        completed=at(2025, 3, 31),
+    )
 
     # Adult support.
-    b.adult("A1", "H1", at(2025, 4, 8, 11), contact=at(2025, 4, 9), closed=at(2025, 6, 25),
-            reason="no_longer_needed", exit_outcome=ExitOutcome.PLANNED_GOALS_MET,
-            goals=("safety", "housing"), outcomes=(3, 8))
-    b.adult("A2", "H2", at(2025, 4, 23, 15), contact=at(2025, 4, 28),
-            goals=("drugs_alcohol", "finances_benefits"))
-    b.adult("A3", "H3", at(2025, 5, 6, 11), contact=at(2025, 5, 7), closed=at(2025, 5, 30),
-            reason="perpetrator_returned", exit_outcome=ExitOutcome.UNPLANNED,
-            goals=("legal_court",), outcomes=(5, 4))
-    b.adult("A4", "H4", at(2025, 5, 20, 11), contact=at(2025, 5, 21), closed=at(2025, 8, 15),
-            reason="moved_out_of_area", exit_outcome=ExitOutcome.PLANNED_PARTLY_MET,
-            goals=("immigration", "children_parenting"))
-    b.adult("A5", "H5", at(2025, 5, 9, 11), contact=at(2025, 5, 12), closed=at(2025, 6, 10),
-            reason="disengaged", exit_outcome=ExitOutcome.UNPLANNED, goals=("social_isolation",),
-            outcomes=(4, None))
+    b.adult(
+        "A1",
+        "H1",
+        at(2025, 4, 8, 11),
+        contact=at(2025, 4, 9),
+        closed=at(2025, 6, 25),
+        reason="no_longer_needed",
+        exit_outcome=ExitOutcome.PLANNED_GOALS_MET,
+        goals=("safety", "housing"),
+        outcomes=(3, 8),
+    )
+    b.adult(
+        "A2",
+        "H2",
+        at(2025, 4, 23, 15),
+        contact=at(2025, 4, 28),
+        goals=("drugs_alcohol", "finances_benefits"),
+    )
+    b.adult(
+        "A3",
+        "H3",
+        at(2025, 5, 6, 11),
+        contact=at(2025, 5, 7),
+        closed=at(2025, 5, 30),
+        reason="perpetrator_returned",
+        exit_outcome=ExitOutcome.UNPLANNED,
+        goals=("legal_court",),
+        outcomes=(5, 4),
+    )
+    b.adult(
+        "A4",
+        "H4",
+        at(2025, 5, 20, 11),
+        contact=at(2025, 5, 21),
+        closed=at(2025, 8, 15),
+        reason="moved_out_of_area",
+        exit_outcome=ExitOutcome.PLANNED_PARTLY_MET,
+        goals=("immigration", "children_parenting"),
+    )
+    b.adult(
+        "A5",
+        "H5",
+        at(2025, 5, 9, 11),
+        contact=at(2025, 5, 12),
+        closed=at(2025, 6, 10),
+        reason="disengaged",
+        exit_outcome=ExitOutcome.UNPLANNED,
+        goals=("social_isolation",),
+        outcomes=(4, None),
+    )
     b.adult("A6", "H6", at(2025, 6, 5, 11), contact=None)  # allocated, never contacted
     b.adult("A7", "H7", at(2025, 7, 1, 11), contact=at(2025, 7, 2), goals=("housing",))
     b.adult("A9", "H19", at(2025, 3, 5), contact=at(2025, 3, 6))
 
     # Children and young people.
     engagement, therapeutic, coordination = "engagement", "therapeutic", "coordination"
-    b.cyp("K1", "H4", "C1", "sanctuary", at(2025, 5, 21), contact=at(2025, 5, 28),
-          closed=at(2025, 6, 27), reason="no_longer_needed",
-          exit_outcome=ExitOutcome.PLANNED_GOALS_MET,
-          sessions=((engagement, d(2025, 5, 28)), (therapeutic, d(2025, 6, 10))),
-          gbo=((2, 7), (3, 5)), feedback=True)
-    b.cyp("K2", "H4", "C2", "sanctuary", at(2025, 5, 21), contact=at(2025, 6, 4),
-          sessions=((therapeutic, d(2025, 6, 4)),))
-    b.cyp("K3", "H20", "C3", "refuge", at(2025, 4, 2), contact=at(2025, 4, 8),
-          closed=at(2025, 6, 5), reason="moved_other_accommodation",
-          exit_outcome=ExitOutcome.UNPLANNED,
-          sessions=((coordination, d(2025, 4, 3)), (engagement, d(2025, 4, 8))),
-          gbo=((4, 5), (5, None)), source=CypSource.DIRECT)
-    b.cyp("K4", "H21", "C4", "dispersed", at(2025, 4, 1, 9), contact=at(2025, 4, 3),
-          sessions=((engagement, d(2025, 4, 3)),))
+    b.cyp(
+        "K1",
+        "H4",
+        "C1",
+        "sanctuary",
+        at(2025, 5, 21),
+        contact=at(2025, 5, 28),
+        closed=at(2025, 6, 27),
+        reason="no_longer_needed",
+        exit_outcome=ExitOutcome.PLANNED_GOALS_MET,
+        sessions=((engagement, d(2025, 5, 28)), (therapeutic, d(2025, 6, 10))),
+        gbo=((2, 7), (3, 5)),
+        feedback=True,
+    )
+    b.cyp(
+        "K2",
+        "H4",
+        "C2",
+        "sanctuary",
+        at(2025, 5, 21),
+        contact=at(2025, 6, 4),
+        sessions=((therapeutic, d(2025, 6, 4)),),
+    )
+    b.cyp(
+        "K3",
+        "H20",
+        "C3",
+        "refuge",
+        at(2025, 4, 2),
+        contact=at(2025, 4, 8),
+        closed=at(2025, 6, 5),
+        reason="moved_other_accommodation",
+        exit_outcome=ExitOutcome.UNPLANNED,
+        sessions=((coordination, d(2025, 4, 3)), (engagement, d(2025, 4, 8))),
+        gbo=((4, 5), (5, None)),
+        source=CypSource.DIRECT,
+    )
+    b.cyp(
+        "K4",
+        "H21",
+        "C4",
+        "dispersed",
+        at(2025, 4, 1, 9),
+        contact=at(2025, 4, 3),
+        sessions=((engagement, d(2025, 4, 3)),),
+    )
     # Closed at 22:30 BST on 30 June (21:30 UTC): still June, still the first quarter.
-    b.cyp("K5", "H22", "C5", "move_on", at(2025, 4, 14), contact=at(2025, 4, 22),
-          closed=at(2025, 6, 30, 22, 30), reason="other",
-          exit_outcome=ExitOutcome.PLANNED_PARTLY_MET,
-          sessions=((therapeutic, d(2025, 4, 22)),), gbo=((1, 4),), feedback=True)
-    b.cyp("K6", "H23", "C6", "specialist", at(2025, 6, 2), contact=at(2025, 6, 10),
-          sessions=((therapeutic, d(2025, 6, 10)),))
-    b.cyp("K7", "H24", "C7", "emergency", at(2025, 3, 3), contact=at(2025, 3, 5),
-          sessions=((engagement, d(2025, 5, 6)),))
+    b.cyp(
+        "K5",
+        "H22",
+        "C5",
+        "move_on",
+        at(2025, 4, 14),
+        contact=at(2025, 4, 22),
+        closed=at(2025, 6, 30, 22, 30),
+        reason="other",
+        exit_outcome=ExitOutcome.PLANNED_PARTLY_MET,
+        sessions=((therapeutic, d(2025, 4, 22)),),
+        gbo=((1, 4),),
+        feedback=True,
+    )
+    b.cyp(
+        "K6",
+        "H23",
+        "C6",
+        "specialist",
+        at(2025, 6, 2),
+        contact=at(2025, 6, 10),
+        sessions=((therapeutic, d(2025, 6, 10)),),
+    )
+    b.cyp(
+        "K7",
+        "H24",
+        "C7",
+        "emergency",
+        at(2025, 3, 3),
+        contact=at(2025, 3, 5),
+        sessions=((engagement, d(2025, 5, 6)),),
+    )
     return data
-
-
-@pytest.fixture
-def dataset(db: None) -> Dataset:
-    return build_dataset()

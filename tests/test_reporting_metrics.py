@@ -1,4 +1,4 @@
-"""Every cell of the returns and every KPI for the hand-built dataset (tests/test_reporting_data.py).
+"""Every cell of the returns and every KPI for the hand-built dataset (test_reporting_data.py).
 
 The expected figures below were worked out by hand from the dataset's records, with the
 reasoning next to them; they are literals, never computed by the code under test.
@@ -19,7 +19,7 @@ from reporting.returns import build_return, template_for
 from reporting.suppression import suppress_document
 from reporting.tables import ReportDocument
 from safer import workdays
-from tests.test_reporting_data import Dataset, at, dataset  # noqa: F401 - the fixture
+from tests.test_reporting_data import Dataset, at, build_dataset
 
 Q1 = Period.parse("2025-26-Q1")
 Q2 = Period.parse("2025-26-Q2")
@@ -27,9 +27,18 @@ YEAR = Period.parse("2025-26")
 AS_OF = at(2026, 4, 10)  # after the year: every clock has stopped or breached
 
 
+@pytest.fixture
+def dataset(db: None) -> Dataset:
+    """The hand-built dataset of tests/test_reporting_data.py."""
+    return build_dataset()
+
+
 def cells(document: ReportDocument, code: str) -> list[tuple[str, list[str]]]:
     table = document.table(code)
-    return [(row.label.strip(), [c.display(document.threshold) for c in row.cells]) for row in table.rows]
+    return [
+        (row.label.strip(), [c.display(document.threshold) for c in row.cells])
+        for row in table.rows
+    ]
 
 
 def annual(data: Dataset) -> ReportDocument:
@@ -255,9 +264,10 @@ def test_quarterly_grant_update_every_cell(dataset: Dataset) -> None:
 def test_published_return_hides_small_counts_and_what_would_reveal_them(dataset: Dataset) -> None:
     document = suppress_document(quarterly(dataset), threshold=5)
     # Dover's 3 is hidden; the total (17) is shown, so a second district is hidden with it
-    # (the first of the smallest others, Ashford's 7): 17 - 7 leaves 10 for two hidden cells.
+    # (the first of the smallest others, Ashford's 7, as "[c]": it is not itself below 5):
+    # 17 - 7 leaves 10 for two hidden cells.
     assert cells(document, "districts") == [
-        ("Ashford", ["<5", "<5"]),
+        ("Ashford", ["[c]", "[c]"]),
         ("Canterbury", ["7", "7"]),
         ("Dover", ["<5", "<5"]),
         ("Total", ["17", "17"]),
@@ -285,7 +295,7 @@ def test_annual_support_ended_secondary_suppression_in_both_directions(dataset: 
         ("Perpetrator returned", ["0", "<5", "<5"]),
         ("Other", ["0", "<5", "<5"]),
         # The sanctuary total (2) is hidden; with 5 and 7 shown it would be 7 - 5, so 5 goes too.
-        ("Total", ["<5", "<5", "7"]),
+        ("Total", ["<5", "[c]", "7"]),
     ]
 
 
@@ -317,7 +327,15 @@ def test_security_contract_kpis_first_quarter(dataset: Dataset) -> None:
         "security_feel_safer": ["2", "3", "66.7%", "90.0%", "Red", "—", "—", "—", "66.7%"],
         # £2,550 of £99,726.03 = 2.56%; 2024-25 Q4: £500 of 90/365 x £400,000 = £98,630.14.
         "security_spend_within_value": [
-            "£2,550.00", "£99,726.03", "2.6%", "100.0%", "Green", "0.0%", "0.0%", "0.5%", "2.6%",
+            "£2,550.00",
+            "£99,726.03",
+            "2.6%",
+            "100.0%",
+            "Green",
+            "0.0%",
+            "0.0%",
+            "0.5%",
+            "2.6%",
         ],
     }
     assert cells(document, "spend") == [
@@ -333,8 +351,18 @@ def test_security_contract_kpis_first_quarter(dataset: Dataset) -> None:
         ("Forecast over (+) or under (-) the contract value", ["-£1,194,211.87"]),
     ]
     assert cells(document, "breaches") == [
-        ("JOB-J2", ["Emergency make-safe within 24 hours", "24 Apr 2025 15:00", "24 Apr 2025 18:00"]),
-        ("JOB-J3", ["Survey within 5 working days of allocation", "13 May 2025 23:59", "19 May 2025 10:00"]),
+        (
+            "JOB-J2",
+            ["Emergency make-safe within 24 hours", "24 Apr 2025 15:00", "24 Apr 2025 18:00"],
+        ),
+        (
+            "JOB-J3",
+            [
+                "Survey within 5 working days of allocation",
+                "13 May 2025 23:59",
+                "19 May 2025 10:00",
+            ],
+        ),
         ("JOB-J5", ["Survey within 5 working days of allocation", "12 Jun 2025 23:59", "Not yet"]),
         (
             "JOB-J2",
@@ -349,8 +377,11 @@ def test_security_contract_kpis_first_quarter(dataset: Dataset) -> None:
 
 def test_support_contract_kpis_first_quarter(dataset: Dataset) -> None:
     adult = build_contract_kpi_report(
-        contract=dataset.contracts["adult"], period=Q1, as_of=AS_OF,
-        include_case_references=False, parameters=[],
+        contract=dataset.contracts["adult"],
+        period=Q1,
+        as_of=AS_OF,
+        include_case_references=False,
+        parameters=[],
     )
     assert kpi_rows(adult) == {
         # Contacted in Q1: A1, A3, A4, A5 on time, A2 late (due Fri 25 April); A6 never
@@ -363,8 +394,11 @@ def test_support_contract_kpis_first_quarter(dataset: Dataset) -> None:
     }
     assert "breaches" not in [t.code for t in adult.tables]  # the commissioner's copy
     cyp = build_contract_kpi_report(
-        contract=dataset.contracts["cyp"], period=Q1, as_of=AS_OF,
-        include_case_references=False, parameters=[],
+        contract=dataset.contracts["cyp"],
+        period=Q1,
+        as_of=AS_OF,
+        include_case_references=False,
+        parameters=[],
     )
     assert kpi_rows(cyp) == {
         # K1, K3, K4, K5 on time; K2 (due 29 May, 4 June) and K6 (due 9 June, 10 June) late.
@@ -379,7 +413,10 @@ def test_support_contract_kpis_first_quarter(dataset: Dataset) -> None:
 
 def test_gbo_goals_without_an_end_score_are_counted_separately(dataset: Dataset) -> None:
     results = kpi_results(
-        scope=Scope((dataset.kent.pk,)), period=Q1, service_elements=["cyp"], as_of=AS_OF,
+        scope=Scope((dataset.kent.pk,)),
+        period=Q1,
+        service_elements=["cyp"],
+        as_of=AS_OF,
         trend_quarters=0,
     )
     gbo = next(r for r in results if r.kpi.code == "cyp_gbo_improved")
@@ -421,7 +458,10 @@ def test_second_quarter_clocks(dataset: Dataset, code: str, expected: list[str])
 
 def test_first_quarter_triage(dataset: Dataset) -> None:
     results = kpi_results(
-        scope=Scope((dataset.kent.pk,)), period=Q1, service_elements=["spa"], as_of=AS_OF,
+        scope=Scope((dataset.kent.pk,)),
+        period=Q1,
+        service_elements=["spa"],
+        as_of=AS_OF,
         trend_quarters=0,
     )
     (triage,) = results  # the SPA's first-contact KPI cannot be measured and is inactive
@@ -434,4 +474,3 @@ def test_first_quarter_triage(dataset: Dataset) -> None:
         Decimal("93.8"),
     )
     assert triage.rag == "amber"  # within 5 points of 95
-

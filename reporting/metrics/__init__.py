@@ -91,9 +91,7 @@ def _allocated(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
 
 
 def _support_ended(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
-    ended = support.support_ended(
-        scope=m.scope, period=period, mapping=m.mapping("closure_reason")
-    )
+    ended = support.support_ended(scope=m.scope, period=period, mapping=m.mapping("closure_reason"))
     return ended[split or "all"]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -86,7 +86,10 @@ class Policy:
 
 def policy_for(authority_ids: Iterable[uuid.UUID]) -> Policy:
     ids = list(authority_ids)
-    rows = {p.authority_id: p for p in ReportingPolicy.objects.filter(Q(authority_id__in=ids) | Q(authority__isnull=True))}
+    rows = {
+        p.authority_id: p
+        for p in ReportingPolicy.objects.filter(Q(authority_id__in=ids) | Q(authority__isnull=True))
+    }
     row = next((rows[i] for i in ids if i in rows), None) or rows.get(None)
     if row is None:
         return Policy(minoritised_ethnicities=tuple(ReportingPolicy().minoritised_ethnicities))
@@ -167,13 +170,3 @@ def percent(numerator: int, denominator: int) -> Decimal | None:
     return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(
         Decimal("0.1"), rounding=ROUND_HALF_UP
     )
-
-
-@dataclass
-class Figures:
-    """A family's result: category → value (``TOTAL`` is the family total where it has one)."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-
-    def get(self, category: str) -> Any:
-        return self.values.get(category, 0)

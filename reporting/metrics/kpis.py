@@ -250,10 +250,8 @@ def cyp_gbo_improved(*, scope: Scope, period: Period, as_of: dt.datetime) -> Kpi
         ),
         Value(Decimal("2.45")),
     )
-    closed = CypCase.objects.filter(
-        pk__in=_closed_allocated(CypCase, scope, period).values("pk")
-    )
-    annotated = gbo_cases_annotated(closed).annotate(gbo_threshold=threshold)  # type: ignore[arg-type]
+    closed = CypCase.objects.filter(pk__in=_closed_allocated(CypCase, scope, period).values("pk"))
+    annotated = gbo_cases_annotated(closed).annotate(gbo_threshold=threshold)
     scored = Q(gbo_goals_with_both__gt=0)
     result = annotated.aggregate(
         numerator=_Count("pk", filter=scored & Q(gbo_mean_change__gte=F("gbo_threshold"))),

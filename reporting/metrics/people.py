@@ -54,20 +54,6 @@ WOMEN, MEN, TRANS, CHILDREN, NOT_RECORDED = "women", "men", "trans", "children",
 GROUPS = (WOMEN, MEN, TRANS, CHILDREN, NOT_RECORDED)
 SANCTUARY = "sanctuary"
 
-# Specialist characteristics SAFER can detect from its records (domain.md §8; which of them a
-# return shows, and under what label, is the template's choice). "complex_needs" has no source
-# field yet, so it is not here.
-SPECIALIST = (
-    "black_minoritised",
-    "disabled",
-    "lgbt",
-    "mental_health",
-    "substance_use",
-    "no_recourse",
-    "older",
-    "young",
-)
-
 
 def adult_cases_supported(scope: Scope, period: Period) -> QuerySet[AdultSupportCase]:
     return AdultSupportCase.objects.filter(
@@ -139,9 +125,7 @@ def individuals_by_group(*, scope: Scope, period: Period) -> dict[str, int]:
 def individuals_by_accommodation(
     *, scope: Scope, period: Period, mapping: Mapping[str, str] | None = None
 ) -> dict[str, int]:
-    people = supported_people(scope, period).annotate(
-        category=mapped("accommodation", mapping)
-    )
+    people = supported_people(scope, period).annotate(category=mapped("accommodation", mapping))
     return with_total(grouped_counts(people, "category", Count("pk")))
 
 
@@ -157,7 +141,8 @@ def individuals_by_ethnicity(
 def age_band_expression(bands: Sequence[AgeBand]) -> Case:
     whens = [
         When(
-            Q(age__gte=band.min_age) & (Q(age__lte=band.max_age) if band.max_age is not None else Q()),
+            Q(age__gte=band.min_age)
+            & (Q(age__lte=band.max_age) if band.max_age is not None else Q()),
             then=Value(band.code),
         )
         for band in bands
@@ -181,7 +166,9 @@ def _with_risks(people: QuerySet[Person]) -> QuerySet[Person]:
 
     def risk(code: str) -> Exists:
         return Exists(
-            Referral.objects.filter(case_file__survivor=OuterRef("pk"), other_risks__contains=[code])
+            Referral.objects.filter(
+                case_file__survivor=OuterRef("pk"), other_risks__contains=[code]
+            )
         )
 
     return people.annotate(
@@ -219,9 +206,7 @@ def individuals_specialist(*, scope: Scope, period: Period, policy: Policy) -> d
     return {code: int(n) for code, n in result.items()}
 
 
-def support_types(
-    *, scope: Scope, period: Period, mapping: Mapping[str, str]
-) -> dict[str, int]:
+def support_types(*, scope: Scope, period: Period, mapping: Mapping[str, str]) -> dict[str, int]:
     """People given each type of support (a person may have several), from the mapping of
     ``needs_area:<code>`` (an adult's support-plan goal in that area) and ``cyp_function:<code>``
     (a child's session of that service function in the period) to the return's types."""

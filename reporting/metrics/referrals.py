@@ -64,7 +64,9 @@ def declined_by_reason(
     )
     return with_total(
         grouped_counts(
-            declined.annotate(category=mapped("decline_reason_id", mapping)), "category", Count("pk")
+            declined.annotate(category=mapped("decline_reason_id", mapping)),
+            "category",
+            Count("pk"),
         )
     )
 
@@ -81,16 +83,16 @@ def not_supported_by_reason(
     )
     return with_total(
         grouped_counts(
-            declined.annotate(category=mapped("decline_reason_id", mapping)), "category", Count("pk")
+            declined.annotate(category=mapped("decline_reason_id", mapping)),
+            "category",
+            Count("pk"),
         )
     )
 
 
 def referrals_by_district(*, scope: Scope, period: Period, policy: Policy) -> dict[str, int]:
     """Referrals received per district (district id → count), for equity and suppression."""
-    received = _referrals(scope).filter(period.q_moment("received_at")).exclude(
-        _duplicate(policy)
-    )
+    received = _referrals(scope).filter(period.q_moment("received_at")).exclude(_duplicate(policy))
     return grouped_counts(received, "case_file__household__district_id", Count("pk"))
 
 

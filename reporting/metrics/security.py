@@ -27,7 +27,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from referrals.models import Referral, ReferralStatus
 from reporting.metrics.common import DaysBetween, Median, Scope
 from reporting.periods import Period
-from safer.organisations.models import Contract, ServiceElement
+from safer.organisations.models import Contract
 from safer.workdays import LOCAL_TZ
 from security_works.models import CLOSED_STATUSES, InstalledMeasure, SecurityJob
 
@@ -56,8 +56,7 @@ def spend_by_contract_district(*, scope: Scope, period: Period) -> list[SpendCel
         .order_by("job__contract_id", "job__district_id")
     )
     return [
-        SpendCell(r["job__contract_id"], r["job__district_id"], r["spend"], r["jobs"])
-        for r in rows
+        SpendCell(r["job__contract_id"], r["job__district_id"], r["spend"], r["jobs"]) for r in rows
     ]
 
 
@@ -161,6 +160,3 @@ def median_days_to_installation(*, scope: Scope, period: Period) -> dict[str, ob
     overall = jobs.aggregate(median=Median("days"), jobs=Count("pk"))
     result["all"] = {"median": overall["median"], "jobs": overall["jobs"]}
     return result
-
-
-SECURITY = ServiceElement.SECURITY

@@ -42,10 +42,8 @@ def support_ended(
     result: dict[str, dict[str, int]] = {SANCTUARY: {}, OTHER_ACCOMMODATION: {}, "all": {}}
     for model in (AdultSupportCase, CypCase):
         closed = (
-            model.objects.filter(scope.q_support(), period.q_moment("closed_at"))  # type: ignore[attr-defined]
-            .annotate(
-                in_sanctuary=Exists(works), category=mapped("closure_reason__code", mapping)
-            )
+            model.objects.filter(scope.q_support(), period.q_moment("closed_at"))
+            .annotate(in_sanctuary=Exists(works), category=mapped("closure_reason__code", mapping))
             .order_by()
             .values_list("in_sanctuary", "category")
             .annotate(n=Count("pk"))

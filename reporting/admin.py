@@ -1,0 +1,143 @@
+"""Admin for reporting's configurable data: return templates (sections, lines, category
+mappings) per financial year, KPI targets, age bands and the reporting policy. Runs are shown
+read-only: they change only through the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from reporting.models import (
+    AgeBand,
+    CategoryMapping,
+    KpiContractTarget,
+    KpiDefinition,
+    ReportingPolicy,
+    ReportRun,
+    ReturnLine,
+    ReturnSection,
+    ReturnTemplate,
+)
+from reporting.periods import Period
+
+
+class ReturnSectionInline(admin.TabularInline):
+    model = ReturnSection
+    extra = 0
+    fields = ("display_order", "code", "title", "kind", "columns", "description")
+    show_change_link = True
+
+
+class CategoryMappingInline(admin.TabularInline):
+    model = CategoryMapping
+    extra = 0
+    fields = ("dimension", "source_code", "target_code")
+
+
+@transaction.atomic
+def _copy_to_next_year(template: ReturnTemplate) -> ReturnTemplate:
+    next_year = Period.parse(template.financial_year).start_year + 1
+    copy = ReturnTemplate.objects.create(
+        kind=template.kind,
+        financial_year=f"{next_year}-{(next_year + 1) % 100:02d}",
+        title=template.title,
+        notes=template.notes,
+        is_active=False,  # an administrator checks it against the new guidance first
+    )
+    for section in template.sections.all():
+        lines = list(section.lines.all())
+        section.pk = None
+        section.template = copy
+        section.save()
+        ReturnLine.objects.bulk_create(
+            ReturnLine(
+                section=section,
+                code=line.code,
+                label=line.label,
+                metric=line.metric,
+                category=line.category,
+                is_total=line.is_total,
+                display_order=line.display_order,
+            )
+            for line in lines
+        )
+    CategoryMapping.objects.bulk_create(
+        CategoryMapping(
+            template=copy,
+            dimension=m.dimension,
+            source_code=m.source_code,
+            target_code=m.target_code,
+        )
+        for m in template.mappings.all()
+    )
+    return copy
+
+
+@admin.register(ReturnTemplate)
+class ReturnTemplateAdmin(admin.ModelAdmin):
+    list_display = ("title", "kind", "financial_year", "is_active")
+    list_filter = ("kind", "financial_year", "is_active")
+    inlines = (ReturnSectionInline, CategoryMappingInline)
+    actions = ("copy_to_next_year",)
+
+    @admin.action(description="Copy to the next financial year (inactive until checked)")
+    def copy_to_next_year(self, request: HttpRequest, queryset: QuerySet[ReturnTemplate]) -> None:
+        for template in queryset:
+            try:
+                copy = _copy_to_next_year(template)
+            except Exception as error:
+                self.message_user(request, f"{template}: {error}", level=messages.ERROR)
+            else:
+                self.message_user(request, f"Created {copy}; check it, then make it active.")
+
+
+class ReturnLineInline(admin.TabularInline):
+    model = ReturnLine
+    extra = 0
+    fields = ("display_order", "code", "label", "metric", "category", "is_total")
+
+
+@admin.register(ReturnSection)
+class ReturnSectionAdmin(admin.ModelAdmin):
+    list_display = ("title", "template", "kind", "display_order")
+    list_filter = ("template",)
+    inlines = (ReturnLineInline,)
+
+
+@admin.register(KpiDefinition)
+class KpiDefinitionAdmin(admin.ModelAdmin):
+    list_display = ("label", "service_element", "target_percent", "amber_margin", "is_active")
+    list_filter = ("service_element", "is_active")
+
+
+@admin.register(KpiContractTarget)
+class KpiContractTargetAdmin(admin.ModelAdmin):
+    list_display = ("kpi", "contract", "target_percent")
+
+
+@admin.register(AgeBand)
+class AgeBandAdmin(admin.ModelAdmin):
+    list_display = ("band_set", "label", "min_age", "max_age", "display_order")
+    list_filter = ("band_set",)
+
+
+@admin.register(ReportingPolicy)
+class ReportingPolicyAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "suppression_threshold", "older_age_from", "young_age_below")
+
+
+@admin.register(ReportRun)
+class ReportRunAdmin(admin.ModelAdmin):
+    list_display = ("kind", "period_code", "status", "progress", "requested_at", "finished_at")
+    list_filter = ("kind", "status")
+    readonly_fields = [f.name for f in ReportRun._meta.fields] + ["authorities"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
