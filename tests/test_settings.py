@@ -13,6 +13,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
@@ -32,6 +33,21 @@ PRODUCTION_ENV = {
 # Nothing listens on port 1; a socket in a directory that does not exist cannot answer.
 UNREACHABLE_DATABASE_URL = "postgresql://safer@127.0.0.1:1/safer"
 UNREACHABLE_REDIS_URL = "unix:///nonexistent-safer-test/redis.sock"
+
+
+def reachable_database() -> dict[str, str | None]:
+    """Env for a subprocess whose database must answer.
+
+    With the embedded default the subprocess creates its own ``safer`` database. A DATABASE_URL
+    given to the suite may name a database that does not exist on that server (the suite only
+    needs the server, to create its test database), so point at the server's ``postgres``
+    database instead.
+    """
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return {}
+    parts = urlsplit(url)
+    return {"DATABASE_URL": urlunsplit(parts._replace(path="/postgres"))}
 
 
 @dataclass
@@ -177,13 +193,15 @@ def test_preflight_with_database_unreachable_is_one_line() -> None:
 
 
 def test_preflight_with_broker_unreachable_is_one_line() -> None:
-    result = manage("preflight", env_changes={"REDIS_URL": UNREACHABLE_REDIS_URL})
+    result = manage(
+        "preflight", env_changes={**reachable_database(), "REDIS_URL": UNREACHABLE_REDIS_URL}
+    )
 
     assert_one_line_error(result, "SAFER cannot start: the broker at /nonexistent-safer-test")
 
 
 def test_preflight_succeeds_silently_when_both_answer() -> None:
-    result = manage("preflight", env_changes={})
+    result = manage("preflight", env_changes=reachable_database())
 
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
@@ -206,7 +224,11 @@ def celery(*args: str, env_changes: dict[str, str | None]) -> Result:
 
 
 def test_worker_with_broker_unreachable_stops_with_one_line() -> None:
-    result = celery("worker", "--pool=solo", env_changes={"REDIS_URL": UNREACHABLE_REDIS_URL})
+    result = celery(
+        "worker",
+        "--pool=solo",
+        env_changes={**reachable_database(), "REDIS_URL": UNREACHABLE_REDIS_URL},
+    )
 
     assert_one_line_error(result, "SAFER worker cannot start: the broker at")
 
