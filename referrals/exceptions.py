@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from safer.transitions import InvalidTransition as CoreInvalidTransition
+
 
 class ReferralError(Exception):
     """A referral cannot be changed as asked; ``message`` is safe to show to staff."""
@@ -11,9 +13,11 @@ class ReferralError(Exception):
         self.message = message
 
 
-class InvalidTransition(ReferralError):
+class InvalidTransition(ReferralError, CoreInvalidTransition):
     """The referral is not in a state that allows this decision (someone may have got there
     first)."""
+
+    subject = "referral"
 
 
 class ReferralRejected(ReferralError):

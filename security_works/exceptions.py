@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from safer.transitions import InvalidTransition as CoreInvalidTransition
+
 
 class SecurityWorksError(Exception):
     """A job cannot be changed as asked; ``message`` is safe to show to staff and contractors."""
@@ -13,19 +15,13 @@ class SecurityWorksError(Exception):
         self.message = message
 
 
-class InvalidTransition(SecurityWorksError):
+class InvalidTransition(SecurityWorksError, CoreInvalidTransition):
     """The job is not in a state that allows this step (someone may have got there first)."""
 
+    subject = "job"
+
     def __init__(self, *, current: str, attempted: str, allowed: Iterable[str]) -> None:
-        allowed_labels = sorted(allowed)
-        options = ", ".join(allowed_labels) if allowed_labels else "nothing (the job is closed)"
-        super().__init__(
-            f"This job is {current.lower()}, so it cannot be {attempted}. "
-            f"From here it can go to: {options.lower()}."
-        )
-        self.current = current
-        self.attempted = attempted
-        self.allowed = tuple(allowed_labels)
+        CoreInvalidTransition.__init__(self, current=current, attempted=attempted, allowed=allowed)
 
 
 class StepBlocked(SecurityWorksError):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from safer.transitions import InvalidTransition as CoreInvalidTransition
+
 
 class SupportError(Exception):
     """A case cannot be changed as asked; ``message`` is safe to show to staff."""
@@ -13,19 +15,13 @@ class SupportError(Exception):
         self.message = message
 
 
-class InvalidTransition(SupportError):
+class InvalidTransition(SupportError, CoreInvalidTransition):
     """The case is not in a state that allows this step (someone may have got there first)."""
 
+    subject = "case"
+
     def __init__(self, *, current: str, attempted: str, allowed: Iterable[str] = ()) -> None:
-        labels = sorted(str(label).lower() for label in allowed)
-        options = ", ".join(labels) if labels else "nothing (the case is closed)"
-        super().__init__(
-            f"This case is {current.lower()}, so it cannot be {attempted}. "
-            f"From here it can go to: {options}."
-        )
-        self.current = current
-        self.attempted = attempted
-        self.allowed = tuple(labels)
+        CoreInvalidTransition.__init__(self, current=current, attempted=attempted, allowed=allowed)
 
 
 class UnsafeChannel(SupportError):
