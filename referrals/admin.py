@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from referrals.models import DeclineReason, RiskBand, RiskPolicy, RiskQuestion, RiskQuestionnaire
+from referrals.models import (
+    DeclineReason,
+    RiskBand,
+    RiskPolicy,
+    RiskQuestion,
+    RiskQuestionnaire,
+    SpaPolicy,
+)
 
 
 @admin.register(DeclineReason)
@@ -54,3 +61,17 @@ class RiskPolicyAdmin(admin.ModelAdmin):
         "honour_based_abuse_refers",
     ]
     inlines = [RiskBandInline]
+
+
+@admin.register(SpaPolicy)
+class SpaPolicyAdmin(admin.ModelAdmin):
+    """The SPA's targets per authority; the row without an authority is the default. A change
+    applies to referrals received (or re-assessed as high risk) after it."""
+
+    list_display = [
+        "__str__",
+        "triage_working_days",
+        "first_contact_working_days",
+        "high_risk_first_contact_working_days",
+        "working_day_ends_at",
+    ]

@@ -120,3 +120,4 @@ class OtherRisk(models.TextChoices):
     FGM = "fgm", "Female genital mutilation (FGM)"
     SUBSTANCE_USE = "substance_use", "Drug or alcohol use"
     MENTAL_HEALTH = "mental_health", "Mental health"
+    COMPLEX_NEEDS = "complex_needs", "Complex or multiple needs"

@@ -22,3 +22,8 @@ class InvalidTransition(ReferralError, CoreInvalidTransition):
 
 class ReferralRejected(ReferralError):
     """A submission the service will not store (no consent, an address outside the scheme)."""
+
+
+class UnsafeContact(ReferralError):
+    """The safe-contact rules warn against this contact: the worker must read the warning and
+    give a reason before going ahead."""

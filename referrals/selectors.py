@@ -3,6 +3,7 @@ referral is fetched through ``referral_get_for_user`` (404 for missing and not-y
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 
@@ -22,9 +23,11 @@ from django.db.models import (
 from django.http import HttpRequest
 
 from referrals.models import (
+    AdviceContact,
     DeclineReason,
     MatchStatus,
     Referral,
+    ReferralContactAttempt,
     ReferralMatch,
     ReferralStatus,
     RiskAssessment,
@@ -128,6 +131,36 @@ def referral_latest_assessment(*, referral: Referral) -> RiskAssessment | None:
 
 def decline_reasons_active() -> QuerySet[DeclineReason]:
     return DeclineReason.objects.filter(is_active=True)
+
+
+def referral_contact_attempts(*, referral: Referral) -> QuerySet[ReferralContactAttempt]:
+    return referral.contact_attempts.select_related("recorded_by").order_by("-attempted_at")
+
+
+# --- Information-and-advice-only contacts -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdviceFilters:
+    month: dt.date | None = None  # the first day of the month
+    district_id: uuid.UUID | None = None
+
+
+def advice_contacts(
+    *, user: User | AnonymousUser, filters: AdviceFilters
+) -> QuerySet[AdviceContact]:
+    """The advice contacts of the user's authorities (SPA staff only), newest first."""
+    contacts = AdviceContact.objects.visible_to(user)
+    if filters.month is not None:
+        year, month = divmod(filters.month.year * 12 + filters.month.month, 12)
+        contacts = contacts.filter(
+            contacted_on__gte=filters.month, contacted_on__lt=dt.date(year, month + 1, 1)
+        )
+    if filters.district_id:
+        contacts = contacts.filter(district_id=filters.district_id)
+    return contacts.select_related("authority", "district", "recorded_by").order_by(
+        "-contacted_on", "-recorded_at"
+    )
 
 
 # --- The referrer portal ----------------------------------------------------------------------

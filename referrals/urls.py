@@ -2,13 +2,15 @@
 
 from django.urls import path
 
-from referrals.views import portal, triage
+from referrals.views import advice, portal, triage
 
 app_name = "referrals"
 
 urlpatterns = [
     path("", triage.queue, name="queue"),
     path("mine/", portal.my_referrals, name="mine"),
+    path("advice/", advice.advice_list, name="advice-list"),
+    path("advice/new/", advice.advice_create, name="advice-create"),
     path("<uuid:referral_id>/", triage.detail, name="detail"),
     path("<uuid:referral_id>/start/", triage.start, name="start"),
     path("<uuid:referral_id>/eligibility/", triage.eligibility, name="eligibility"),
@@ -20,10 +22,11 @@ urlpatterns = [
     path("<uuid:referral_id>/risk/", triage.risk, name="risk"),
     path("<uuid:referral_id>/marac/", triage.marac, name="marac"),
     path(
-        "<uuid:referral_id>/marac/<uuid:marac_id>/outcome/",
-        triage.marac_outcome,
-        name="marac-outcome",
+        "<uuid:referral_id>/marac/<uuid:marac_id>/hearing/",
+        triage.marac_hearing,
+        name="marac-hearing",
     ),
+    path("<uuid:referral_id>/contact/", triage.contact_attempt, name="contact-attempt"),
     path("<uuid:referral_id>/accept/", triage.accept, name="accept"),
     path("<uuid:referral_id>/decline/", triage.decline, name="decline"),
     path(

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from referrals.forms.fields import GovukDateField
-from referrals.models import DeclineReason, Referral, ReferralStatus, RiskLevel, RiskQuestion
+from referrals.models import (
+    AdviceMethod,
+    AdviceTopic,
+    CallerType,
+    DeclineReason,
+    Referral,
+    ReferralStatus,
+    RiskLevel,
+    RiskQuestion,
+    Signpost,
+    SpaContactChannel,
+    SpaContactOutcome,
+)
 from referrals.models.risk import RiskAnswerValue
 from safer.casefile.models import Person
-from safer.organisations.models import District, Organisation
+from safer.organisations.models import AgencyType, CommissioningAuthority, District, Organisation
+from safer.workdays import LOCAL_TZ
 
 NOT_CHECKED = ""
 
@@ -143,20 +159,24 @@ class MaracReferralForm(forms.Form):
         not_future=True,
         error_messages={"required": "Enter the date of the MARAC referral"},
     )
-    meeting_on = GovukDateField(label="MARAC meeting date", required=False)
-    outcome = forms.CharField(
-        label="Outcome", required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-
-class MaracOutcomeForm(forms.Form):
     meeting_on = GovukDateField(
-        label="MARAC meeting date", error_messages={"required": "Enter the meeting date"}
+        label="MARAC meeting it is listed for (if known)",
+        required=False,
+        help_text="Record the hearing itself once the MARAC has met.",
+    )
+
+
+class MaracHearingForm(forms.Form):
+    heard_on = GovukDateField(
+        label="Date the MARAC heard the case",
+        not_future=True,
+        error_messages={"required": "Enter the date the MARAC heard the case"},
     )
     outcome = forms.CharField(
-        label="Outcome",
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": "Enter the outcome"},
+        label="Outcome and action plan summary",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="What the MARAC agreed and who does what. No more personal detail than needed.",
+        error_messages={"required": "Enter the outcome and a summary of the action plan"},
     )
 
 
@@ -262,3 +282,169 @@ class MatchResolveForm(forms.Form):
     @property
     def same_person(self) -> bool:
         return self.cleaned_data["decision"] == "same"
+
+
+_TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
+
+
+class ContactAttemptForm(forms.Form):
+    attempted_on = GovukDateField(
+        label="Date of the attempt",
+        not_future=True,
+        error_messages={"required": "Enter the date of the attempt"},
+    )
+    attempted_time = forms.CharField(
+        label="Time of the attempt",
+        max_length=5,
+        help_text="Use the 24-hour clock, for example 14:30",
+        error_messages={"required": "Enter the time of the attempt"},
+    )
+    channel = forms.ChoiceField(
+        label="How did you try to make contact?",
+        choices=SpaContactChannel.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select how you tried to make contact"},
+    )
+    outcome = forms.ChoiceField(
+        label="What happened?",
+        choices=SpaContactOutcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select what happened"},
+    )
+    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    unsafe_channel_reason = forms.CharField(
+        label="Why you went ahead against the safe-contact rules",
+        required=False,
+        max_length=300,
+        help_text="Only if the rules above warn against this, for example: the survivor asked "
+        "us to text today.",
+    )
+
+    def clean_attempted_time(self) -> dt.time:
+        match = _TIME.match(self.cleaned_data["attempted_time"].strip())
+        if not match:
+            raise forms.ValidationError("Enter a real time, like 09:15 or 14:30")
+        return dt.time(int(match.group(1)), int(match.group(2)))
+
+    def attempted_at(self) -> dt.datetime:
+        return dt.datetime.combine(
+            self.cleaned_data["attempted_on"], self.cleaned_data["attempted_time"], tzinfo=LOCAL_TZ
+        )
+
+
+class AdviceContactForm(forms.Form):
+    """No field here may hold a name or contact details: the record keeps none."""
+
+    authority = forms.ModelChoiceField(
+        label="Area",
+        queryset=CommissioningAuthority.objects.none(),
+        empty_label=None,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the area"},
+    )
+    district = forms.ModelChoiceField(
+        label="District (optional)",
+        queryset=District.objects.none(),
+        required=False,
+        empty_label="Not known",
+    )
+    contacted_on = GovukDateField(
+        label="Date of the contact",
+        not_future=True,
+        error_messages={"required": "Enter the date of the contact"},
+    )
+    caller_type = forms.ChoiceField(
+        label="Who contacted the SPA?",
+        choices=CallerType.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select who contacted the SPA"},
+    )
+    agency_type = forms.ChoiceField(
+        label="If a professional: the kind of agency",
+        choices=[("", "Not a professional"), *AgencyType.choices],
+        required=False,
+    )
+    method = forms.ChoiceField(
+        label="How did they make contact?",
+        choices=AdviceMethod.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select how they made contact"},
+    )
+    topics = forms.MultipleChoiceField(
+        label="What was the advice about?",
+        choices=AdviceTopic.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Select all that apply.",
+        error_messages={"required": "Select at least one topic"},
+    )
+    signposted_to = forms.MultipleChoiceField(
+        label="Signposted to (optional)",
+        choices=Signpost.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Select all that apply.",
+    )
+    duration_minutes = forms.IntegerField(
+        label="Length of the contact in minutes (optional)",
+        required=False,
+        min_value=1,
+        max_value=8 * 60,
+    )
+    note = forms.CharField(
+        label="Note: do not enter names or contact details",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example: asked whether a private tenant can have works fitted.",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        authorities: QuerySet[CommissioningAuthority],
+        districts: QuerySet[District],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["authority"].queryset = authorities  # type: ignore[attr-defined]
+        self.fields["district"].queryset = districts  # type: ignore[attr-defined]
+        if len(authorities) == 1:
+            self.fields["authority"].initial = authorities[0].pk
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        if cleaned.get("caller_type") == CallerType.PROFESSIONAL and not cleaned.get("agency_type"):
+            self.add_error("agency_type", "Select the kind of agency")
+        district, authority = cleaned.get("district"), cleaned.get("authority")
+        if district is not None and authority is not None and district.authority_id != authority.pk:
+            self.add_error("district", "Select a district in the chosen area")
+        return cleaned
+
+
+class AdviceFilterForm(forms.Form):
+    month = forms.ChoiceField(label="Month", required=False)
+    district = forms.ModelChoiceField(
+        label="District",
+        queryset=District.objects.none(),
+        required=False,
+        empty_label="All districts",
+    )
+
+    def __init__(self, *args: Any, districts: QuerySet[District], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["district"].queryset = districts  # type: ignore[attr-defined]
+        today = timezone.localdate().replace(day=1)
+        months = []
+        for back in range(24):
+            year, month = divmod(today.year * 12 + today.month - 1 - back, 12)
+            first = dt.date(year, month + 1, 1)
+            months.append((f"{first:%Y-%m}", f"{first:%B %Y}"))
+        self.fields["month"].choices = [("", "All months"), *months]  # type: ignore[attr-defined]
+
+    def month_start(self) -> dt.date | None:
+        value = self.cleaned_data.get("month") or ""
+        if not value:
+            return None
+        year, month = value.split("-")
+        return dt.date(int(year), int(month), 1)

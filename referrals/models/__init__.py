@@ -25,9 +25,24 @@ from referrals.models.risk import (
     RiskQuestion,
     RiskQuestionnaire,
 )
+from referrals.models.spa import (
+    AdviceContact,
+    AdviceMethod,
+    AdviceTopic,
+    CallerType,
+    ReferralContactAttempt,
+    Signpost,
+    SpaContactChannel,
+    SpaContactOutcome,
+    SpaPolicy,
+)
 
 __all__ = [
     "RISK_RANK",
+    "AdviceContact",
+    "AdviceMethod",
+    "AdviceTopic",
+    "CallerType",
     "DeclineReason",
     "MaracGround",
     "MaracReferral",
@@ -35,6 +50,7 @@ __all__ = [
     "NotificationKind",
     "NotificationStatus",
     "Referral",
+    "ReferralContactAttempt",
     "ReferralDraft",
     "ReferralHold",
     "ReferralMatch",
@@ -50,4 +66,8 @@ __all__ = [
     "RiskPolicy",
     "RiskQuestion",
     "RiskQuestionnaire",
+    "Signpost",
+    "SpaContactChannel",
+    "SpaContactOutcome",
+    "SpaPolicy",
 ]

@@ -147,6 +147,10 @@ class Referral(models.Model):
     # When triage is due; None while the clock is paused (awaiting information).
     sla_due_at = models.DateTimeField(null=True, blank=True)
     triage_started_at = models.DateTimeField(null=True, blank=True)
+    # The first attempt to reach the survivor (``ReferralContactAttempt``): due by the end of
+    # the next working day, a high-risk referral the same working day (``referrals.sla``).
+    first_contact_due_at = models.DateTimeField(null=True, blank=True)
+    first_contact_attempted_at = models.DateTimeField(null=True, blank=True)
     triage_worker = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -200,8 +200,13 @@ class MaracReferral(models.Model):
     )
     area = models.CharField(max_length=120)
     referred_on = models.DateField()
+    # The meeting it is listed for; ``heard_on`` is set only when the hearing is recorded.
     meeting_on = models.DateField(null=True, blank=True)
-    outcome = models.TextField(blank=True)
+    heard_on = models.DateField(null=True, blank=True)
+    outcome = models.TextField(blank=True)  # the outcome and action plan summary, once heard
+    heard_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     grounds = models.JSONField(default=list)  # MaracGround values, from the assessment
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -210,6 +215,13 @@ class MaracReferral(models.Model):
 
     class Meta:
         ordering = ["-referred_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(heard_on__isnull=True)
+                | models.Q(heard_on__gte=models.F("referred_on")),
+                name="marac_heard_after_referral",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"MARAC referral {self.referred_on:%Y-%m-%d}"

@@ -1,5 +1,7 @@
 """Writes of the SPA. Import from the submodules; this package re-exports the public services."""
 
+from referrals.services.advice import advice_contact_record
+from referrals.services.contact import referral_contact_attempt_record
 from referrals.services.decisions import (
     referral_accept,
     referral_decline,
@@ -11,7 +13,7 @@ from referrals.services.decisions import (
 )
 from referrals.services.matching import referral_match_resolve, referral_matches_find
 from referrals.services.risk import (
-    marac_outcome_record,
+    marac_hearing_record,
     marac_referral_record,
     risk_assessment_record,
 )
@@ -30,9 +32,11 @@ __all__ = [
     "ReferrerDetails",
     "RiskReport",
     "ServiceRequest",
-    "marac_outcome_record",
+    "advice_contact_record",
+    "marac_hearing_record",
     "marac_referral_record",
     "referral_accept",
+    "referral_contact_attempt_record",
     "referral_decline",
     "referral_eligibility_record",
     "referral_information_received",

@@ -21,7 +21,7 @@ from referrals.models import (
     ReferralHold,
     ReferralStatus,
 )
-from referrals.sla import triage_due_at
+from referrals.sla import spa_policy_for, triage_due_at
 from safer.accounts.models import User
 from safer.audit.history import history_context
 from safer.casefile.models import HouseholdRole, Person
@@ -151,7 +151,9 @@ def referral_information_received(*, referral: Referral, user: User) -> Referral
         _end_open_hold(locked)
         locked.status = ReferralStatus.IN_TRIAGE
         locked.sla_due_at = triage_due_at(
-            received_at=locked.received_at, pauses=referral_pauses(locked)
+            received_at=locked.received_at,
+            pauses=referral_pauses(locked),
+            policy=spa_policy_for(authority_id=locked.case_file.authority_id),
         )
         if locked.triage_started_at is None:
             locked.triage_started_at = timezone.now()

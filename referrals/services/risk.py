@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from django.db import transaction
 from django.utils import timezone
 
-from referrals.exceptions import ReferralError
+from referrals.exceptions import InvalidTransition, ReferralError
 from referrals.models import (
     RISK_RANK,
     MaracReferral,
@@ -18,12 +18,15 @@ from referrals.models import (
     ReferralStatus,
     RiskAnswer,
     RiskAssessment,
+    RiskLevel,
 )
 from referrals.risk import RiskInputError, risk_evaluate
 from referrals.services.decisions import OPEN, _lock
 from referrals.services.risk_policy import risk_policy_for, risk_rules_from_policy
+from referrals.sla import first_contact_due_when_high_risk, spa_policy_for
 from safer.accounts.models import User
 from safer.audit.history import history_context
+from safer.casefile.models import HouseholdRole, Person
 from safer.casefile.services import case_event_record
 
 
@@ -117,8 +120,22 @@ def risk_assessment_record(
             RiskAnswer(assessment=assessment, question=questions[number], answer=answer)
             for number, answer in sorted(answers.items())
         )
+        was_high = locked.risk_level == RiskLevel.HIGH
         locked.risk_level = result.final_level
-        locked.save(update_fields=["risk_level"])
+        fields = ["risk_level"]
+        if (
+            result.final_level == RiskLevel.HIGH
+            and not was_high
+            and locked.first_contact_attempted_at is None
+        ):
+            # The first-contact clock is still running: a high-risk referral is due sooner.
+            locked.first_contact_due_at = first_contact_due_when_high_risk(
+                current_due=locked.first_contact_due_at,
+                known_at=timezone.now(),
+                policy=spa_policy_for(authority_id=locked.case_file.authority_id),
+            )
+            fields.append("first_contact_due_at")
+        locked.save(update_fields=fields)
         case_event_record(
             case_file=locked.case_file,
             kind="risk_assessed",
@@ -144,9 +161,10 @@ def marac_referral_record(
     area: str,
     referred_on: dt.date,
     meeting_on: dt.date | None = None,
-    outcome: str = "",
 ) -> MaracReferral:
-    """Refer to MARAC on the grounds the assessment found, reusing its answers."""
+    """Refer to MARAC on the grounds the assessment found, reusing its answers. ``meeting_on``
+    is the meeting it is listed for, if known; the hearing is recorded by
+    ``marac_hearing_record``."""
     if assessment.referral_id != referral.pk:
         raise ReferralError("That assessment belongs to another referral.")
     if not assessment.marac_grounds:
@@ -168,7 +186,6 @@ def marac_referral_record(
             area=area.strip(),
             referred_on=referred_on,
             meeting_on=meeting_on,
-            outcome=outcome.strip(),
             grounds=list(assessment.marac_grounds),
             recorded_by=user,
         )
@@ -187,23 +204,49 @@ def marac_referral_record(
 
 
 @transaction.atomic
-def marac_outcome_record(
-    *, marac: MaracReferral, user: User, meeting_on: dt.date, outcome: str
+def marac_hearing_record(
+    *, marac: MaracReferral, user: User, heard_on: dt.date, outcome: str
 ) -> MaracReferral:
+    """Record that the MARAC heard the case: the date and the outcome (the action plan in
+    summary). A case is heard once; a second hearing is a new MARAC referral (a repeat)."""
     if not outcome.strip():
-        raise ReferralError("Record the MARAC outcome.")
-    if meeting_on < marac.referred_on:
-        raise ReferralError("The MARAC meeting cannot be before the referral.")
-    with history_context(actor=user, source="marac_outcome_record"):
-        locked = MaracReferral.objects.select_for_update().get(pk=marac.pk)
-        locked.meeting_on = meeting_on
+        raise ReferralError("Enter the outcome and a summary of the action plan.")
+    if heard_on > timezone.localdate():
+        raise ReferralError("The hearing date cannot be in the future.")
+    with history_context(actor=user, source="marac_hearing_record"):
+        locked = (
+            MaracReferral.objects.select_for_update(of=("self",))
+            .select_related("referral__case_file")
+            .get(pk=marac.pk)
+        )
+        if locked.heard_on is not None:
+            raise InvalidTransition(
+                f"This MARAC referral was already recorded as heard on "
+                f"{locked.heard_on:%-d %B %Y}. Reload the page to see it."
+            )
+        if heard_on < locked.referred_on:
+            raise ReferralError("The MARAC cannot hear the case before it was referred.")
+        locked.heard_on = heard_on
+        locked.meeting_on = heard_on
         locked.outcome = outcome.strip()
-        locked.save(update_fields=["meeting_on", "outcome"])
+        locked.heard_recorded_by = user
+        locked.save(update_fields=["heard_on", "meeting_on", "outcome", "heard_recorded_by"])
+        case_file = locked.referral.case_file
+        children = Person.objects.filter(
+            household_id=case_file.household_id,
+            household_role=HouseholdRole.CHILD,
+            lives_at_address=True,
+        ).exists()
         case_event_record(
-            case_file=locked.referral.case_file,
-            kind="marac_outcome_recorded",
-            summary="MARAC outcome recorded",
+            case_file=case_file,
+            kind="marac_heard",
+            summary="MARAC hearing recorded",
             actor=user,
-            data={"referral_id": str(locked.referral_id), "marac_id": str(locked.id)},
+            data={
+                "referral_id": str(locked.referral_id),
+                "marac_id": str(locked.id),
+                "heard_on": heard_on.isoformat(),
+                "children_in_household": children,
+            },
         )
         return locked

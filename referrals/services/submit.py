@@ -17,7 +17,7 @@ from referrals.risk import level_from_score, level_max
 from referrals.services.matching import referral_matches_find
 from referrals.services.notifications import referral_notifications_queue
 from referrals.services.risk_policy import risk_rules_for
-from referrals.sla import triage_due_at
+from referrals.sla import first_contact_due_at, spa_policy_for, triage_due_at
 from safer.accounts.models import User
 from safer.casefile.intake import (
     AddressDetails,
@@ -107,6 +107,8 @@ def referral_submit(
     )
     case_file = opened.case_file
     risk = submission.risk
+    risk_level = _reported_risk_level(submission, case_file.authority_id)
+    policy = spa_policy_for(authority_id=case_file.authority_id)
     referrer = submission.referrer if submission.source == ReferralSource.PROFESSIONAL else None
     referral = Referral.objects.create(
         reference=reference,
@@ -133,9 +135,12 @@ def referral_submit(
         marac_referred=risk.marac_referred,
         marac_date=risk.marac_date if risk.marac_referred else None,
         other_risks=sorted(set(risk.other_risks)),
-        risk_level=_reported_risk_level(submission, case_file.authority_id),
+        risk_level=risk_level,
         received_at=now,
-        sla_due_at=triage_due_at(received_at=now, pauses=()),
+        sla_due_at=triage_due_at(received_at=now, pauses=(), policy=policy),
+        first_contact_due_at=first_contact_due_at(
+            received_at=now, high_risk=risk_level == RiskLevel.HIGH, policy=policy
+        ),
     )
     wanted = [opened.children[i] for i in sorted(set(submission.request.children))]
     referral.children_for_support.set(wanted)

@@ -9,6 +9,7 @@ from django import forms, template
 from django.forms.boundfield import BoundField
 
 from referrals.forms.fields import DateInputWidget
+from referrals.models import AdviceTopic, Signpost
 
 register = template.Library()
 
@@ -96,3 +97,11 @@ def govuk_error_summary(*forms_: forms.Form | None) -> dict[str, Any]:
             for message in field.errors:
                 errors.append({"href": f"#{field_anchor(field)}", "message": message})
     return {"errors": errors}
+
+
+@register.filter
+def choice_labels(values: list[str] | None, kind: str) -> list[str]:
+    """The labels of an advice contact's stored choice values (``topics`` or ``signposts``)."""
+    choices = {"topics": AdviceTopic.choices, "signposts": Signpost.choices}[kind]
+    labels = dict(choices)
+    return [str(labels.get(value, value)) for value in values or []]

@@ -13,12 +13,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from referrals import selectors, services
-from referrals.exceptions import InvalidTransition, ReferralError
+from referrals.exceptions import InvalidTransition, ReferralError, UnsafeContact
 from referrals.forms.triage import (
     AcceptForm,
+    ContactAttemptForm,
     DeclineForm,
     EligibilityForm,
-    MaracOutcomeForm,
+    MaracHearingForm,
     MaracReferralForm,
     MatchResolveForm,
     QueueFilterForm,
@@ -26,14 +27,16 @@ from referrals.forms.triage import (
     RiskAssessmentForm,
     WithdrawForm,
 )
-from referrals.models import MaracReferral, Referral, ReferralMatch
+from referrals.models import MaracReferral, Referral, ReferralMatch, SpaContactChannel
+from referrals.services.contact import contact_attempt_warnings
 from referrals.services.risk_policy import risk_policy_for
-from referrals.sla import triage_rag
+from referrals.sla import first_contact_rag, triage_rag
 from safer.access.roles import role_required
 from safer.access.scoping import user_authorities
 from safer.accounts.models import User
 from safer.accounts.roles import Role
-from safer.casefile.models import ContactChannel, HouseholdRole, Person
+from safer.casefile.models import ContactChannel, HouseholdRole, Person, SafeContactRules
+from safer.casefile.templatetags.casefile import safe_contact_warnings
 from safer.organisations.models import District, Organisation, OrganisationKind
 
 TRIAGE_ROLES = (Role.SPA_TRIAGE, Role.SPA_MANAGER)
@@ -81,7 +84,16 @@ def queue(request: HttpRequest) -> HttpResponse:
         selectors.referral_queue(user=request.user, filters=filters), PAGE_SIZE
     ).get_page(request.GET.get("page"))
     now = timezone.now()
-    rows = [{"referral": r, "rag": triage_rag(now=now, due=r.sla_due_at)} for r in page]
+    rows = [
+        {
+            "referral": r,
+            "rag": triage_rag(now=now, due=r.sla_due_at),
+            "contact_rag": first_contact_rag(
+                now=now, due=r.first_contact_due_at, attempted_at=r.first_contact_attempted_at
+            ),
+        }
+        for r in page
+    ]
     return render(
         request, "referrals/triage/queue.html", {"form": form, "page": page, "rows": rows}
     )
@@ -95,6 +107,7 @@ def detail(request: HttpRequest, referral_id: str) -> HttpResponse:
     assessment = selectors.referral_latest_assessment(referral=referral)
     safe_contact = getattr(case_file, "safe_contact", None)
     labels = dict(ContactChannel.choices)
+    now = timezone.now()
     return render(
         request,
         "referrals/triage/detail.html",
@@ -117,8 +130,66 @@ def detail(request: HttpRequest, referral_id: str) -> HttpResponse:
             "eligibility_form": EligibilityForm(referral=referral),
             "timeline": case_file.timeline.select_related("actor").order_by("-occurred_at")[:50],
             "holds": referral.holds.all(),
-            "rag": triage_rag(now=timezone.now(), due=referral.sla_due_at),
+            "rag": triage_rag(now=now, due=referral.sla_due_at),
+            "contact_attempts": selectors.referral_contact_attempts(referral=referral),
+            "contact_rag": first_contact_rag(
+                now=now,
+                due=referral.first_contact_due_at,
+                attempted_at=referral.first_contact_attempted_at,
+            ),
+            "contact_form": _contact_form(None),
+            "safe_contact_warnings": safe_contact_warnings(safe_contact),
         },
+    )
+
+
+def _contact_form(data: Any) -> ContactAttemptForm:
+    now = timezone.localtime()
+    return ContactAttemptForm(
+        data, initial={"attempted_on": now.date(), "attempted_time": f"{now:%H:%M}"}
+    )
+
+
+@role_required(*TRIAGE_ROLES)
+@require_http_methods(["GET", "POST"])
+def contact_attempt(request: HttpRequest, referral_id: str) -> HttpResponse:
+    """Record an attempt to reach the survivor, with the safe-contact rules above the form."""
+    referral = _referral(request, referral_id)
+    rules = SafeContactRules.objects.filter(case_file_id=referral.case_file_id).first()
+    form = _contact_form(_posted(request))
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.referral_contact_attempt_record(
+                    referral=referral,
+                    user=_user(request),
+                    channel=data["channel"],
+                    outcome=data["outcome"],
+                    attempted_at=form.attempted_at(),
+                    note=data["note"],
+                    unsafe_channel_reason=data["unsafe_channel_reason"],
+                )
+            except UnsafeContact as warning:
+                form.add_error("unsafe_channel_reason", warning.message)
+            except ReferralError as error:
+                form.add_error(None, error.message)
+                status = 409 if isinstance(error, InvalidTransition) else 400
+            else:
+                messages.success(request, "Contact attempt recorded.")
+                return redirect("referrals:detail", referral_id=referral.id)
+    unsafe = [
+        str(label)
+        for value, label in SpaContactChannel.choices
+        if contact_attempt_warnings(rules, channel=value, outcome="")
+    ]
+    return render(
+        request,
+        "referrals/triage/contact_attempt.html",
+        {"referral": referral, "form": form, "rules": rules, "unsafe_channels": unsafe},
+        status=status,
     )
 
 
@@ -231,7 +302,6 @@ def marac(request: HttpRequest, referral_id: str) -> HttpResponse:
                 area=data["area"],
                 referred_on=data["referred_on"],
                 meeting_on=data["meeting_on"],
-                outcome=data["outcome"],
             )
         except ReferralError as error:
             form.add_error(None, error.message)
@@ -243,24 +313,38 @@ def marac(request: HttpRequest, referral_id: str) -> HttpResponse:
 
 @role_required(*TRIAGE_ROLES)
 @require_http_methods(["GET", "POST"])
-def marac_outcome(request: HttpRequest, referral_id: str, marac_id: str) -> HttpResponse:
+def marac_hearing(request: HttpRequest, referral_id: str, marac_id: str) -> HttpResponse:
+    """Record that the MARAC heard the case (once), with its outcome."""
     referral = _referral(request, referral_id)
     record = get_object_or_404(MaracReferral, pk=marac_id, referral=referral)
-    form = MaracOutcomeForm(_posted(request))
+    if record.heard_on is not None:
+        messages.info(request, "The hearing of this MARAC referral is already recorded.")
+        return redirect("referrals:detail", referral_id=referral.id)
+    form = MaracHearingForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            services.marac_outcome_record(
+            services.marac_hearing_record(
                 marac=record,
                 user=_user(request),
-                meeting_on=form.cleaned_data["meeting_on"],
+                heard_on=form.cleaned_data["heard_on"],
                 outcome=form.cleaned_data["outcome"],
             )
+        except InvalidTransition as error:
+            return _fail(request, error, referral)
         except ReferralError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, "MARAC outcome recorded.")
+            messages.success(request, "MARAC hearing recorded.")
             return redirect("referrals:detail", referral_id=referral.id)
-    return _form_page(request, "referrals/triage/marac_outcome.html", referral, form, marac=record)
+    children = _household_children(referral).filter(lives_at_address=True).exists()
+    return _form_page(
+        request,
+        "referrals/triage/marac_hearing.html",
+        referral,
+        form,
+        marac=record,
+        children_in_household=children,
+    )
 
 
 def _household_children(referral: Referral) -> QuerySet[Person]:
