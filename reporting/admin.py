@@ -6,14 +6,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from reporting.commissioning.services import (
+    CommissioningError,
+    commissioned_units_check,
+    commissioned_units_record,
+    commissioned_units_update,
+)
 from reporting.models import (
     AgeBand,
     CategoryMapping,
+    CommissionedUnits,
+    ContractSpend,
     KpiContractTarget,
     KpiDefinition,
     ReportingPolicy,
@@ -140,4 +149,93 @@ class ReportRunAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class CommissionedUnitsAdminForm(forms.ModelForm):
+    class Meta:
+        model = CommissionedUnits
+        fields = (
+            "authority",
+            "financial_year",
+            "accommodation_type",
+            "units",
+            "provider",
+            "contract",
+            "note",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        try:
+            commissioned_units_check(
+                authority=cleaned["authority"],
+                financial_year=cleaned["financial_year"],
+                accommodation_type=cleaned["accommodation_type"],
+                units=cleaned["units"],
+                provider=cleaned.get("provider"),
+                contract=cleaned.get("contract"),
+            )
+        except CommissioningError as error:
+            raise forms.ValidationError(error.message) from error
+        return cleaned
+
+
+@admin.register(CommissionedUnits)
+class CommissionedUnitsAdmin(admin.ModelAdmin):
+    """Writes go through the services (as the commissioners' pages do), so the change history
+    names the administrator."""
+
+    form = CommissionedUnitsAdminForm
+    list_display = ("authority", "financial_year", "accommodation_type", "units", "provider")
+    list_filter = ("authority", "financial_year", "accommodation_type")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("authority", "financial_year") if obj else ()
+
+    def save_model(
+        self, request: HttpRequest, obj: CommissionedUnits, form: Any, change: bool
+    ) -> None:
+        data = form.cleaned_data
+        user = request.user if request.user.is_authenticated else None
+        common = {
+            "accommodation_type": data["accommodation_type"],
+            "units": data["units"],
+            "provider": data.get("provider"),
+            "contract": data.get("contract"),
+            "note": data.get("note", ""),
+        }
+        if change:
+            saved = commissioned_units_update(record=obj, updated_by=user, **common)
+        else:
+            saved = commissioned_units_record(
+                authority=data["authority"],
+                financial_year=data["financial_year"],
+                recorded_by=user,
+                **common,
+            )
+        obj.pk = saved.pk
+
+
+@admin.register(ContractSpend)
+class ContractSpendAdmin(admin.ModelAdmin):
+    """Read-only: the entries are a ledger, corrected by adjusting entries on the commissioners'
+    pages (/reports/commissioning/spend/)."""
+
+    list_display = ("contract", "period_start", "period_end", "amount", "reference", "corrects")
+    list_filter = ("contract__authority", "contract__service_element")
+    search_fields = ("reference", "contract__reference")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in ContractSpend._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

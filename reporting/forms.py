@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from reporting.periods import Period
 from reporting.selectors import (
@@ -15,7 +18,13 @@ from reporting.selectors import (
     period_choices,
 )
 from safer.accounts.models import User
-from safer.organisations.models import CommissioningAuthority, Contract, ServiceElement
+from safer.organisations.models import (
+    CommissioningAuthority,
+    Contract,
+    Organisation,
+    ServiceElement,
+)
+from support.models import SafeAccommodationType
 
 
 class ReportRequestForm(forms.Form):
@@ -65,18 +74,38 @@ class ReportRequestForm(forms.Form):
 
 
 class DashboardFilterForm(forms.Form):
-    """Period, authority, district and service element; every field optional (defaults)."""
+    """Period, authority, district and service element; every field optional (defaults).
 
-    period = forms.ChoiceField(label="Period", required=False)
-    authority = forms.ModelChoiceField(
-        label="Authority", queryset=CommissioningAuthority.objects.none(), required=False
+    A value that is not one of the choices (an edited or out-of-date link) is an error the page
+    shows, never a silent fallback to other figures than those asked for.
+    """
+
+    period = forms.ChoiceField(
+        label="Period",
+        required=False,
+        error_messages={"invalid_choice": "Choose a period from the list."},
     )
-    district = forms.ChoiceField(label="District", required=False)
-    service_element = forms.ChoiceField(label="Service element", required=False)
+    authority = forms.ModelChoiceField(
+        label="Authority",
+        queryset=CommissioningAuthority.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": "Choose one of your authorities from the list."},
+    )
+    district = forms.ChoiceField(
+        label="District",
+        required=False,
+        error_messages={"invalid_choice": "Choose a district from the list."},
+    )
+    service_element = forms.ChoiceField(
+        label="Service element",
+        required=False,
+        error_messages={"invalid_choice": "Choose a service from the list."},
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         authorities = authorities_for(user)
+        self.authorities = authorities
         self.fields["period"].choices = period_choices()  # type: ignore[attr-defined]
         self.fields["authority"].queryset = authorities  # type: ignore[attr-defined]
         self.fields["authority"].empty_label = None  # type: ignore[attr-defined]
@@ -88,3 +117,136 @@ class DashboardFilterForm(forms.Form):
             ("", "All services"),
             *ServiceElement.choices,
         ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        district = cleaned.get("district")
+        if district and "authority" not in self.errors:
+            authority = cleaned.get("authority") or self.authorities.first()
+            if authority is None or not districts_for([authority.pk]).filter(pk=district).exists():
+                self.add_error(
+                    "district",
+                    f"Choose a district of {authority.name if authority else 'your authority'}, "
+                    "or All districts.",
+                )
+        return cleaned
+
+
+# --- Commissioning data -------------------------------------------------------------------------
+
+
+class GovukForm(forms.Form):
+    """Gives text, number and date inputs the GOV.UK Frontend classes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            widget = field.widget
+            if field.help_text and not isinstance(widget, forms.RadioSelect):
+                widget.attrs.setdefault("aria-describedby", f"id_{self.add_prefix(name)}-hint")
+            if isinstance(widget, forms.DateInput | forms.NumberInput):
+                widget.attrs.setdefault("class", "govuk-input govuk-input--width-10")
+            elif isinstance(widget, forms.TextInput):
+                widget.attrs.setdefault("class", "govuk-input govuk-input--width-20")
+
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+
+
+def financial_year_choices(*, around: dt.date | None = None) -> list[tuple[str, str]]:
+    """This financial year, the two before it and the next (units are planned ahead)."""
+    today = around or timezone.localdate()
+    year = Period.year_containing(today)
+    years = [Period.financial_year(year.start_year + 1), year]
+    while len(years) < 4:
+        years.append(years[-1].previous())
+    return [(p.code, p.code) for p in years]
+
+
+class CommissionedUnitsForm(GovukForm):
+    """Add (with authority and year) or edit (without: they do not change) units of one type."""
+
+    authority = forms.ModelChoiceField(
+        label="Authority", queryset=CommissioningAuthority.objects.none(), empty_label=None
+    )
+    financial_year = forms.ChoiceField(label="Financial year")
+    accommodation_type = forms.ChoiceField(
+        label="Type of safe accommodation",
+        choices=SafeAccommodationType.choices,
+        widget=forms.RadioSelect,
+    )
+    units = forms.IntegerField(
+        label="Units commissioned",
+        min_value=0,
+        max_value=100_000,
+        help_text="Bed spaces or homes; for a sanctuary scheme, the households it can serve.",
+    )
+    provider = forms.ModelChoiceField(
+        label="Provider (optional)",
+        queryset=Organisation.objects.none(),
+        required=False,
+        empty_label="Not recorded",
+    )
+    contract = forms.ModelChoiceField(
+        label="Contract (optional)",
+        queryset=Contract.objects.none(),
+        required=False,
+        empty_label="Not recorded",
+    )
+    note = forms.CharField(label="Note (optional)", required=False, widget=forms.Textarea)
+
+    def __init__(
+        self,
+        *args: Any,
+        authorities: QuerySet[CommissioningAuthority],
+        providers: QuerySet[Organisation],
+        contracts: QuerySet[Contract],
+        editing: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if editing:
+            del self.fields["authority"]
+            del self.fields["financial_year"]
+        else:
+            self.fields["authority"].queryset = authorities  # type: ignore[attr-defined]
+            self.fields["financial_year"].choices = financial_year_choices()  # type: ignore[attr-defined]
+        self.fields["provider"].queryset = providers.order_by("name")  # type: ignore[attr-defined]
+        self.fields["contract"].queryset = contracts  # type: ignore[attr-defined]
+
+
+class ContractSpendForm(GovukForm):
+    period_start = forms.DateField(
+        label="First day covered",
+        widget=DATE,
+        input_formats=DATE_FORMATS,
+        help_text="The 1st of the month (or of the first month of a quarter).",
+    )
+    period_end = forms.DateField(
+        label="Last day covered",
+        widget=DATE,
+        input_formats=DATE_FORMATS,
+        help_text="The last day of the month (or of the quarter's last month).",
+    )
+    amount = forms.DecimalField(
+        label="Amount paid (£)",
+        max_digits=12,
+        decimal_places=2,
+        help_text="For a correction, the difference: negative to reduce the entry.",
+    )
+    reference = forms.CharField(label="Invoice or payment reference", max_length=60)
+    note = forms.CharField(label="Note (optional)", required=False, widget=forms.Textarea)
+
+    def __init__(self, *args: Any, correcting: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if correcting:
+            self.fields["note"].label = "Why the entry is corrected"
+            self.fields["note"].required = True
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("period_start"), cleaned.get("period_end")
+        if start and end and end < start:
+            self.add_error("period_end", "The last day must be on or after the first day.")
+        return cleaned

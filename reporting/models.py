@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import pghistory
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.fields import ArrayField
@@ -22,7 +23,13 @@ from django.utils import timezone
 from safer.access.roles import user_roles
 from safer.access.scoping import user_authorities
 from safer.accounts.roles import Role
-from safer.organisations.models import CommissioningAuthority, Contract, ServiceElement
+from safer.organisations.models import (
+    CommissioningAuthority,
+    Contract,
+    Organisation,
+    ServiceElement,
+)
+from support.models import SafeAccommodationType
 
 if TYPE_CHECKING:
     from safer.accounts.models import User
@@ -461,3 +468,122 @@ class DashboardSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} at {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+# --- Commissioning data (what the returns count that no case records) ---------------------------
+
+
+class CommissioningQuerySet(models.QuerySet[Any]):
+    """Rows of an authority: a commissioner sees their own authorities' rows; nobody else any."""
+
+    authority_field = "authority"
+
+    def visible_to(self, user: User | AnonymousUser) -> CommissioningQuerySet:
+        if Role.COMMISSIONER not in user_roles(user):
+            return self.none()
+        assert not isinstance(user, AnonymousUser)
+        return self.filter(**{f"{self.authority_field}__in": user_authorities(user)})
+
+
+class ContractSpendQuerySet(CommissioningQuerySet):
+    authority_field = "contract__authority"
+
+
+@pghistory.track()
+class CommissionedUnits(models.Model):
+    """Units of safe accommodation an authority commissioned in a financial year, by type (the
+    Part 4 return counts them). Several rows may share a type (one per provider or contract);
+    the return adds them up. Corrections are edits: pghistory keeps every earlier value."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    authority = models.ForeignKey(
+        CommissioningAuthority, on_delete=models.PROTECT, related_name="+"
+    )
+    financial_year = models.CharField(max_length=7, help_text="e.g. 2025-26")
+    accommodation_type = models.CharField(max_length=20, choices=SafeAccommodationType.choices)
+    units = models.PositiveIntegerField(help_text="Units (bed spaces or homes) commissioned.")
+    provider = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = CommissioningQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["authority__name", "-financial_year", "accommodation_type", "recorded_at"]
+        verbose_name = "commissioned units"
+        verbose_name_plural = "commissioned units"
+        indexes = [
+            models.Index(fields=["authority", "financial_year"], name="commissioned_units_year_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(financial_year__regex=r"^[0-9]{4}-[0-9]{2}$"),
+                name="commissioned_units_year_format",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.units} {self.get_accommodation_type_display()} ({self.financial_year})"
+
+
+@pghistory.track()
+class ContractSpend(models.Model):
+    """An actual payment (or invoice paid) under a support contract, for the period it covers.
+
+    Append-only: an entry is never edited or deleted. A mistake is put right by an *adjusting
+    entry* (a negative or positive amount that names the entry it ``corrects``), so a return
+    already sent can be reproduced from the entries that existed then, and the ledger shows who
+    changed what and when without reading the history tables. A period's spend is each entry's
+    amount pro-rated by the days of its cover that fall in the period
+    (``reporting.metrics.commissioning``).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="+")
+    period_start = models.DateField(help_text="First day of the month or quarter covered.")
+    period_end = models.DateField(help_text="Last day of the month or quarter covered.")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    reference = models.CharField(max_length=60, help_text="Invoice or payment reference.")
+    note = models.TextField(blank=True)
+    corrects = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = ContractSpendQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["contract", "period_start", "recorded_at"]
+        verbose_name = "contract spend entry"
+        verbose_name_plural = "contract spend entries"
+        indexes = [
+            models.Index(
+                fields=["contract", "period_start", "period_end"], name="contract_spend_period_idx"
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")),
+                name="contract_spend_period_ordered",
+            ),
+            models.CheckConstraint(condition=~Q(amount=0), name="contract_spend_not_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: £{self.amount} ({self.period_start} to {self.period_end})"
+
+    @property
+    def days(self) -> int:
+        return (self.period_end - self.period_start).days + 1

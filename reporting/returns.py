@@ -12,21 +12,28 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from reporting.metrics import ADDITIVE_FAMILIES, MONEY_CATEGORIES, NOT_MEASURABLE, Metrics
+from reporting.metrics import (
+    ADDITIVE_FAMILIES,
+    MONEY_CATEGORIES,
+    NOT_MEASURABLE,
+    UNCOUNTED_FAMILIES,
+    Metrics,
+)
+from reporting.metrics import commissioning as commissioning_metrics
 from reporting.metrics import security as security_metrics
 from reporting.metrics.common import Scope
 from reporting.models import ReturnSection, ReturnTemplate, SectionKind
 from reporting.periods import Period
-from reporting.tables import COUNT, MONEY, TEXT, Cell, ReportDocument, Row, Table
-from safer.organisations.models import CommissioningAuthority, Contract, District
+from reporting.tables import COUNT, INTEGER, MONEY, TEXT, Cell, ReportDocument, Row, Table
+from safer.organisations.models import CommissioningAuthority, Contract, District, ServiceElement
 
 UNMAPPED_LABEL = "Not matched to a line of this template"
 
 DATA_GAPS = (
-    "Complex needs are not recorded in SAFER, so they are not among the specialist "
-    "characteristics. Commissioned units by accommodation type are not recorded in SAFER. "
-    "Spend is recorded for security measures only; support contracts show their pro-rated value "
-    "as budget and no spend."
+    "Complex needs are counted from the referrer's answer on the referral form, so a person "
+    "referred before the question was asked, or by a route without it, is not counted. "
+    "Commissioned units and support-contract spend are what commissioners recorded in SAFER; "
+    "support spend is not recorded by district."
 )
 
 
@@ -72,7 +79,7 @@ def build_return(
             tables.append(lines_table(section, metrics, period))
     notes = [("About this return", template.notes)] if template.notes else []
     notes += [(table.title, table.description) for table in tables if table.description]
-    notes += [("What SAFER does not record yet", DATA_GAPS)]
+    notes += [("Limits of what SAFER records", DATA_GAPS)]
     notes += [(code.replace("_", " ").capitalize(), why) for code, why in NOT_MEASURABLE.items()]
     authorities = ", ".join(
         CommissioningAuthority.objects.filter(pk__in=scope.authority_ids).values_list(
@@ -113,7 +120,7 @@ def lines_table(section: ReturnSection, metrics: Metrics, period: Period) -> Tab
             value = metrics.value(
                 line.metric, line.category, _column_period(column, period), column.get("split", "")
             )
-            kind = MONEY if (line.metric, line.category) in MONEY_CATEGORIES else COUNT
+            kind = _line_kind(line.metric, line.category)
             cells.append(Cell(value if kind == MONEY else int(value), kind))
         row = Row(code=line.code, label=line.label, cells=cells, is_total=line.is_total)
         if additive and line.is_total:
@@ -124,7 +131,9 @@ def lines_table(section: ReturnSection, metrics: Metrics, period: Period) -> Tab
         rows.append(row)
     for row in rows:
         for index, parts in total_columns.items():
-            row.cells[index] = Cell(sum(int(row.cells[i].value) for i in parts))
+            row.cells[index] = Cell(
+                sum(int(row.cells[i].value) for i in parts), row.cells[parts[0]].kind
+            )
     return Table(
         code=section.code,
         title=section.title,
@@ -134,6 +143,13 @@ def lines_table(section: ReturnSection, metrics: Metrics, period: Period) -> Tab
         additive_rows=additive,
         total_columns=total_columns,
     )
+
+
+def _line_kind(metric: str, category: str) -> str:
+    if (metric, category) in MONEY_CATEGORIES:
+        return MONEY
+    # Units of accommodation count places, not people: never hidden as small numbers.
+    return INTEGER if metric in UNCOUNTED_FAMILIES else COUNT
 
 
 def _reconcile(
@@ -159,8 +175,13 @@ def _reconcile(
 
 
 def spend_table(section: ReturnSection, metrics: Metrics, period: Period) -> Table:
-    """Per contract: spend and pro-rated budget for each column's period; under a security
-    contract, its spend per district. Money is never suppressed (it counts no one)."""
+    """Spend against the grant by service element and contract, for each column's period.
+
+    Security spend is the actual cost of the measures installed (by installation date), also
+    shown per district under its contract; every other element's spend is the payments
+    commissioners recorded against the contract, pro-rated by the days of their cover in the
+    period (``reporting.metrics.commissioning``). Each contract's budget is its value pro-rated
+    by days. Money is never suppressed (it counts no one)."""
     columns: list[dict[str, Any]] = list(section.columns) or [{"code": "period", "label": ""}]
     periods = [_column_period(c, period) for c in columns]
     headers: list[str] = []
@@ -168,56 +189,81 @@ def spend_table(section: ReturnSection, metrics: Metrics, period: Period) -> Tab
         label = str(column.get("label", ""))
         headers += [f"{label} spend".strip(), f"{label} budget".strip()]
     scope = metrics.scope
-    contracts = security_metrics.contracts_in(scope=scope, period=periods[-1])
-    spend: dict[Period, dict[tuple[Any, Any], Decimal]] = {}
+    installed: dict[Period, dict[tuple[Any, Any], Decimal]] = {}
+    recorded: dict[Period, dict[Any, Decimal]] = {}
     for p in set(periods):
-        spend[p] = {
+        installed[p] = {
             (cell.contract_id, cell.district_id): cell.spend
             for cell in security_metrics.spend_by_contract_district(scope=scope, period=p)
         }
+        recorded[p] = commissioning_metrics.recorded_spend_by_contract(scope=scope, period=p)
+    contracts = security_metrics.contracts_in(
+        scope=scope, period=max(periods, key=lambda p: p.days)
+    )
+    known = {c.pk for c in contracts}
+    paid_outside_term = {c for p in recorded for c in recorded[p]} - known
+    if paid_outside_term:  # a payment for a contract no longer in force: still spend
+        contracts += list(
+            Contract.objects.filter(pk__in=paid_outside_term).select_related("provider")
+        )
     district_names = dict(
         District.objects.filter(authority_id__in=scope.authority_ids).values_list("pk", "name")
     )
+
+    def spend_of(contract_id: Any, element: str, p: Period) -> Decimal:
+        if element == ServiceElement.SECURITY:
+            return sum((v for (c, _), v in installed[p].items() if c == contract_id), Decimal(0))
+        return recorded[p].get(contract_id, Decimal(0))
+
     rows: list[Row] = []
     totals = [Decimal(0)] * len(headers)
-    contract_ids: list[Any] = [c.pk for c in contracts]
-    if any(key[0] is None for p in spend for key in spend[p]):
-        contract_ids.append(None)
-    by_id: dict[Any, Contract] = {c.pk: c for c in contracts}
-    for contract_id in contract_ids:
-        contract = by_id.get(contract_id)
-        records_spend = contract is None or contract.service_element == "security"
-        cells = []
-        for index, p in enumerate(periods):
-            amount = sum((v for (c, _), v in spend[p].items() if c == contract_id), Decimal(0))
-            budget = security_metrics.budget_for(contract, p) if contract else None
-            cells += [Cell(amount if records_spend else None, MONEY), Cell(budget, MONEY)]
-            totals[2 * index] += amount
-            totals[2 * index + 1] += budget or 0
-        label = (
-            f"{contract.reference} {contract.get_service_element_display()} ({contract.provider})"
-            if contract
-            else "Security works with no contract recorded"
-        )
-        rows.append(Row(code=str(contract_id or "none"), label=label, cells=cells))
-        if not records_spend:
+    for element, element_label in ServiceElement.choices:
+        members: list[Contract | None] = [c for c in contracts if c.service_element == element]
+        if element == ServiceElement.SECURITY and any(
+            key[0] is None for p in installed for key in installed[p]
+        ):
+            members.append(None)
+        if not members:
             continue
-        districts = sorted(
-            {d for p in periods for (c, d) in spend[p] if c == contract_id},
-            key=lambda d: district_names.get(d, ""),
-        )
-        for district_id in districts:
+        element_row = Row(code=f"element:{element}", label=str(element_label), cells=[])
+        rows.append(element_row)
+        element_totals = [Decimal(0)] * len(headers)
+        for contract in members:
+            contract_id = contract.pk if contract else None
             cells = []
-            for p in periods:
-                cells += [Cell(spend[p].get((contract_id, district_id), Decimal(0)), MONEY)]
-                cells += [Cell(None, TEXT)]
-            rows.append(
-                Row(
-                    code=f"{contract_id}:{district_id}",
-                    label=f"    {district_names.get(district_id, 'Unknown district')}",
-                    cells=cells,
-                )
+            for index, p in enumerate(periods):
+                amount = spend_of(contract_id, element, p)
+                budget = security_metrics.budget_for(contract, p) if contract else None
+                cells += [Cell(amount, MONEY), Cell(budget, MONEY)]
+                element_totals[2 * index] += amount
+                element_totals[2 * index + 1] += budget or 0
+            label = (
+                f"{contract.reference} {contract.get_service_element_display()} "
+                f"({contract.provider})"
+                if contract
+                else "Security works with no contract recorded"
             )
+            rows.append(Row(code=str(contract_id or "none"), label=f"  {label}", cells=cells))
+            if element != ServiceElement.SECURITY:
+                continue
+            districts = sorted(
+                {d for p in periods for (c, d) in installed[p] if c == contract_id},
+                key=lambda d: district_names.get(d, ""),
+            )
+            for district_id in districts:
+                cells = []
+                for p in periods:
+                    cells += [Cell(installed[p].get((contract_id, district_id), Decimal(0)), MONEY)]
+                    cells += [Cell(None, TEXT)]
+                rows.append(
+                    Row(
+                        code=f"{contract_id}:{district_id}",
+                        label=f"    {district_names.get(district_id, 'Unknown district')}",
+                        cells=cells,
+                    )
+                )
+        element_row.cells = [Cell(t, MONEY) for t in element_totals]
+        totals = [t + e for t, e in zip(totals, element_totals, strict=True)]
     rows.append(
         Row(code="total", label="Total", cells=[Cell(t, MONEY) for t in totals], is_total=True)
     )
@@ -227,7 +273,7 @@ def spend_table(section: ReturnSection, metrics: Metrics, period: Period) -> Tab
         description=section.description,
         columns=headers,
         rows=rows,
-        row_header="Contract and district",
+        row_header="Service element, contract and district",
     )
 
 

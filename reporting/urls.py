@@ -3,6 +3,7 @@
 from django.urls import path
 
 from reporting import views
+from reporting.commissioning import views as commissioning_views
 
 app_name = "reporting"
 
@@ -18,4 +19,31 @@ urlpatterns = [
     path("dashboard/", views.commissioner_dashboard, name="dashboard"),
     path("dashboard/joint/", views.joint_board_view, name="joint-board"),
     path("provider/", views.provider_dashboard, name="provider-dashboard"),
+    # Commissioning data recorded by commissioners (reporting/commissioning/).
+    path(
+        "commissioning/units/",
+        commissioning_views.commissioned_units_list,
+        name="commissioned-units",
+    ),
+    path(
+        "commissioning/units/add/",
+        commissioning_views.commissioned_units_add,
+        name="commissioned-units-add",
+    ),
+    path(
+        "commissioning/units/<uuid:units_id>/",
+        commissioning_views.commissioned_units_edit,
+        name="commissioned-units-edit",
+    ),
+    path("commissioning/spend/", commissioning_views.contract_spend_list, name="contract-spend"),
+    path(
+        "commissioning/spend/<uuid:contract_id>/",
+        commissioning_views.contract_spend_detail,
+        name="contract-spend-detail",
+    ),
+    path(
+        "commissioning/spend/<uuid:contract_id>/add/",
+        commissioning_views.contract_spend_add,
+        name="contract-spend-add",
+    ),
 ]

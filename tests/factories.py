@@ -542,3 +542,42 @@ def _case(district: District, reference: str, *, given_name: str, children: int 
     SafeContactRulesFactory.create(case_file=case_file)
     PerpetratorFactory.create(case_file=case_file)
     return case_file
+
+
+# --- Contracts and commissioning data (reporting) ----------------------------------------------
+
+
+class ContractFactory(DjangoModelFactory[Any]):
+    """A support contract (adult support by default) of the provider's first authority."""
+
+    class Meta:
+        model = "organisations.Contract"
+
+    authority = factory.SubFactory(KentFactory)
+    provider = factory.SubFactory(AdultSupportProviderFactory)
+    service_element = "adult_support"
+    reference = factory.Sequence(lambda n: f"CONTRACT-{n:04d}")
+    start_date = dt.date(2025, 4, 1)
+    end_date = dt.date(2027, 3, 31)
+    value_per_year = 365_000
+
+
+class CommissionedUnitsFactory(DjangoModelFactory[Any]):
+    class Meta:
+        model = "reporting.CommissionedUnits"
+
+    authority = factory.SubFactory(KentFactory)
+    financial_year = "2025-26"
+    accommodation_type = "refuge"
+    units = 10
+
+
+class ContractSpendFactory(DjangoModelFactory[Any]):
+    class Meta:
+        model = "reporting.ContractSpend"
+
+    contract = factory.SubFactory(ContractFactory)
+    period_start = dt.date(2025, 4, 1)
+    period_end = dt.date(2025, 4, 30)
+    amount = 30_000
+    reference = factory.Sequence(lambda n: f"INV-{n:05d}")

@@ -21,7 +21,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from referrals.models import DeclineReason, Referral, ReferralStatus
+from referrals.models import (
+    AdviceContact,
+    DeclineReason,
+    MaracReferral,
+    Referral,
+    ReferralContactAttempt,
+    ReferralStatus,
+    RiskAssessment,
+    RiskLevel,
+    RiskPolicy,
+)
+from reporting.models import CommissionedUnits, ContractSpend
 from safer import workdays
 from safer.accounts.models import User
 from safer.casefile.models import CaseFile, Household, HouseholdRole, Person, Sex
@@ -67,6 +78,7 @@ from support.models import (
 from tests.factories import KentFactory, UserFactory
 
 TZ = workdays.LOCAL_TZ
+ONE_DAY = workdays.Target(1, workdays.TargetUnit.WORKING_DAYS)
 TWO_DAYS = workdays.Target(2, workdays.TargetUnit.WORKING_DAYS)
 FIVE_DAYS = workdays.Target(5, workdays.TargetUnit.WORKING_DAYS)
 TEN_DAYS = workdays.Target(10, workdays.TargetUnit.WORKING_DAYS)
@@ -182,6 +194,82 @@ class Builder:
         )
         self.data.referrals[key] = referral
         return referral
+
+    def first_contact(
+        self,
+        key: str,
+        *,
+        attempts: tuple[tuple[dt.datetime, str], ...] = (),
+        high_risk: bool = False,
+    ) -> Referral:
+        """The SPA's first-contact clock: the deadline the default ``SpaPolicy`` gives (next
+        working day; high risk the same day, for referrals received on a working day before
+        17:00, as all of these are) and the attempts, the earliest of which stops it."""
+        referral = self.data.referrals[key]
+        received = referral.received_at
+        due: dt.datetime | None
+        if high_risk:
+            referral.risk_level = RiskLevel.HIGH
+            due = workdays.end_of_day(workdays.local_date(received))
+        else:
+            due = workdays.due_at(received, ONE_DAY)
+        for when, outcome in attempts:
+            ReferralContactAttempt.objects.create(
+                referral=referral,
+                attempted_at=when,
+                channel="phone",
+                outcome=outcome,
+                recorded_by=self.data.worker,
+            )
+        referral.first_contact_due_at = due
+        referral.first_contact_attempted_at = min((w for w, _ in attempts), default=None)
+        referral.save(
+            update_fields=["risk_level", "first_contact_due_at", "first_contact_attempted_at"]
+        )
+        return referral
+
+    def advice(
+        self, district: str | None, contacted_on: dt.date, caller: str, agency: str = ""
+    ) -> AdviceContact:
+        return AdviceContact.objects.create(
+            authority=self.data.kent,
+            district=self.data.districts[district] if district else None,
+            contacted_on=contacted_on,
+            caller_type=caller,
+            agency_type=agency,
+            method="phone",
+            topics=["scheme_eligibility"],
+            recorded_by=self.data.worker,
+        )
+
+    def marac(
+        self, key: str, referred_on: dt.date, heard_on: dt.date | None = None
+    ) -> MaracReferral:
+        referral = self.data.referrals[key]
+        policy = RiskPolicy.objects.select_related("questionnaire").get(authority__isnull=True)
+        assessment = RiskAssessment.objects.create(
+            referral=referral,
+            questionnaire=policy.questionnaire,
+            policy=policy,
+            assessed_by=self.data.worker,
+            completed_on=referred_on,
+            yes_count=15,
+            not_known_count=0,
+            actuarial_level=RiskLevel.HIGH,
+            final_level=RiskLevel.HIGH,
+            marac_grounds=["visible_high_risk"],
+        )
+        return MaracReferral.objects.create(
+            referral=referral,
+            assessment=assessment,
+            area="Dataset MARAC",
+            referred_on=referred_on,
+            meeting_on=heard_on,
+            heard_on=heard_on,
+            outcome="Action plan agreed" if heard_on else "",
+            grounds=["visible_high_risk"],
+            recorded_by=self.data.worker,
+        )
 
     # --- Security jobs ------------------------------------------------------------------------
 
@@ -583,6 +671,32 @@ def build_dataset() -> Dataset:
         "X1", "H17", at(2025, 6, 18), decided=at(2025, 6, 19), status=ReferralStatus.WITHDRAWN
     )
 
+    # The SPA's first contact attempt with the survivor (next working day; high risk same day).
+    no_answer, spoke = "no_answer", "spoke_to_survivor"
+    b.first_contact("R1", attempts=((at(2025, 4, 7, 14), no_answer), (at(2025, 4, 8, 9), spoke)))
+    # Received Thu 17 April: Good Friday and Easter Monday skipped, due Tue 22 April; met.
+    b.first_contact("R2", attempts=((at(2025, 4, 22, 11), spoke),))
+    b.first_contact("R4", high_risk=True, attempts=((at(2025, 5, 19, 15), spoke),))  # same day
+    b.first_contact("R5", high_risk=True, attempts=((at(2025, 5, 9, 9, 30), no_answer),))  # late
+    b.first_contact("R6", attempts=((at(2025, 6, 4), no_answer),))  # due Tue 3 June: late
+    b.first_contact("R9")  # never attempted, though accepted: due Wed 11 June, breached
+    b.first_contact("D1")  # declined before its deadline, never attempted: not counted
+    b.first_contact("X1")  # withdrawn before its deadline: not counted
+    b.first_contact("R7", attempts=((at(2025, 7, 1, 10), spoke),))  # due Tue 1 July
+    b.first_contact("R8", high_risk=True, attempts=((at(2025, 7, 1, 9), no_answer),))
+    b.first_contact("R10")  # still in triage, due Fri 26 September: breached in Q2
+
+    # Information-and-advice-only contacts (the one in March is the year before).
+    b.advice("ashford", d(2025, 4, 14), "survivor")
+    b.advice("canterbury", d(2025, 6, 30), "professional", "police")
+    b.advice(None, d(2025, 8, 5), "friend_or_family")
+    b.advice("dover", d(2025, 3, 28), "professional", "health")
+
+    # MARAC: R4's household (H4) has two children living there; R2's and R1's have none.
+    b.marac("R4", d(2025, 5, 20), heard_on=d(2025, 6, 5))
+    b.marac("R2", d(2025, 4, 24), heard_on=d(2025, 7, 10))
+    b.marac("R1", d(2025, 4, 8))  # not heard yet
+
     # Security jobs (contract 23/00074).
     b.job(
         "J1",
@@ -787,4 +901,51 @@ def build_dataset() -> Dataset:
         contact=at(2025, 3, 5),
         sessions=((engagement, d(2025, 5, 6)),),
     )
+
+    # Complex or multiple needs, ticked by the referrer: W3 (a child, already minoritised) and
+    # W5 (no other specialist characteristic, first supported in July).
+    for key in ("R5", "R7"):
+        referral = data.referrals[key]
+        referral.other_risks = [*referral.other_risks, "complex_needs"]
+        referral.save(update_fields=["other_risks"])
+
+    # Commissioned units for 2025-26 (two refuge rows add up), and 2024-25's (not this year).
+    for year, kind, units, contract in (
+        ("2025-26", "refuge", 10, None),
+        ("2025-26", "refuge", 4, None),
+        ("2025-26", "dispersed", 6, None),
+        ("2025-26", "sanctuary", 300, contracts["security"]),
+        ("2024-25", "sanctuary", 250, contracts["security"]),
+    ):
+        CommissionedUnits.objects.create(
+            authority=kent,
+            financial_year=year,
+            accommodation_type=kind,
+            units=units,
+            contract=contract,
+            provider=contract.provider if contract else None,
+            recorded_by=worker,
+        )
+
+    # Support-contract payments. ADULT-1: April (£30,000), then May to July (£92,000 for 92
+    # days: 61 in the first quarter, 31 in the second) and a -£2,000 correction to April.
+    # CYP-1: the first quarter (£175,000) and the third (£180,000).
+    def paid(
+        contract: str, start: dt.date, end: dt.date, amount: str, corrects: Any = None
+    ) -> ContractSpend:
+        return ContractSpend.objects.create(
+            contract=contracts[contract],
+            period_start=start,
+            period_end=end,
+            amount=Decimal(amount),
+            reference=f"INV-{contract}-{start:%Y%m}-{amount}",
+            corrects=corrects,
+            recorded_by=worker,
+        )
+
+    april = paid("adult", d(2025, 4, 1), d(2025, 4, 30), "30000.00")
+    paid("adult", d(2025, 5, 1), d(2025, 7, 31), "92000.00")
+    paid("adult", d(2025, 4, 1), d(2025, 4, 30), "-2000.00", corrects=april)
+    paid("cyp", d(2025, 4, 1), d(2025, 6, 30), "175000.00")
+    paid("cyp", d(2025, 10, 1), d(2025, 12, 31), "180000.00")
     return data

@@ -12,7 +12,8 @@ from decimal import Decimal
 import pytest
 
 from reporting.kpi_report import build_contract_kpi_report, kpi_results
-from reporting.metrics import Scope
+from reporting.metrics import NOT_MEASURABLE, Metrics, Scope, kpi_breaches, kpi_measure
+from reporting.metrics.referrals import advice_contacts
 from reporting.models import ReportKind
 from reporting.periods import Period
 from reporting.returns import build_return, template_for
@@ -81,6 +82,8 @@ def test_dataset_deadlines_skip_bank_holidays(dataset: Dataset) -> None:
     assert local(dataset.jobs["J3"].installation_due_at) == dt.date(2025, 6, 3)
     # A child allocated Mon 14 April: 15, 16, 17, (Easter), 22, 23 → due Wed 23 April.
     assert dataset.cyp_cases["K5"].first_contact_due_on == dt.date(2025, 4, 23)
+    # The SPA's first contact with R2 (Thu 17 April): Good Friday, Easter Monday → Tue 22 April.
+    assert local(dataset.referrals["R2"].first_contact_due_at) == dt.date(2025, 4, 22)
 
 
 # --- The annual Part 4 return, 2025-26 ----------------------------------------------------------
@@ -108,16 +111,29 @@ ANNUAL_EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
         ("Not recorded", ["0"]),
         ("Total", ["14"]),
     ],
+    # Recorded for 2025-26: refuge 10 + 4, dispersed 6, sanctuary 300 (2024-25's 250 is not
+    # this year's). Places, not people: never shown as "<5".
+    "commissioned_units": [
+        ("Refuge", ["14"]),
+        ("Specialist safe accommodation", ["0"]),
+        ("Dispersed accommodation", ["6"]),
+        ("Second stage or move-on accommodation", ["0"]),
+        ("Other domestic abuse emergency accommodation", ["0"]),
+        ("Sanctuary scheme", ["300"]),
+        ("Total units commissioned", ["320"]),
+    ],
     "specialist": [
         ("Black and minoritised", ["7"]),  # T1, W2, W3, C1, C2, C4 (Gypsy/Traveller), C5
         ("Disabled", ["2"]),  # M1, C2
         ("LGBT+", ["2"]),  # T1 (trans), W2 (bisexual)
         ("Mental health needs", ["2"]),  # W1 (R1), M1 (R2)
         ("Substance use", ["1"]),  # M1
+        ("Complex or multiple needs", ["2"]),  # W3 (R5), W5 (R7)
         ("No recourse to public funds", ["1"]),  # W2
         ("Older people (60 and over)", ["1"]),  # M1, 65
         ("Young adults (18 to 24)", ["1"]),  # T1, 22 (W3 is a child)
-        ("At least one specialist characteristic", ["9"]),  # the seven above + M1 + W1
+        # The seven above + M1 + W1 + W5 (complex needs only).
+        ("At least one specialist characteristic", ["10"]),
     ],
     # Declines decided in the year, the duplicate (D7) left out; the withdrawal is no decline.
     "not_supported": [
@@ -186,7 +202,11 @@ ANNUAL_EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
         ("Referrals accepted", ["9"]),  # R1-R9 (R10 still in triage)
         ("Referrals declined", ["9"]),  # D1-D9, the duplicate included
         ("Referrals withdrawn", ["1"]),  # X1
-        ("MARAC referrals made", ["0"]),
+        # The SPA lines added to the 2025-26 template (reporting migration 0004):
+        ("Information and advice only contacts", ["3"]),  # 14 April, 30 June, 5 August
+        ("MARAC referrals made", ["3"]),  # R1 (8 April), R2 (24 April), R4 (20 May)
+        ("MARAC cases heard", ["2"]),  # R4 (5 June), R2 (10 July); R1 not heard
+        ("MARAC cases heard with children in the household", ["1"]),  # R4 (H4: C1, C2)
     ],
     "districts": [
         ("Ashford", ["8"]),  # R1, R2, R4, R8, R9, D2, D3, D6
@@ -194,15 +214,23 @@ ANNUAL_EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
         ("Dover", ["3"]),  # R6, R7, D8
         ("Total", ["19"]),
     ],
-    # Contracts in the order adult, CYP, security. Security budget: the year spans two contract
-    # years of £400,000 (1 Dec - 30 Nov): 244/365 + 121/365 of £400,000 = £400,000.00.
+    # By service element (security, SPA, adult support, CYP), then contract. Security budget: the
+    # year spans two contract years of £400,000 (1 Dec - 30 Nov): 244/365 + 121/365 = £400,000.
+    # Recorded support spend: ADULT-1 £30,000 + £92,000 - £2,000 = £120,000 (all of May-July
+    # falls in the year); CYP-1 £175,000 + £180,000 = £355,000. No SPA contract: no SPA lines.
     "spend": [
-        ("ADULT-1 Adult support (Dataset Adult Support)", ["—", "£365,000.00"]),
-        ("CYP-1 Children and young people (Dataset Young People)", ["—", "£730,000.00"]),
+        ("Property security", ["£3,450.00", "£400,000.00"]),
         ("23/00074 Property security (Dataset Locks)", ["£3,450.00", "£400,000.00"]),
         ("Ashford", ["£2,850.00", "—"]),  # J1 750 + J2 1,200 + J4 900
         ("Canterbury", ["£600.00", "—"]),  # J3
-        ("Total", ["£3,450.00", "£1,495,000.00"]),
+        ("Adult support", ["£120,000.00", "£365,000.00"]),
+        ("ADULT-1 Adult support (Dataset Adult Support)", ["£120,000.00", "£365,000.00"]),
+        ("Children and young people", ["£355,000.00", "£730,000.00"]),
+        (
+            "CYP-1 Children and young people (Dataset Young People)",
+            ["£355,000.00", "£730,000.00"],
+        ),
+        ("Total", ["£478,450.00", "£1,495,000.00"]),  # 3,450 + 120,000 + 355,000
     ],
 }
 
@@ -217,19 +245,31 @@ def test_annual_return_every_cell(dataset: Dataset) -> None:
 QUARTERLY_EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
     # First quarter; its year to date is the same quarter. Budgets: security 91/365 of
     # £400,000 = £99,726.03; adult 91 days at £1,000 = £91,000; CYP 91 at £2,000 = £182,000.
+    # Recorded: ADULT-1 April £30,000 - £2,000 correction + 61/92 of £92,000 (May-July) =
+    # £89,000; CYP-1 the quarter's £175,000.
     "spend": [
-        ("ADULT-1 Adult support (Dataset Adult Support)", ["—", "£91,000.00", "—", "£91,000.00"]),
-        (
-            "CYP-1 Children and young people (Dataset Young People)",
-            ["—", "£182,000.00", "—", "£182,000.00"],
-        ),
+        ("Property security", ["£2,550.00", "£99,726.03", "£2,550.00", "£99,726.03"]),
         (
             "23/00074 Property security (Dataset Locks)",
             ["£2,550.00", "£99,726.03", "£2,550.00", "£99,726.03"],
         ),
         ("Ashford", ["£1,950.00", "—", "£1,950.00", "—"]),  # J1, J2
         ("Canterbury", ["£600.00", "—", "£600.00", "—"]),  # J3 (J4 is July's)
-        ("Total", ["£2,550.00", "£372,726.03", "£2,550.00", "£372,726.03"]),
+        ("Adult support", ["£89,000.00", "£91,000.00", "£89,000.00", "£91,000.00"]),
+        (
+            "ADULT-1 Adult support (Dataset Adult Support)",
+            ["£89,000.00", "£91,000.00", "£89,000.00", "£91,000.00"],
+        ),
+        (
+            "Children and young people",
+            ["£175,000.00", "£182,000.00", "£175,000.00", "£182,000.00"],
+        ),
+        (
+            "CYP-1 Children and young people (Dataset Young People)",
+            ["£175,000.00", "£182,000.00", "£175,000.00", "£182,000.00"],
+        ),
+        # 2,550 + 89,000 + 175,000.
+        ("Total", ["£266,550.00", "£372,726.03", "£266,550.00", "£372,726.03"]),
     ],
     # Without W5 (first contact in July); C6 contacted 10 June.
     "individuals": [
@@ -244,6 +284,9 @@ QUARTERLY_EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
         ("Referrals received", ["17", "17"]),  # R7 received 30 June counts here
         ("Referrals accepted", ["7", "7"]),  # R1-R6, R9 (R7 decided 1 July)
         ("Referrals declined", ["9", "9"]),
+        ("Information and advice only contacts", ["2", "2"]),  # 14 April, 30 June
+        ("MARAC cases heard", ["1", "1"]),  # R4 (5 June)
+        ("MARAC cases heard with children in the household", ["1", "1"]),  # R4
     ],
     "districts": [
         ("Ashford", ["7", "7"]),
@@ -282,7 +325,7 @@ def test_published_return_hides_small_counts_and_what_would_reveal_them(dataset:
         ("Adults whose sex is not recorded", ["<5", "<5"]),
         ("Total individuals supported", ["13", "13"]),
     ]
-    assert document.table("spend").rows[2].cells[0].display() == "£2,550.00"  # money: exact
+    assert document.table("spend").rows[1].cells[0].display() == "£2,550.00"  # money: exact
 
 
 def test_annual_support_ended_secondary_suppression_in_both_directions(dataset: Dataset) -> None:
@@ -464,7 +507,8 @@ def test_first_quarter_triage(dataset: Dataset) -> None:
         as_of=AS_OF,
         trend_quarters=0,
     )
-    (triage,) = results  # the SPA's first-contact KPI cannot be measured and is inactive
+    # By code: whether the first-contact KPI is active is reporting data (its own test below).
+    triage = next(r for r in results if r.kpi.code == "spa_triage")
     assert triage.value is not None
     # Decided in Q1: R1-R6, R9 (accepted) and D1-D9 (declined) = 16; only R6 missed its
     # deadline (Thu 5 June against Wed 4 June). R2 and R3 met theirs thanks to bank holidays.
@@ -474,3 +518,121 @@ def test_first_quarter_triage(dataset: Dataset) -> None:
         Decimal("93.8"),
     )
     assert triage.rag == "amber"  # within 5 points of 95
+
+
+# --- The SPA's first contact, advice contacts and MARAC hearings ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("period", "expected"),
+    [
+        # Stopped in Q1: R1 (7 April 14:00, due 8 April), R2 (22 April, due 22 April after
+        # Easter), R4 (high risk, 15:00 on the day) met; R5 (high risk, received 8 May, tried
+        # 9 May) and R6 (4 June, due 3 June) late. R9 never tried, due 11 June: a breach, though
+        # accepted. D1 and X1 ended (declined, withdrawn) before their deadlines: not counted.
+        (Q1, (3, 6, Decimal("50.0"))),
+        # R7 (due 1 July, tried 10:00 that day) and R8 (high risk, received 00:30 1 July, tried
+        # 09:00) met; R10 still untried, due Fri 26 September: a breach in Q2.
+        (Q2, (2, 3, Decimal("66.7"))),
+        (YEAR, (5, 9, Decimal("55.6"))),
+    ],
+)
+def test_spa_first_contact_attempt(
+    dataset: Dataset, period: Period, expected: tuple[int, int, Decimal]
+) -> None:
+    assert "spa_first_contact" not in NOT_MEASURABLE
+    value = kpi_measure(
+        "spa_first_contact", scope=Scope((dataset.kent.pk,)), period=period, as_of=AS_OF
+    )
+    assert value is not None
+    assert (value.numerator, value.denominator, value.percent) == expected
+
+
+def test_spa_first_contact_breaches_by_reference(dataset: Dataset) -> None:
+    rows = kpi_breaches(
+        "spa_first_contact", scope=Scope((dataset.kent.pk,)), period=Q1, as_of=AS_OF
+    )
+    assert [(r["reference"], workdays.local_date(r["due"])) for r in rows] == [
+        ("REF-R5", dt.date(2025, 5, 8)),
+        ("REF-R6", dt.date(2025, 6, 3)),
+        ("REF-R9", dt.date(2025, 6, 11)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("period", "expected"),
+    [
+        # Advice: 14 April (Ashford) and 30 June (Canterbury); 5 August is Q2, 28 March 2025 the
+        # year before. MARAC: R1, R2, R4 referred in Q1; R4 heard 5 June (children C1 and C2
+        # live in H4); R2 heard 10 July (no children); R1 not heard.
+        (Q1, (2, 3, 1, 1)),
+        (Q2, (1, 0, 1, 0)),
+        (YEAR, (3, 3, 2, 1)),
+    ],
+)
+def test_advice_contacts_and_marac_hearings(
+    dataset: Dataset, period: Period, expected: tuple[int, int, int, int]
+) -> None:
+    figures = Metrics(Scope((dataset.kent.pk,)), as_of=AS_OF).family("referrals", period)
+    keys = ("advice_contacts", "marac_referrals", "marac_heard", "marac_heard_with_children")
+    assert tuple(figures[key] for key in keys) == expected
+
+
+def test_advice_contacts_in_a_district_scope_count_only_those_recorded_there(
+    dataset: Dataset,
+) -> None:
+    ashford = Scope((dataset.kent.pk,), district_ids=(dataset.districts["ashford"].pk,))
+    assert advice_contacts(scope=ashford, period=YEAR) == 1  # 14 April; 5 August has none
+
+
+# --- Commissioning data: recorded support spend and commissioned units --------------------------
+
+
+def test_recorded_support_spend_is_pro_rated_by_the_days_it_covers(dataset: Dataset) -> None:
+    from reporting.metrics.commissioning import (
+        recorded_spend_by_contract,
+        recorded_spend_by_element,
+    )
+
+    scope = Scope((dataset.kent.pk,))
+    adult, cyp = dataset.contracts["adult"].pk, dataset.contracts["cyp"].pk
+    # May-July (£92,000 for 92 days): 31 July days in the second quarter = £31,000.
+    assert recorded_spend_by_contract(scope=scope, period=Q2) == {adult: Decimal("31000.00")}
+    # The third quarter: CYP-1's October-December payment only.
+    q3 = Period.parse("2025-26-Q3")
+    assert recorded_spend_by_contract(scope=scope, period=q3) == {cyp: Decimal("180000.00")}
+    # By element in the first quarter (the SPA has no contract here: zero, still listed).
+    assert recorded_spend_by_element(scope=scope, period=Q1) == {
+        "spa": Decimal("0.00"),
+        "adult_support": Decimal("89000.00"),
+        "cyp": Decimal("175000.00"),
+    }
+    # A scope narrowed to a district has none: payments are not recorded by district.
+    narrowed = Scope((dataset.kent.pk,), district_ids=(dataset.districts["dover"].pk,))
+    assert recorded_spend_by_contract(scope=narrowed, period=YEAR) == {}
+
+
+def test_spend_by_element_family_adds_installed_security_and_recorded_support(
+    dataset: Dataset,
+) -> None:
+    metrics = Metrics(Scope((dataset.kent.pk,)), as_of=AS_OF)
+    family = metrics.family("spend_by_element", Q1)
+    # Security £2,550 (J1, J2, J3 installed in Q1) + £89,000 + £175,000.
+    assert family[""] == Decimal("266550.00")
+    assert family["security"] == Decimal("2550.00")
+
+
+def test_commissioned_units_of_a_quarter_are_its_years(dataset: Dataset) -> None:
+    metrics = Metrics(Scope((dataset.kent.pk,)), as_of=AS_OF)
+    # No template mapping: SAFER's own codes. Q2 is in 2025-26: 10 + 4 refuge, 6, 300.
+    assert metrics.family("commissioned_units", Q2) == {
+        "refuge": 14,
+        "specialist": 0,
+        "dispersed": 6,
+        "move_on": 0,
+        "emergency": 0,
+        "sanctuary": 300,
+        "": 320,
+    }
+    # 2024-25: only the 250 sanctuary units recorded for that year.
+    assert metrics.family("commissioned_units", Period.parse("2024-25"))[""] == 250

@@ -225,6 +225,7 @@ def test_xlsx_has_a_sheet_per_section_and_a_notes_sheet_matching_the_metrics(
         "Notes",
         "Individuals supported",
         "Individuals supported by safe a",  # at most 31 characters
+        "Commissioned units by safe acco",
         "Individuals with specialist cha",
         "Households that could not be su",
         "Households whose support ended",
@@ -252,7 +253,16 @@ def test_xlsx_has_a_sheet_per_section_and_a_notes_sheet_matching_the_metrics(
     }
     assert districts == {"Ashford": "[c]", "Canterbury": 8, "Dover": "<5", "Total": 19}
     spend = list(workbook["Spend against the grant"].iter_rows(min_row=5, values_only=True))
-    assert spend[-1][:2] == ("Total", 3450)
+    # Security £3,450 installed + recorded support payments £120,000 + £355,000.
+    assert spend[-1][:2] == ("Total", 478450)
+    units = {
+        r[0]: r[1]
+        for r in workbook["Commissioned units by safe acco"].iter_rows(min_row=5, values_only=True)
+    }
+    # Units count places, not people: exact even in a published return.
+    assert units["Refuge"] == 14
+    assert units["Dispersed accommodation"] == 6
+    assert units["Total units commissioned"] == 320
     notes = [row for row in workbook["Notes"].iter_rows(values_only=True) if row and row[0]]
     labels = [row[0] for row in notes]
     assert {"Period", "Small numbers", "Definitions"} <= set(labels)
@@ -299,6 +309,38 @@ def test_pdf_renders_with_its_headings_and_charts_as_text(dataset: Dataset, tmp_
         assert heading in text
     assert "JOB-J5" in text  # the provider's copy lists breaches by reference
     assert "Target 90%" in text  # the chart's target line label is real text, not an image
+
+
+def test_annual_pdf_has_commissioned_units_and_spend_by_service_element(
+    dataset: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reporting import outputs
+
+    rendered: list[str] = []
+    render = outputs.render_to_string
+
+    def keep(*args: Any, **kwargs: Any) -> str:
+        rendered.append(render(*args, **kwargs))
+        return rendered[-1]
+
+    # The page WeasyPrint lays out (pdftotext is not on every machine to read the PDF back).
+    monkeypatch.setattr(outputs, "render_to_string", keep)
+    run = report_run_request(
+        kind=ReportKind.ANNUAL_RETURN, period=YEAR, authorities=[dataset.kent], requested_by=None
+    )
+    report_run_generate_task(str(run.pk))
+    assert run.outputs.get(format=OutputFormat.PDF).file.read().startswith(b"%PDF")
+    (html,) = rendered
+    for text in (
+        "Commissioned units by safe accommodation type",
+        "Total units commissioned",
+        "Complex or multiple needs",
+        "Spend against the grant",
+        "ADULT-1 Adult support (Dataset Adult Support)",
+        "£120,000.00",  # ADULT-1's recorded payments in the year
+        "£478,450.00",  # the spend total
+    ):
+        assert text in html, text
 
 
 # --- Downloads ----------------------------------------------------------------------------------

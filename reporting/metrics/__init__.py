@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from reporting.metrics import people, referrals, security, support
+from reporting.metrics import commissioning, people, referrals, security, support
 from reporting.metrics.common import TOTAL, Policy, Scope, percent, policy_for
 from reporting.metrics.kpis import NOT_MEASURABLE, KpiCount, kpi_breaches, kpi_measure
 from reporting.periods import Period
@@ -106,6 +106,21 @@ def _security(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
     }
 
 
+def _commissioned_units(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
+    return commissioning.commissioned_units(
+        scope=m.scope, period=period, mapping=m.mapping("accommodation")
+    )
+
+
+def _spend_by_element(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
+    """Spend per service element: security's measures installed, the others' recorded spend."""
+    spend: dict[str, Any] = {
+        "security": security.spend_total(scope=m.scope, period=period),
+        **commissioning.recorded_spend_by_element(scope=m.scope, period=period),
+    }
+    return {**spend, TOTAL: sum(spend.values())}
+
+
 FAMILIES: dict[str, Family] = {
     "referrals": _referrals,
     "declined_by_reason": _declined,
@@ -121,6 +136,8 @@ FAMILIES: dict[str, Family] = {
     "support_ended": _support_ended,
     "households_sanctuary": _sanctuary,
     "security": _security,
+    "commissioned_units": _commissioned_units,
+    "spend_by_element": _spend_by_element,
 }
 
 # Families whose categories add up to their total (each record in exactly one category), so a
@@ -135,10 +152,16 @@ ADDITIVE_FAMILIES = frozenset(
         "individuals_by_age_adult",
         "individuals_by_age_ons",
         "support_ended",
+        "commissioned_units",
     }
 )
 # Families whose figures are money (never suppressed: they count no one).
-MONEY_CATEGORIES = frozenset({("security", "spend")})
+MONEY_CATEGORIES = frozenset(
+    {("security", "spend")}
+    | {("spend_by_element", code) for code in ("security", "spa", "adult_support", "cyp", TOTAL)}
+)
+# Families that count places, not people: whole numbers never suppressed as small.
+UNCOUNTED_FAMILIES = frozenset({"commissioned_units"})
 
 
 class Metrics:

@@ -1,11 +1,12 @@
 """Contract KPIs (domain.md §8): each a numerator over a denominator, counted in SQL.
 
 Time-based KPIs read the deadlines the services store on each record (``sla_due_at``,
-``survey_due_at``, ``first_contact_due_on``, …), which already skip weekends and bank holidays
-and allow for holds (``safer.workdays``). A record counts in the period in which its clock
-*stopped*; if the clock is still running and already past its deadline, it counts (as a breach)
-in the period in which it breached. A record that ended without the clock stopping (a job
-cancelled, a case closed) counts only if it had already breached.
+``first_contact_due_at``, ``survey_due_at``, ``first_contact_due_on``, …), which already skip
+weekends and bank holidays and allow for holds (``safer.workdays``). A record counts in the
+period in which its clock *stopped*; if the clock is still running and already past its
+deadline, it counts (as a breach) in the period in which it breached. A record that ended
+without the clock stopping (a job cancelled, a case closed) counts only if it had already
+breached.
 """
 
 from __future__ import annotations
@@ -138,7 +139,25 @@ def triage_records(scope: Scope) -> QuerySet[Referral]:
     )
 
 
+def spa_first_contact_records(scope: Scope) -> QuerySet[Referral]:
+    # The SPA's first attempt to reach the survivor. A decline or withdrawal ends the referral
+    # without an attempt being due any longer; an acceptance does not (the attempt was owed).
+    return Referral.objects.filter(scope.q_referrals()).annotate(
+        first_contact_ended_at=Case(
+            When(
+                status__in=[ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN],
+                then=F("decided_at"),
+            ),
+            default=Value(None),
+            output_field=DateTimeField(),
+        )
+    )
+
+
 TRIAGE = Clock(stop="triaged_at", due="sla_due_at", ended="decided_at")
+SPA_FIRST_CONTACT = Clock(
+    stop="first_contact_attempted_at", due="first_contact_due_at", ended="first_contact_ended_at"
+)
 MAKE_SAFE = Clock(stop="made_safe_at", due="make_safe_due_at", ended="cancelled_at")
 SURVEY = Clock(stop="surveyed_at", due="survey_due_at", ended="cancelled_at")
 INSTALLATION = Clock(stop="installed_at", due="installation_due_at", ended="cancelled_at")
@@ -156,6 +175,7 @@ class ClockMeasure:
 
 CLOCK_MEASURES: dict[str, ClockMeasure] = {
     "spa_triage": ClockMeasure(triage_records, TRIAGE, "reference"),
+    "spa_first_contact": ClockMeasure(spa_first_contact_records, SPA_FIRST_CONTACT, "reference"),
     "security_make_safe": ClockMeasure(
         lambda s: SecurityJob.objects.filter(s.q_jobs(), priority=JobPriority.EMERGENCY),
         MAKE_SAFE,
@@ -290,12 +310,7 @@ OUTCOME_MEASURES: dict[str, Callable[..., KpiCount]] = {
 }
 
 # KPIs of domain.md §8 that SAFER cannot measure yet, with the reason (shown in the notes).
-NOT_MEASURABLE: dict[str, str] = {
-    "spa_first_contact": (
-        "The SPA's contact attempts with the survivor are not recorded as data yet "
-        "(referrals has no contact-attempt record), so this KPI cannot be counted."
-    ),
-}
+NOT_MEASURABLE: dict[str, str] = {}
 
 
 def kpi_measure(code: str, *, scope: Scope, period: Period, as_of: dt.datetime) -> KpiCount | None:

@@ -172,7 +172,9 @@ def _with_risks(people: QuerySet[Person]) -> QuerySet[Person]:
         )
 
     return people.annotate(
-        risk_mental_health=risk("mental_health"), risk_substance_use=risk("substance_use")
+        risk_mental_health=risk("mental_health"),
+        risk_substance_use=risk("substance_use"),
+        risk_complex_needs=risk("complex_needs"),
     )
 
 
@@ -185,6 +187,7 @@ def specialist_conditions(policy: Policy) -> dict[str, Q]:
         "lgbt": Q(sexual_orientation__in=["gay_lesbian", "bisexual", "other"]) | Q(is_trans=True),
         "mental_health": Q(risk_mental_health=True),
         "substance_use": Q(risk_substance_use=True),
+        "complex_needs": Q(risk_complex_needs=True),
         "no_recourse": Q(no_recourse_to_public_funds=True),
         "older": adult & Q(age__gte=policy.older_age_from),
         "young": adult & Q(age__lt=policy.young_age_below),

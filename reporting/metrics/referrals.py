@@ -1,15 +1,17 @@
-"""Referral figures (domain.md §8): received, accepted, declined by reason, and households that
-could not be supported. Every figure is one SQL aggregate."""
+"""Referral figures (domain.md §8): received, accepted, declined by reason, households that could
+not be supported, information-and-advice-only contacts and MARAC referrals and hearings. Every
+figure is one SQL aggregate."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from referrals.models import MaracReferral, Referral, ReferralStatus
+from referrals.models import AdviceContact, MaracReferral, Referral, ReferralStatus
 from reporting.metrics.common import Policy, Scope, grouped_counts, mapped, with_total
 from reporting.periods import Period
+from safer.casefile.models import HouseholdRole, Person
 
 
 def _referrals(scope: Scope) -> QuerySet[Referral]:
@@ -49,10 +51,40 @@ def referral_totals(*, scope: Scope, period: Period, policy: Policy) -> dict[str
     result["children_routed"] = (
         _referrals(scope).filter(decided).aggregate(n=Count("routed_children", distinct=True))["n"]
     )
-    result["marac_referrals"] = MaracReferral.objects.filter(
-        period.q_day("referred_on"), referral__in=_referrals(scope)
-    ).count()
+    result.update(_marac_totals(scope, period))
+    result["advice_contacts"] = advice_contacts(scope=scope, period=period)
     return {key: int(value or 0) for key, value in result.items()}
+
+
+def _marac_totals(scope: Scope, period: Period) -> dict[str, int]:
+    """MARAC referrals made in the period (by referral date), cases heard (by hearing date), and
+    heard cases whose household has a child living in it (the referral's case file)."""
+    children = Person.objects.filter(
+        household_id=OuterRef("referral__case_file__household_id"),
+        household_role=HouseholdRole.CHILD,
+        lives_at_address=True,
+    )
+    heard = period.q_day("heard_on")
+    return (
+        MaracReferral.objects.filter(referral__in=_referrals(scope))
+        .annotate(children_at_home=Exists(children))
+        .aggregate(
+            marac_referrals=Count("pk", filter=period.q_day("referred_on")),
+            marac_heard=Count("pk", filter=heard),
+            marac_heard_with_children=Count("pk", filter=heard & Q(children_at_home=True)),
+        )
+    )
+
+
+def advice_contacts(*, scope: Scope, period: Period) -> int:
+    """Information-and-advice-only contacts in the period (no referral made). With districts in
+    the scope, only contacts recorded against one of them count (the district is optional)."""
+    contacts = AdviceContact.objects.filter(
+        period.q_day("contacted_on"), authority_id__in=scope.authority_ids
+    )
+    if scope.district_ids:
+        contacts = contacts.filter(district_id__in=scope.district_ids)
+    return contacts.aggregate(n=Count("pk"))["n"]
 
 
 def declined_by_reason(
