@@ -34,20 +34,34 @@ def bar_chart(
     target_label: str = "",
     maximum: float | None = None,
     describedby: str = "",
+    chart_id: str = "",
+    description: str = "",
 ) -> str:
-    """An SVG bar chart. ``describedby`` names the id of the table holding the same figures."""
+    """An SVG bar chart. ``describedby`` names the id of the table holding the same figures.
+
+    The chart is one image to assistive technology (``role="img"``): its ``<title>`` names it
+    and its ``<desc>`` says what it shows and where the figures are (the table), each read
+    through ``aria-labelledby``/``aria-describedby`` when ``chart_id`` gives them ids.
+    """
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
     values = [b.value for b in bars if b.value is not None]
     top = max([*values, target or 0, maximum or 0, 1.0])
     step = plot_w / max(len(bars), 1)
     bar_w = min(48.0, step * 0.6)
+    description = description or _describe(bars, target_label)
+    title_id, desc_id = (f"{chart_id}-title", f"{chart_id}-desc") if chart_id else ("", "")
+    labelling = (
+        f' aria-labelledby="{_attr(title_id)}"' if chart_id else f' aria-label="{_attr(title)}"'
+    )
+    described = " ".join(i for i in (desc_id, describedby) if i)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="100%" role="img" aria-label="{_attr(title)}"'
-        + (f' aria-describedby="{_attr(describedby)}"' if describedby else "")
+        f'width="100%" role="img"{labelling}'
+        + (f' aria-describedby="{_attr(described)}"' if described else "")
         + f' font-family="{FONT}" font-size="12">',
-        f"<title>{escape(title)}</title>",
+        f"<title{_id(title_id)}>{escape(title)}</title>",
+        f"<desc{_id(desc_id)}>{escape(description)}</desc>",
         f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" y2="{TOP + plot_h}" '
         f'stroke="{AXIS}" stroke-width="1"/>',
         f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}" stroke="{AXIS}" '
@@ -87,6 +101,19 @@ def bar_chart(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _describe(bars: Sequence[Bar], target_label: str) -> str:
+    """A sentence a screen reader can use: what the bars are and every figure, in order."""
+    if not bars:
+        return "Bar chart with no figures."
+    figures = "; ".join(f"{bar.label}: {bar.display}" for bar in bars)
+    line = f" A line marks {target_label}." if target_label else ""
+    return f"Bar chart, {len(bars)} bars. {figures}.{line} The same figures are in the table."
+
+
+def _id(value: str) -> str:
+    return f' id="{_attr(value)}"' if value else ""
 
 
 def _fit(label: str, width: float) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from reporting.kpi_report import kpi_results
 from reporting.metrics import Scope, policy_for
+from reporting.metrics import dashboard as dashboard_metrics
 from reporting.metrics import people as people_metrics
 from reporting.metrics import referrals as referral_metrics
 from reporting.metrics import security as security_metrics
@@ -112,16 +113,21 @@ def build_dashboard(request: DashboardRequest) -> dict[str, Any]:
     scope = request.scope()
     now = timezone.now()
     threshold = policy_for(request.authority_ids).suppression_threshold
-    tables = [
-        kpi_dashboard_table(request, scope, now),
-        series_table(request, scope),
-        waiting_table(request, scope),
-    ]
+    narrowed = district_tables(request, scope, now)
+    tables = list(narrowed)
+    equity = None
     if request.shows("spa") or request.shows("security"):
-        tables.append(equity_table(request, scope))
+        equity = equity_table(request, replace(scope, district_ids=()))
+        tables.append(equity)
     if request.suppressed:
+        if request.district_id:
+            # One district's figures beside the authority's: hide what the other districts'
+            # pages and the authority's total would otherwise give away by subtraction.
+            protect_across_districts(request, narrowed, threshold=threshold, now=now)
         for table in tables:
             suppress_table(table, threshold=threshold)
+    if equity is not None:
+        equity_finish(equity, district_id=request.district_id)
     return {
         "period": request.period.code,
         "period_label": request.period.label,
@@ -157,6 +163,74 @@ def serialise(table: Table, threshold: int) -> dict[str, Any]:
     }
 
 
+def district_tables(request: DashboardRequest, scope: Scope, now: dt.datetime) -> list[Table]:
+    """The tables a district filter narrows: KPIs, the quarterly series, the waiting lists."""
+    return [
+        kpi_dashboard_table(request, scope, now),
+        series_table(request, scope),
+        waiting_table(request, scope, today=timezone.localdate(now)),
+    ]
+
+
+def protect_across_districts(
+    request: DashboardRequest, tables: list[Table], *, threshold: int, now: dt.datetime
+) -> None:
+    """Secondary suppression across the authority's districts, for a one-district page.
+
+    Anyone may open the page of every district and the authority's own page: each count here
+    is one part of a sum (the districts) whose total the authority's page shows. So each count
+    is hidden if the pattern over all the districts and that total would hide it, exactly as a
+    table listing every district side by side would. One build per district: this runs only for
+    a filtered, suppressed page, whose snapshot is then kept.
+    """
+    assert request.district_id is not None
+    # The equity table's order: with equal counts, both hide the same district.
+    district_ids = list(
+        District.objects.filter(authority_id__in=request.authority_ids)
+        .order_by("authority__name", "name")
+        .values_list("pk", flat=True)
+    )
+    if len(district_ids) < 2:
+        return  # the district is the authority: its total is the same figure
+    builds: dict[uuid.UUID | None, list[Table]] = {request.district_id: tables}
+    for district_id in [None, *district_ids]:
+        if district_id != request.district_id:
+            other = replace(request, district_id=district_id)
+            builds[district_id] = district_tables(other, other.scope(), now)
+    for table_index, table in enumerate(tables):
+        for row_index, row in enumerate(table.rows):
+            for column, cell in enumerate(row.cells):
+                if not cell.is_count:
+                    continue
+                parts = [
+                    Row(str(d), "", [_same_cell(builds[d][table_index], row, row_index, column)])
+                    for d in district_ids
+                ]
+                total = _same_cell(builds[None][table_index], row, row_index, column)
+                pattern = Table(
+                    code="across",
+                    title="",
+                    columns=[""],
+                    rows=[*parts, Row("total", "", [total], is_total=True)],
+                    additive_rows=True,
+                )
+                suppress_table(pattern, threshold=threshold)
+                mine = pattern.cell(str(request.district_id))
+                if mine.suppressed and not cell.suppressed:
+                    cell.suppressed, cell.secondary = True, mine.secondary
+
+
+def _same_cell(table: Table, row: Row, row_index: int, column: int) -> Cell:
+    """The cell of another district's build at the same place (a fresh, unsuppressed copy)."""
+    other = table.rows[row_index] if row_index < len(table.rows) else None
+    if other is None or other.code != row.code:
+        other = next((r for r in table.rows if r.code == row.code), None)
+    if other is None:
+        return Cell(0)
+    source = other.cells[column]
+    return Cell(source.value, source.kind)
+
+
 def kpi_dashboard_table(request: DashboardRequest, scope: Scope, now: dt.datetime) -> Table:
     elements = [e for e in request.elements if request.shows(e)]
     results = kpi_results(
@@ -178,7 +252,8 @@ def kpi_dashboard_table(request: DashboardRequest, scope: Scope, now: dt.datetim
                     Cell(result.rag_label, TEXT),
                     Cell(result.rag, TEXT),
                 ],
-                derived={2: (0, 1)},
+                # A red/amber/green of hidden counts would tell where the hidden result lies.
+                derived={2: (0, 1), 4: (0, 1), 5: (0, 1)},
             )
         )
     return Table(
@@ -254,39 +329,89 @@ def series_table(request: DashboardRequest, scope: Scope) -> Table:
     )
 
 
-def waiting_table(request: DashboardRequest, scope: Scope) -> Table:
+WAITING_LISTS = [
+    # (code, label, service element, source, key)
+    ("referrals_triage", "Referrals waiting for triage to start", "spa", "referrals", "triage"),
+    (
+        "referrals_decision",
+        "Referrals in triage or awaiting information, not yet decided",
+        "spa",
+        "referrals",
+        "decision",
+    ),
+    ("jobs_survey", "Security jobs waiting for a survey", "security", "jobs", "survey"),
+    (
+        "jobs_installation",
+        "Security jobs surveyed, waiting for installation",
+        "security",
+        "jobs",
+        "installation",
+    ),
+    (
+        "adult_allocation",
+        "Adult support cases waiting for a worker",
+        "adult_support",
+        "support",
+        "adult_allocation",
+    ),
+    (
+        "adult_contact",
+        "Adult support cases allocated, waiting for first contact",
+        "adult_support",
+        "support",
+        "adult_contact",
+    ),
+    ("cyp_allocation", "Children's cases waiting for a worker", "cyp", "support", "cyp_allocation"),
+    (
+        "cyp_contact",
+        "Children's cases allocated, waiting for first contact",
+        "cyp",
+        "support",
+        "cyp_contact",
+    ),
+]
+
+
+def waiting_table(request: DashboardRequest, scope: Scope, *, today: dt.date) -> Table:
+    """What is waiting now: how many, and how long the longest has waited (no one named)."""
+    sources = {
+        "referrals": dashboard_metrics.referrals_waiting,
+        "jobs": dashboard_metrics.jobs_waiting,
+        "support": dashboard_metrics.support_waiting,
+    }
+    results: dict[str, dict[str, dashboard_metrics.Waiting]] = {}
     rows = []
-    if request.shows("spa"):
+    for code, label, element, source, key in WAITING_LISTS:
+        if not request.shows(element):
+            continue
+        if source not in results:
+            results[source] = sources[source](scope=scope, today=today)
+        waiting = results[source][key]
         rows.append(
             Row(
-                "referrals_open",
-                "Referrals waiting for a decision",
-                [Cell(referral_metrics.referrals_open(scope=scope))],
+                code,
+                label,
+                [Cell(waiting.count), Cell(waiting.longest_days, INTEGER)],
+                # The longest wait of a hidden count is one person's: hidden with it.
+                derived={1: (0,)},
             )
         )
-    if request.shows("security"):
-        rows.append(
-            Row(
-                "jobs_open",
-                "Security jobs not yet completed",
-                [Cell(security_metrics.jobs_waiting(scope=scope))],
-            )
-        )
-    waiting = support_metrics.waiting_for_allocation(scope=scope)
-    if request.shows("adult_support"):
-        rows.append(
-            Row("adult_waiting", "Adults waiting for a support worker", [Cell(waiting["adult"])])
-        )
-    if request.shows("cyp"):
-        rows.append(Row("cyp_waiting", "Children waiting for a worker", [Cell(waiting["cyp"])]))
     return Table(
-        code="waiting", title="Waiting lists now", columns=["Now"], rows=rows, row_header="List"
+        code="waiting",
+        title="Waiting lists now",
+        columns=["Waiting", "Longest wait (days)"],
+        rows=rows,
+        row_header="List",
+        description="Counted now, whatever the period chosen; waits in calendar days.",
     )
 
 
 def equity_table(request: DashboardRequest, scope: Scope) -> Table:
     """Each district side by side with the county: referrals per 10,000 residents, median days
-    from referral to installation, spend. Rates and medians of a hidden count are hidden too."""
+    from referral to installation, spend. Rates and medians of a hidden count are hidden too.
+
+    Always built for every district (``scope`` has no district filter), so that suppression sees
+    the whole pattern; ``equity_finish`` then keeps the chosen district's row."""
     period = request.period
     policy = policy_for(scope.authority_ids)
     districts = list(
@@ -294,8 +419,6 @@ def equity_table(request: DashboardRequest, scope: Scope) -> Table:
             "authority__name", "name"
         )
     )
-    if request.district_id:
-        districts = [d for d in districts if d.pk == request.district_id]
     referrals = referral_metrics.referrals_by_district(scope=scope, period=period, policy=policy)
     medians = security_metrics.median_days_to_installation(scope=scope, period=period)
     spend = security_metrics.spend_by_district(scope=scope, period=period)
@@ -377,6 +500,21 @@ def equity_table(request: DashboardRequest, scope: Scope) -> Table:
             "jobs installed in the period; spend on measures installed in the period."
         ),
     )
+
+
+def equity_finish(table: Table, *, district_id: uuid.UUID | None) -> None:
+    """After suppression: the district average is the county total divided by the number of
+    districts, so it is hidden wherever that total is (it would give the total back); then
+    keep only the chosen district beside the county."""
+    county = next((row for row in table.rows if row.code == "county"), None)
+    average = next((row for row in table.rows if row.code == "average"), None)
+    if county is not None and average is not None:
+        for total_index, average_indices in ((1, (1, 2)), (3, (3, 4))):
+            if county.cells[total_index].suppressed:
+                for index in average_indices:
+                    average.cells[index].suppressed = average.cells[index].secondary = True
+    if district_id is not None:
+        table.rows = [r for r in table.rows if r.code in (str(district_id), "county", "average")]
 
 
 def _rate(count: int, population: int | None) -> Decimal | None:

@@ -191,7 +191,7 @@ def report_run_release(*, run: ReportRun, error: BaseException) -> None:
 def report_ready_notify(*, run_id: uuid.UUID | str) -> int:
     """Email the commissioners of the run's authorities that it is ready (a link, no figures).
     Claimed with a compare-and-set on ``notified_at``, so a redelivered task sends nothing."""
-    from django.core.mail import send_mail
+    from django.core.mail import EmailMessage
 
     from safer.accounts.roles import ROLE_GROUP_NAMES, Role
 
@@ -214,15 +214,15 @@ def report_ready_notify(*, run_id: uuid.UUID | str) -> int:
         return 0
     link = settings.SITE_URL + reverse("reporting:run-detail", kwargs={"run_id": run.pk})
     try:
-        send_mail(
+        # Blind copies: commissioners of one authority need not learn each other's addresses.
+        EmailMessage(
             subject=f"{settings.SERVICE_NAME}: {run.get_kind_display()} {run.period_code} is ready",
-            message=(
+            body=(
                 f"The {run.get_kind_display().lower()} for {run.period_code} is ready to "
                 f"download (sign in first):\n\n{link}\n"
             ),
-            from_email=None,
-            recipient_list=recipients,
-        )
+            bcc=recipients,
+        ).send()
     except Exception:
         # Not sent: release the claim so the retried task sends it.
         ReportRun.objects.filter(pk=run.pk).update(notified_at=None)

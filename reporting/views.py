@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods
@@ -91,8 +92,12 @@ def report_run_detail(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     context = {"run": run, "outputs": list(run.outputs.all()), "is_staff": request.user.is_staff}
     # htmx polls for the status panel alone; without JavaScript the whole page refreshes.
     if getattr(request, "htmx", False):
-        return render(request, "reporting/_run_status.html", context)
-    return render(request, "reporting/run_detail.html", context)
+        response = render(request, "reporting/_run_status.html", context)
+    else:
+        response = render(request, "reporting/run_detail.html", context)
+    # One URL, two bodies: a cache (or the back button) must not hand the panel out as the page.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @require_GET
@@ -128,17 +133,18 @@ def report_output_download(
 def commissioner_dashboard(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = DashboardFilterForm(request.GET or None, user=user)
-    form.is_valid()
-    data = form.cleaned_data if form.is_bound else {}
     authorities = list(authorities_for(user))
     if not authorities:
         return render(request, "reporting/dashboard.html", {"form": form, "no_scope": True})
+    if form.is_bound and not form.is_valid():
+        # Figures for anything but what was asked would mislead: the errors alone.
+        return render(request, "reporting/dashboard.html", {"form": form})
+    data = form.cleaned_data if form.is_bound else {}
     authority = data.get("authority") or authorities[0]
-    district_id = _district_in(data.get("district"), authority.pk)
     dashboard = DashboardRequest(
         authority_ids=(authority.pk,),
         period=_period(data.get("period")),
-        district_id=district_id,
+        district_id=_district_in(data.get("district"), authority.pk),
         service_element=data.get("service_element") or "",
     )
     snapshot = dashboard_get(dashboard)
@@ -159,22 +165,19 @@ def commissioner_dashboard(request: HttpRequest) -> HttpResponse:
 @role_required(*DASHBOARD_ROLES)
 def joint_board_view(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    period = _period(request.GET.get("period"))
+    form = DashboardFilterForm(request.GET or None, user=user)
     authorities = list(authorities_for(user))
-    board = (
-        joint_board(authority_ids=tuple(a.pk for a in authorities), period=period)
-        if authorities
-        else None
-    )
-    return render(
-        request,
-        "reporting/joint_board.html",
-        {
-            "board": board,
-            "period": period,
-            "form": DashboardFilterForm(request.GET or None, user=user),
-        },
-    )
+    for name in ("authority", "district", "service_element"):
+        del form.fields[name]  # every authority of the user, side by side; period only
+    context: dict[str, Any] = {"form": form, "board": None, "no_scope": not authorities}
+    if form.is_bound and not form.is_valid():
+        return render(request, "reporting/joint_board.html", context)
+    if authorities:
+        period = _period(form.cleaned_data.get("period") if form.is_bound else None)
+        context["board"] = joint_board(
+            authority_ids=tuple(a.pk for a in authorities), period=period
+        )
+    return render(request, "reporting/joint_board.html", context)
 
 
 @require_GET
@@ -187,7 +190,9 @@ def provider_dashboard(request: HttpRequest) -> HttpResponse:
     if organisation is None or not elements or not authorities:
         return render(request, "reporting/provider_dashboard.html", {"no_scope": True})
     form = DashboardFilterForm(request.GET or None, user=user)
-    form.is_valid()
+    del form.fields["service_element"]  # the organisation's own services only
+    if form.is_bound and not form.is_valid():
+        return render(request, "reporting/provider_dashboard.html", {"form": form})
     data = form.cleaned_data if form.is_bound else {}
     authority = data.get("authority") or authorities[0]
     # Scoped to the organisation's own jobs and cases; referrals (the SPA's work) are not
@@ -214,12 +219,8 @@ def provider_dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _period(code: str | None) -> Period:
-    if code:
-        try:
-            return Period.parse(code)
-        except ValueError:
-            pass
-    return Period.quarter_containing(timezone.localdate())
+    """The chosen period (the form checked it is one of the choices), or this quarter."""
+    return Period.parse(code) if code else Period.quarter_containing(timezone.localdate())
 
 
 def _district_in(value: str | None, authority_id: uuid.UUID) -> uuid.UUID | None:
@@ -252,6 +253,7 @@ def _charts(payload: dict[str, Any]) -> list[dict[str, Any]]:
                                 )
                             ],
                             describedby=f"{chart_id}-table",
+                            chart_id=chart_id,
                         )
                     ),
                 }
@@ -273,6 +275,7 @@ def _charts(payload: dict[str, Any]) -> list[dict[str, Any]]:
                         target=average,
                         target_label=f"County {average:.2f}" if average is not None else "",
                         describedby="table-equity",
+                        chart_id="chart-equity",
                     )
                 ),
             }
