@@ -5,7 +5,12 @@ class ReferralsConfig(AppConfig):
     name = "referrals"
 
     def ready(self) -> None:
+        from referrals.services.drafts import draft_discard
         from safer.celery import app
+        from safer.exit import session_exit_hook_register
+
+        # "Exit this page" deletes the visitor's draft at once, not two hours later.
+        session_exit_hook_register(draft_discard)
 
         # Drafts of the public form are deleted after two idle hours even if nobody comes back.
         app.conf.beat_schedule.setdefault(

@@ -95,6 +95,12 @@ app.conf.beat_schedule = {
         "task": "reporting.tasks.scheduled_reports_task",
         "schedule": crontab(hour=6, minute=30),
     },
+    "api-idempotency-purge": {
+        # Forgets Idempotency-Keys past their 30 days (safer.api.services); deleting only expired
+        # rows, so a missed or repeated night does no harm.
+        "task": "safer.api.tasks.idempotency_records_purge_task",
+        "schedule": crontab(hour=3, minute=15),
+    },
     "reporting-dashboard-refresh": {
         # Pre-computes each authority's default dashboard so the page opens fast.
         "task": "reporting.tasks.dashboard_refresh_task",

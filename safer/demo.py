@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.utils import timezone
@@ -88,13 +89,19 @@ LOGINS_FILE_NAME = "demo-logins.txt"
 M = TypeVar("M", bound=models.Model)
 
 
-def _upsert(model: type[M], lookup: dict[str, Any], values: dict[str, Any]) -> M:
+def _upsert(
+    model: type[M], lookup: dict[str, Any], values: dict[str, Any], *, keep: tuple[str, ...] = ()
+) -> M:
     """Like ``update_or_create``, but writes only when a value differs, so a second run changes
-    nothing (no UPDATE, no history row)."""
+    nothing (no UPDATE, no history row). Fields in ``keep`` are set on create only."""
     instance, created = model._default_manager.get_or_create(**lookup, defaults=values)
     if created:
         return instance
-    changed = [name for name, value in values.items() if getattr(instance, name) != value]
+    changed = [
+        name
+        for name, value in values.items()
+        if name not in keep and getattr(instance, name) != value
+    ]
     if changed:
         for name in changed:
             setattr(instance, name, values[name])
@@ -415,9 +422,15 @@ def _user(
             "organisation": organisations[login.organisation],
             "team": teams.get(login.team),
             "is_active": True,
+            # No hash yet: set below, only when there is none.
+            "password": UNUSABLE_PASSWORD_PREFIX,
         },
+        keep=("password",),
     )
-    if not user.check_password(login.password):
+    # Hashing (or checking) a password costs about a second each by design, so a re-seed never
+    # touches one that is set: only a new account, or one without a usable password, gets the
+    # demo password. (An account whose password someone changed keeps the change.)
+    if not user.has_usable_password():
         user.set_password(login.password)
         user.save(update_fields=["password"])
     user.authorities.add(*(authorities[code] for code in login.authorities))

@@ -19,7 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from safer.access.roles import role_required
 from safer.accounts.roles import Role
+from safer.api.exceptions import api_error_response, is_api_request
 from safer.decorators import with_exit_this_page
+from safer.exit import session_exit_hooks_run
 from safer.health import broker_ok, database_ok
 from safer.models import WorkerCheck
 from safer.services import worker_check_request
@@ -75,8 +77,11 @@ def exit_this_page(request: HttpRequest) -> HttpResponseRedirect:
     """Flush the session (a half-typed referral, a sign-in) and leave for a neutral site.
 
     The GOV.UK component only navigates (a GET, by its button or by Shift pressed three times);
-    without this the session would stay alive in the browser.
+    without this the session would stay alive in the browser. What apps keep server-side from the
+    session (the referral form's draft) goes first, through the hooks they register in
+    ``safer.exit``, while the session still says which rows are this visitor's.
     """
+    session_exit_hooks_run(session=request.session)
     logout(request)  # flushes the session and rotates its key, signed in or not
     request.session.flush()
     response = HttpResponseRedirect(EXIT_DESTINATION)
@@ -121,7 +126,13 @@ def worker_check_detail(request: HttpRequest, check_id: str) -> HttpResponse:
 # asked for or anything about a record (an "access denied" would confirm that a case exists).
 
 
+# The error handlers. Under /api/ a partner's client reads JSON, never a page: an unknown URL (no
+# API view ran, so DRF's exception handler did not) gets the API's error shape too.
+
+
 def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api_request(request):
+        return api_error_response(400)
     return render(request, "errors/400.html", status=400)
 
 
@@ -129,16 +140,30 @@ def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpR
     from safer.accounts.services import permission_denied_record
 
     permission_denied_record(request=request)  # the audit trail records every refusal
+    if is_api_request(request):
+        return api_error_response(403)
     return render(request, "errors/403.html", status=403)
 
 
 def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api_request(request):
+        return api_error_response(404)
     return render(request, "errors/404.html", status=404)
+
+
+def _is_api_request_safely(request: HttpRequest) -> bool:
+    # The path only, and a request broken past reading even that gets the HTML page.
+    try:
+        return is_api_request(request)
+    except Exception:
+        return False
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
     """Render without the request: whatever failed (the database, the session store, a context
     processor) must not fail this page too, and no one's details can appear on it."""
+    if _is_api_request_safely(request):
+        return api_error_response(500)
     template = loader.get_template("errors/500.html")
     context = {"service_name": settings.SERVICE_NAME, "council_name": settings.COUNCIL_NAME}
     return HttpResponseServerError(template.render(context))

@@ -17,10 +17,13 @@ from safer.accounts.roles import ROLE_GROUP_NAMES, Role
 from safer.audit.history import history_context
 from safer.audit.models import AccessAction, AccessLog, AuthEventKind
 from safer.casefile.models import CaseFile, Household, Tenure
+from safer.organisations.models import Organisation
 from tests.factories import (
     AccessLogFactory,
     AuthEventFactory,
     CaseFileFactory,
+    CouncilFactory,
+    KentFactory,
     PerpetratorFactory,
     SafeContactRulesFactory,
     UserFactory,
@@ -34,9 +37,19 @@ NOON_IN_JULY = dt.datetime(2026, 7, 1, 12, 0, tzinfo=UTC)  # 13:00 in London: BS
 
 
 @pytest.fixture
-def auditor_user() -> User:
+def kent_council() -> Organisation:
+    # The auditor and the worker belong to Kent, the authority of the factories' case files.
+    return CouncilFactory.create(authorities=[KentFactory.create()])
+
+
+@pytest.fixture
+def auditor_user(kent_council: Organisation) -> User:
     return UserFactory.create(
-        roles=[Role.AUDITOR], full_name="Avery Auditor", email="avery.auditor@example.org"
+        roles=[Role.AUDITOR],
+        full_name="Avery Auditor",
+        email="avery.auditor@example.org",
+        organisation=kent_council,
+        authorities=list(kent_council.authorities.all()),
     )
 
 
@@ -46,9 +59,13 @@ def auditor_client(client: Client, auditor_user: User) -> Client:
 
 
 @pytest.fixture
-def worker() -> User:
+def worker(kent_council: Organisation) -> User:
     return UserFactory.create(
-        roles=[Role.ADULT_SUPPORT_WORKER], full_name="Wren Worker", email="wren@example.org"
+        roles=[Role.ADULT_SUPPORT_WORKER],
+        full_name="Wren Worker",
+        email="wren@example.org",
+        organisation=kent_council,
+        authorities=list(kent_council.authorities.all()),
     )
 
 
@@ -339,8 +356,13 @@ def test_change_history_filters_by_user_and_date(auditor_client: Client, worker:
 
 
 @pytest.fixture
-def access_rows(worker: User) -> dict[str, AccessLog]:
-    manager = UserFactory.create(full_name="Morgan Manager", email="morgan@example.org")
+def access_rows(worker: User, kent_council: Organisation) -> dict[str, AccessLog]:
+    manager = UserFactory.create(
+        full_name="Morgan Manager",
+        email="morgan@example.org",
+        organisation=kent_council,
+        authorities=list(kent_council.authorities.all()),
+    )
     return {
         "early_view": AccessLogFactory.create(
             user=worker, occurred_at=dt.datetime(2026, 3, 1, 23, 30, tzinfo=UTC)

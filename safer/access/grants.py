@@ -8,7 +8,8 @@ This is also why code must ask ``safer.access`` (``granted_q``, ``user_holds``) 
 ``user.has_perm(perm, obj)``: guardian's backend sees only direct user grants here.
 
 The grant/revoke helpers are the only writers of these rows; they are called only by the services
-in ``safer.access.services``, which add the audit trail.
+in ``safer.access.services`` (other apps call those services, never these helpers), which add the
+audit trail or run inside the calling service's transaction that does.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from safer.accounts.models import User
 from safer.organisations.models import CommissioningAuthority
@@ -49,3 +49,14 @@ def organisation_authority_ids(user: User) -> frozenset[uuid.UUID]:
             "id", flat=True
         )
     )
+
+
+def authority_staff(authorities: QuerySet[CommissioningAuthority]) -> QuerySet[User]:
+    """Users (active or not) whose scope meets ``authorities``: one of them is both their own and
+    their organisation's, the rule ``user_authorities`` applies. Lazy, for use as a subquery."""
+    shared = CommissioningAuthority.objects.filter(
+        pk__in=authorities.values("pk"),
+        staff=OuterRef("pk"),
+        organisations=OuterRef("organisation_id"),
+    )
+    return User.objects.filter(Exists(shared))

@@ -1,14 +1,16 @@
-"""The only writers of access: case-file grants and revocations, and break-glass.
+"""The only writers of access: case-file grants and revocations, break-glass, and the object
+permissions other apps hold on their own records (``object_access_grant``/``_revoke``).
 
 Each change is one transaction that also writes its audit trail: a ``CaseEvent`` on the case file
-(who gave whom which access), and for break-glass an access-log row with the reason.
+(who gave whom which access), and for break-glass an access-log row with the reason. For another
+app's record the caller writes the event on that record's timeline, in the same transaction.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -113,6 +115,28 @@ def casefile_access_revoke(
 
 
 @transaction.atomic
+def object_access_grant(*, obj: models.Model, codename: str, user: User) -> bool:
+    """Give ``user`` one of ``obj``'s own object permissions (for example a support case's
+    ``read_support_notes``). False when they already held it.
+
+    For records other than the case file, whose app decides who may hold the permission and
+    records the event on its own timeline in the same transaction (so call this inside the app's
+    service, after it has locked ``obj``). Every guardian grant is made here or in
+    ``casefile_access_grant``, never by hand.
+    """
+    _check_own_permission(obj, codename)
+    _check_holder_serves_record(user, obj)
+    return object_permission_grant(holder=user, codename=codename, obj=obj)
+
+
+@transaction.atomic
+def object_access_revoke(*, obj: models.Model, codename: str, user: User) -> bool:
+    """Withdraw what ``object_access_grant`` gave. False when ``user`` did not hold it."""
+    _check_own_permission(obj, codename)
+    return object_permission_revoke(holder=user, codename=codename, obj=obj)
+
+
+@transaction.atomic
 def casefile_break_glass_open(
     *, user: User, case_file: CaseFile, reason: str, request: HttpRequest | None = None
 ) -> BreakGlassGrant | None:
@@ -167,6 +191,28 @@ def _codename(permission: str) -> str:
     if codename not in CASEFILE_PERMISSIONS:
         raise AccessGrantError(f"Unknown case-file permission: {permission!r}")
     return codename
+
+
+def _check_own_permission(obj: models.Model, codename: str) -> None:
+    # Only the permissions the model declares for per-record grants, not the admin's
+    # add/change/delete, and not the case file's (those go through casefile_access_grant).
+    declared = {name for name, _ in obj._meta.permissions}
+    if isinstance(obj, CaseFile) or codename not in declared:
+        raise AccessGrantError(f"{codename!r} is not a per-record permission of this record.")
+
+
+def _check_holder_serves_record(user: User, obj: models.Model) -> None:
+    authority_id = getattr(obj, "authority_id", None)
+    if authority_id is None:
+        return
+    serves = (
+        user.organisation_id is not None
+        and Organisation.objects.filter(pk=user.organisation_id, authorities=authority_id).exists()
+    )
+    if not serves:
+        raise AccessGrantError(
+            "The holder's organisation does not serve this record's commissioning authority."
+        )
 
 
 def _one_holder(

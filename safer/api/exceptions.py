@@ -12,13 +12,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 NOT_FOUND = "No record found."
 INVALID = "The request is not valid. See errors for each field."
+API_PREFIX = "/api/"
+
+# For errors Django answers before (or instead of) an API view: a URL that does not resolve, a
+# refusal or a crash outside DRF. Same shape as every other API error.
+_PLAIN_MESSAGES = {
+    400: "The request is not valid.",
+    403: "You do not have permission to perform this action.",
+    404: "No such endpoint or record.",
+    500: "Something went wrong. Try again later.",
+}
 
 
 class ApiError(exceptions.APIException):
@@ -105,3 +115,14 @@ def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     else:
         flat.setdefault(prefix or "request", []).append(str(detail))
     return flat
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    """Whether the request is for the partner API (under /api/), which answers only in JSON."""
+    return request.path.startswith(API_PREFIX)
+
+
+def api_error_response(status_code: int) -> JsonResponse:
+    """The API's error shape for an error answered outside DRF (Django's error handlers)."""
+    message = _PLAIN_MESSAGES.get(status_code, "The request could not be completed.")
+    return JsonResponse({"message": message, "errors": {}}, status=status_code)

@@ -37,6 +37,10 @@ MAX_VALIDITY = dt.timedelta(days=730)
 # it spares a write on every request.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 # Scopes that act on security jobs need a contractor's organisation (the jobs are its own).
+# How long an Idempotency-Key is remembered (docs/api.md): far past any client's retries, and no
+# longer, since the rows are never read again. After it the key is free and the row is purged.
+IDEMPOTENCY_KEY_RETENTION = dt.timedelta(days=30)
+IDEMPOTENCY_PURGE_BATCH = 5_000
 JOB_SCOPES = frozenset({Scope.JOBS_READ, Scope.JOBS_UPDATE})
 
 
@@ -244,6 +248,10 @@ def idempotent_execute(
     (``INSERT ... ON CONFLICT DO NOTHING`` blocks on an uncommitted duplicate), then replays its
     result. If ``perform`` raises, the record goes with the rollback and the key is free again.
     """
+    # An expired key is free again at once, whether or not the nightly purge has run yet.
+    IdempotencyRecord.objects.filter(
+        client=client, key=key, created_at__lt=timezone.now() - IDEMPOTENCY_KEY_RETENTION
+    ).delete()
     IdempotencyRecord.objects.bulk_create(
         [IdempotencyRecord(client=client, key=key, operation=operation, request_hash=fingerprint)],
         ignore_conflicts=True,
@@ -264,3 +272,25 @@ def idempotent_execute(
     record.response_body = body
     record.save(update_fields=["operation", "request_hash", "response_status", "response_body"])
     return IdempotentResult(status=status, body=body, replayed=False)
+
+
+def idempotency_records_purge(*, now: dt.datetime | None = None) -> int:
+    """Delete the records of keys past ``IDEMPOTENCY_KEY_RETENTION``; returns how many.
+
+    In batches, each its own transaction, so a large backlog never holds locks for long; safe to
+    run twice or from two workers at once (a row already gone is simply not counted again).
+    """
+    cutoff = (now or timezone.now()) - IDEMPOTENCY_KEY_RETENTION
+    purged = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                IdempotencyRecord.objects.filter(created_at__lt=cutoff)
+                .order_by("id")
+                .select_for_update(skip_locked=True)
+                .values_list("id", flat=True)[:IDEMPOTENCY_PURGE_BATCH]
+            )
+            if not batch:
+                return purged
+            deleted, _ = IdempotencyRecord.objects.filter(id__in=batch).delete()
+            purged += deleted

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 
 from safer.audit.models import AccessAction, AuthEventKind
 from safer.audit.selectors import RecordRef, auditable_models, record_get, record_get_by_reference
+
+if TYPE_CHECKING:
+    from safer.audit.scoping import AuditScope
 
 ANY = [("", "Any")]
 
@@ -44,8 +47,9 @@ class RecordLookupForm(GovukFormMixin, forms.Form):
     record_type = forms.ChoiceField(label="Record type", required=False)
     record_id = forms.CharField(label="Record ID", required=False, max_length=64)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, audit_scope: AuditScope, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.audit_scope = audit_scope
         record_type = self.fields["record_type"]
         assert isinstance(record_type, forms.ChoiceField)
         record_type.choices = [("", "Choose a record type")] + [
@@ -64,11 +68,11 @@ class RecordLookupForm(GovukFormMixin, forms.Form):
         record_type = data.get("record_type") or ""
         record_id = (data.get("record_id") or "").strip()
         if reference:
-            self.record = record_get_by_reference(reference=reference)
+            self.record = self._visible(record_get_by_reference(reference=reference))
             if self.record is None:
                 self.add_error("reference", "No case has this reference")
         elif record_type and record_id:
-            self.record = record_get(record_type=record_type, record_id=record_id)
+            self.record = self._visible(record_get(record_type=record_type, record_id=record_id))
             if self.record is None:
                 self.add_error("record_id", "This is not a valid ID for that record type")
         elif record_type or record_id:
@@ -77,6 +81,10 @@ class RecordLookupForm(GovukFormMixin, forms.Form):
         else:
             raise forms.ValidationError("Enter a case reference, or a record type and ID")
         return data
+
+    def _visible(self, ref: RecordRef | None) -> RecordRef | None:
+        # Another authority's record is "not found", the same answer as a missing one.
+        return ref if ref is not None and self.audit_scope.may_see(ref) else None
 
 
 class _DateRangeForm(GovukFormMixin, forms.Form):

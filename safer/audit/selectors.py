@@ -12,7 +12,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.apps import apps
 from django.conf import settings
@@ -26,6 +26,9 @@ from safer.accounts.models import User
 from safer.audit.masking import HIDDEN, value_is_shown
 from safer.audit.models import AccessLog, AuthEvent
 from safer.casefile.models import CaseFile
+
+if TYPE_CHECKING:
+    from safer.audit.scoping import AuditScope
 
 UTC = dt.UTC
 
@@ -56,7 +59,8 @@ def auditable_models() -> list[type[models.Model]]:
     found = [
         model
         for config in apps.get_app_configs()
-        if str(config.path).startswith(base)
+        # The virtualenv may live under the project directory: its packages are not ours.
+        if str(config.path).startswith(base) and "site-packages" not in str(config.path)
         for model in config.get_models()
         if not issubclass(model, Event) and model._meta.app_label != "audit"
     ]
@@ -171,14 +175,16 @@ def _date_range(
 
 def access_log_list(
     *,
+    audit_scope: AuditScope,
     scope: Scope | None = None,
     user: str = "",
     action: str = "",
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> QuerySet[AccessLog]:
-    """Access-log rows, newest first; ``scope`` limits them to one record's trail."""
-    rows = AccessLog.objects.all()
+    """Access-log rows the auditor may read, newest first; ``scope`` limits them to one record's
+    trail."""
+    rows = AccessLog.objects.filter(audit_scope.access_log_q())
     if scope is not None:
         records = Q(pk__in=[])
         for record_type, ids in scope.items():
@@ -199,13 +205,14 @@ def access_log_list(
 
 def auth_event_list(
     *,
+    audit_scope: AuditScope,
     user: str = "",
     kind: str = "",
     ip: str = "",
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> QuerySet[AuthEvent]:
-    rows = AuthEvent.objects.select_related("user")
+    rows = AuthEvent.objects.filter(audit_scope.auth_event_q()).select_related("user")
     if user:
         rows = rows.filter(
             Q(user__email__iexact=user)

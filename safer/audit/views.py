@@ -27,6 +27,7 @@ from safer.audit.forms import (
     RecordLookupForm,
 )
 from safer.audit.models import AccessAction, AccessLog, AuthEvent
+from safer.audit.scoping import AuditScope
 from safer.audit.selectors import (
     RecordRef,
     Scope,
@@ -57,9 +58,15 @@ def _page(request: HttpRequest, rows: Sequence[Any] | Any) -> Page:
     return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _record(record_type: str, record_id: str) -> RecordRef:
+def _scope(request: HttpRequest) -> AuditScope:
+    """The auditor's own authorities: every list, record and export is limited to them."""
+    return AuditScope.for_user(request.user)
+
+
+def _record(request: HttpRequest, record_type: str, record_id: str) -> RecordRef:
+    """The record, if it is one of the auditor's authorities' (404 for missing and not theirs)."""
     ref = record_get(record_type=record_type, record_id=record_id)
-    if ref is None:
+    if ref is None or not _scope(request).may_see(ref):
         raise Http404("No such record type or id")
     return ref
 
@@ -84,7 +91,7 @@ def _stamp() -> str:
 @require_GET
 @auditor_only
 def audit_home(request: HttpRequest) -> HttpResponse:
-    form = RecordLookupForm(request.GET or None)
+    form = RecordLookupForm(request.GET or None, audit_scope=_scope(request))
     if form.is_bound and form.is_valid() and form.record is not None:
         return redirect(
             "audit:record-access",
@@ -97,20 +104,22 @@ def audit_home(request: HttpRequest) -> HttpResponse:
 # --- One record: who looked at it ----------------------------------------------------------------
 
 
-def _record_access_rows(form: AccessLogFilterForm, scope: Scope) -> tuple[bool, Any]:
+def _record_access_rows(
+    request: HttpRequest, form: AccessLogFilterForm, scope: Scope
+) -> tuple[bool, Any]:
     if not form.is_valid():
         return False, AccessLog.objects.none()
-    return True, access_log_list(scope=scope, **form.cleaned_data)
+    return True, access_log_list(audit_scope=_scope(request), scope=scope, **form.cleaned_data)
 
 
 @require_GET
 @auditor_only
 def record_access(request: HttpRequest, record_type: str, record_id: str) -> HttpResponse:
-    ref = _record(record_type, record_id)
+    ref = _record(request, record_type, record_id)
     scope = record_scope(ref=ref)
     _log(request, AccessAction.AUDIT_VIEW, ref.record_type, ref.record_id)
     form = AccessLogFilterForm(request.GET)
-    valid, rows = _record_access_rows(form, scope)
+    valid, rows = _record_access_rows(request, form, scope)
     return render(
         request,
         "audit/record_access.html",
@@ -130,10 +139,10 @@ def record_access(request: HttpRequest, record_type: str, record_id: str) -> Htt
 def record_access_export(
     request: HttpRequest, record_type: str, record_id: str
 ) -> HttpResponseBase:
-    ref = _record(record_type, record_id)
+    ref = _record(request, record_type, record_id)
     scope = record_scope(ref=ref)
     form = AccessLogFilterForm(request.GET)
-    valid, rows = _record_access_rows(form, scope)
+    valid, rows = _record_access_rows(request, form, scope)
     if not valid:
         return record_access(request, record_type, record_id)
     _log(request, AccessAction.EXPORT, ref.record_type, ref.record_id)
@@ -150,7 +159,7 @@ def record_access_export(
 @require_GET
 @auditor_only
 def record_changes(request: HttpRequest, record_type: str, record_id: str) -> HttpResponse:
-    ref = _record(record_type, record_id)
+    ref = _record(request, record_type, record_id)
     scope = record_scope(ref=ref)
     _log(request, AccessAction.AUDIT_VIEW, ref.record_type, ref.record_id)
     form = ChangeFilterForm(request.GET)
@@ -175,7 +184,7 @@ def record_changes(request: HttpRequest, record_type: str, record_id: str) -> Ht
 def record_changes_export(
     request: HttpRequest, record_type: str, record_id: str
 ) -> HttpResponseBase:
-    ref = _record(record_type, record_id)
+    ref = _record(request, record_type, record_id)
     form = ChangeFilterForm(request.GET)
     if not form.is_valid():
         return record_changes(request, record_type, record_id)
@@ -201,7 +210,11 @@ def access_log(request: HttpRequest) -> HttpResponse:
     _log(request, AccessAction.AUDIT_VIEW, *ACCESS_LIST)
     form = AccessLogFilterForm(request.GET)
     valid = form.is_valid()
-    rows = access_log_list(**form.cleaned_data) if valid else AccessLog.objects.none()
+    rows = (
+        access_log_list(audit_scope=_scope(request), **form.cleaned_data)
+        if valid
+        else AccessLog.objects.none()
+    )
     return render(
         request,
         "audit/access_log.html",
@@ -217,7 +230,7 @@ def access_log_export(request: HttpRequest) -> HttpResponseBase:
     if not form.is_valid():
         return access_log(request)
     _log(request, AccessAction.EXPORT, *ACCESS_LIST)
-    rows = access_log_list(**form.cleaned_data)
+    rows = access_log_list(audit_scope=_scope(request), **form.cleaned_data)
     return exports.csv_response(
         filename=f"access-log-{_stamp()}.csv",
         header=exports.ACCESS_HEADER,
@@ -234,7 +247,11 @@ def sign_in_events(request: HttpRequest) -> HttpResponse:
     _log(request, AccessAction.AUDIT_VIEW, *AUTH_LIST)
     form = AuthEventFilterForm(request.GET)
     valid = form.is_valid()
-    rows = auth_event_list(**_auth_filters(form)) if valid else AuthEvent.objects.none()
+    rows = (
+        auth_event_list(audit_scope=_scope(request), **_auth_filters(form))
+        if valid
+        else AuthEvent.objects.none()
+    )
     return render(
         request,
         "audit/sign_in_events.html",
@@ -250,7 +267,7 @@ def sign_in_events_export(request: HttpRequest) -> HttpResponseBase:
     if not form.is_valid():
         return sign_in_events(request)
     _log(request, AccessAction.EXPORT, *AUTH_LIST)
-    rows = auth_event_list(**_auth_filters(form))
+    rows = auth_event_list(audit_scope=_scope(request), **_auth_filters(form))
     return exports.csv_response(
         filename=f"sign-in-events-{_stamp()}.csv",
         header=exports.AUTH_HEADER,

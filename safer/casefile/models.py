@@ -37,6 +37,13 @@ VIEW_CASEFILE_ADDRESS = "view_casefile_address"
 CASEFILE_PERMISSIONS = (WORK_ON_CASEFILE, VIEW_CASEFILE_ADDRESS)
 
 
+def _trackers() -> tuple[pghistory.RowEvent, ...]:
+    """Inserts, updates and deletes: a case-file record removed (by retention or by mistake)
+    leaves a "Deleted" row in its history with who did it, so the trail never just stops.
+    New instances for each model: a tracker binds its condition to the model it is given."""
+    return (pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+
+
 class Tenure(models.TextChoices):
     OWNER_OCCUPIER = "owner_occupier", "Owner-occupier"
     COUNCIL = "council", "Council tenant"
@@ -145,7 +152,7 @@ class CaseEventQuerySet(models.QuerySet["CaseEvent"]):
         return self.filter(case_file_id__in=CaseFile.objects.visible_to(user).values("pk"))
 
 
-@pghistory.track()
+@pghistory.track(*_trackers())
 class Household(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     authority = models.ForeignKey(
@@ -182,7 +189,7 @@ class Sex(models.TextChoices):
     NOT_KNOWN = "not_known", "Not known"
 
 
-@pghistory.track()
+@pghistory.track(*_trackers())
 class Person(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="people")
@@ -222,7 +229,7 @@ class CaseStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
-@pghistory.track()
+@pghistory.track(*_trackers())
 class CaseFile(models.Model):
     """The case of one household in the scheme, from referral to the last service closing."""
 
@@ -314,7 +321,7 @@ class ContactChannel(models.TextChoices):
     VIA_REFERRER = "via_referrer", "Through the referrer"
 
 
-@pghistory.track()
+@pghistory.track(*_trackers())
 class SafeContactRules(models.Model):
     """How the survivor may be contacted without alerting the perpetrator. Shown at the top of
     every case page; checked before any contact attempt and any notification."""
@@ -342,7 +349,7 @@ class SafeContactRules(models.Model):
         return channel in self.safe_channels
 
 
-@pghistory.track()
+@pghistory.track(*_trackers())
 class Perpetrator(models.Model):
     """Details of the person causing harm. Never shown to contractors."""
 

@@ -1,8 +1,9 @@
 """Sharing a case with a worker of the other service (the adult's worker reading the child's case,
 or the reverse), read-only, when the person has agreed or safeguarding requires it.
 
-The only writers of ``read_support_notes`` grants. Each share and withdrawal is one transaction
-with its ``CaseEvent``. The basis is a code, not free text: the timeline is read by every service
+The only callers that grant ``read_support_notes`` (through ``safer.access.services``, where every
+object-permission grant is made). Each share and withdrawal is one transaction with its
+``CaseEvent``. The basis is a code, not free text: the timeline is read by every service
 on the household and must carry no details.
 """
 
@@ -10,8 +11,8 @@ from __future__ import annotations
 
 from django.db import models, transaction
 
-from safer.access.grants import object_permission_grant, object_permission_revoke
 from safer.access.roles import CASEWORK_ROLES, user_roles
+from safer.access.services import object_access_grant, object_access_revoke
 from safer.accounts.models import User
 from safer.casefile.models import CaseFile
 from support.exceptions import InvalidRecord, SupportError
@@ -41,7 +42,7 @@ def support_case_share(
         raise SupportError("A case can only be shared with an active support worker.")
     if not CaseFile.objects.visible_to(user).filter(pk=locked.case_file_id).exists():
         raise SupportError(f"{user.full_name} does not work on this household's case file.")
-    if not object_permission_grant(holder=user, codename=READ_SUPPORT_NOTES, obj=locked):
+    if not object_access_grant(obj=locked, codename=READ_SUPPORT_NOTES, user=user):
         return False
     common.event(
         locked,
@@ -60,7 +61,7 @@ def support_case_unshare(
     *, case: AdultSupportCase | CypCase, user: User, withdrawn_by: User
 ) -> bool:
     locked = common.lock(case)
-    if not object_permission_revoke(holder=user, codename=READ_SUPPORT_NOTES, obj=locked):
+    if not object_access_revoke(obj=locked, codename=READ_SUPPORT_NOTES, user=user):
         return False
     common.event(
         locked,
