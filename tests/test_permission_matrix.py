@@ -35,6 +35,8 @@ from safer.accounts.roles import Role
 from safer.models import WorkerCheck
 from tests.factories import (
     ChildFactory,
+    CommissionedUnitsFactory,
+    ContractFactory,
     CypProviderFactory,
     PersonaWorld,
     SecurityContractorFactory,
@@ -284,6 +286,14 @@ def _report_run(mw: MatrixWorld, persona: str, scope: str) -> dict[str, Any]:
     return {"run_id": run.id}
 
 
+def _commissioned_units(mw: MatrixWorld, persona: str, scope: str) -> dict[str, Any]:
+    return {"units_id": mw.extra["commissioned_units"][scope].id}
+
+
+def _support_contract(mw: MatrixWorld, persona: str, scope: str) -> dict[str, Any]:
+    return {"contract_id": mw.extra["support_contracts"][scope].id}
+
+
 # Add a builder here when a URL names a new kind of record (and make the record in
 # ``_make_records``): "own" is the persona's own organisation's or authority's record,
 # "other_org" another organisation's in the same authority, "other_authority" Medway's.
@@ -299,6 +309,8 @@ OBJECT_BUILDERS: dict[str, ObjectBuilder] = {
     "cyp_case": ObjectBuilder(_cyp_case),
     "support_group": ObjectBuilder(_support_group),
     "report_run": ObjectBuilder(_report_run),
+    "commissioned_units": ObjectBuilder(_commissioned_units),
+    "support_contract": ObjectBuilder(_support_contract),
 }
 
 
@@ -333,6 +345,36 @@ def _make_records(world: PersonaWorld) -> dict[str, Any]:
         "referrals": referrals,
         **_support_records(world),
         "report_runs": _report_runs(world),
+        **_commissioning_records(world),
+    }
+
+
+def _commissioning_records(world: PersonaWorld) -> dict[str, Any]:
+    """Commissioning data: Kent's own, Kent's with another provider, and Medway's."""
+    medway_provider = world.organisations["adult"]
+    return {
+        "commissioned_units": {
+            "own": CommissionedUnitsFactory.create(authority=world.kent),
+            "other_org": CommissionedUnitsFactory.create(
+                authority=world.kent,
+                accommodation_type="sanctuary",
+                provider=world.organisations["contractor"],
+            ),
+            "other_authority": CommissionedUnitsFactory.create(authority=world.medway),
+        },
+        "support_contracts": {
+            "own": ContractFactory.create(
+                authority=world.kent, provider=world.organisations["adult"]
+            ),
+            "other_org": ContractFactory.create(
+                authority=world.kent,
+                provider=world.organisations["cyp"],
+                service_element="cyp",
+            ),
+            "other_authority": ContractFactory.create(
+                authority=world.medway, provider=medway_provider
+            ),
+        },
     }
 
 
