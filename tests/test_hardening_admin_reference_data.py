@@ -20,6 +20,7 @@ REFERENCE_DATA_CHANGELISTS = [
     "/admin/referrals/declinereason/",
     "/admin/referrals/riskquestionnaire/",
     "/admin/referrals/riskpolicy/",
+    "/admin/referrals/spapolicy/",
     "/admin/support/needsarea/",
     "/admin/support/closurereason/",
     "/admin/support/supportpolicy/",

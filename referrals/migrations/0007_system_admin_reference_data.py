@@ -1,0 +1,30 @@
+"""The system administrator keeps this app's reference data in the admin (issue 5)."""
+
+from django.db import migrations
+
+from safer.accounts.reference_data import EDIT, reference_data_grant, reference_data_revoke
+
+GRANTS = {
+    "referrals.declinereason": EDIT,
+    "referrals.riskquestionnaire": EDIT,
+    "referrals.riskquestion": EDIT,
+    "referrals.riskpolicy": EDIT,
+    "referrals.riskband": EDIT,
+    "referrals.spapolicy": EDIT,
+}
+
+
+def grant(apps, schema_editor):
+    reference_data_grant(apps, GRANTS)
+
+
+def revoke(apps, schema_editor):
+    reference_data_revoke(apps, GRANTS)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("accounts", "0003_user_sessions_account_events"),
+        ("referrals", "0006_seed_spa_policy_backfill_first_contact"),
+    ]
+    operations = [migrations.RunPython(grant, revoke)]
