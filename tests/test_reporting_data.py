@@ -3,11 +3,12 @@
 Kent, financial year 2025-26, three districts (Ashford, Canterbury, Dover), three contracts. Every
 branch a figure depends on has a record: women, men, a trans adult, a 17-year-old survivor who
 counts as a child, a survivor whose sex is not recorded, children in each safe accommodation
-type, each decline reason (with a duplicate and a withdrawal), each support-ended reason family,
-a case that crosses quarters, a referral arriving at 00:30 BST on 1 July (July's quarter in UK
-time, June in UTC), and SLA clocks that run over Easter, the early May and the spring bank
-holidays. The expected figures are worked out by hand in ``tests/test_reporting_metrics.py``;
-each test module has a ``dataset`` fixture that calls ``build_dataset``.
+type, each decline reason (with a duplicate and a withdrawal), each support-ended reason (the
+support app's eight closure reasons), a case that crosses quarters, a referral arriving at
+00:30 BST on 1 July (July's quarter in UK time, June in UTC), and SLA clocks that run over
+Easter, the early May and the spring bank holidays. The expected figures are worked out by
+hand in ``tests/test_reporting_metrics.py``; each test module has a ``dataset`` fixture that
+calls ``build_dataset``.
 
 Records are written with the ORM rather than the services so that every moment is exact; each
 stored deadline is the one the services would store (``safer.workdays``), and the tests state
@@ -817,7 +818,17 @@ def build_dataset() -> Dataset:
         outcomes=(4, None),
     )
     b.adult("A6", "H6", at(2025, 6, 5, 11), contact=None)  # allocated, never contacted
-    b.adult("A7", "H7", at(2025, 7, 1, 11), contact=at(2025, 7, 2), goals=("housing",))
+    # Lost touch after the summer: closed "unable to contact" on Fri 14 November (Q3).
+    b.adult(
+        "A7",
+        "H7",
+        at(2025, 7, 1, 11),
+        contact=at(2025, 7, 2),
+        closed=at(2025, 11, 14),
+        reason="unable_to_contact",
+        exit_outcome=ExitOutcome.UNPLANNED,
+        goals=("housing",),
+    )
     b.adult("A9", "H19", at(2025, 3, 5), contact=at(2025, 3, 6))
 
     # Children and young people.
@@ -859,6 +870,7 @@ def build_dataset() -> Dataset:
         gbo=((4, 5), (5, None)),
         source=CypSource.DIRECT,
     )
+    # The family declined further support on Fri 12 September (Q2): no goals, no feedback.
     b.cyp(
         "K4",
         "H21",
@@ -866,6 +878,9 @@ def build_dataset() -> Dataset:
         "dispersed",
         at(2025, 4, 1, 9),
         contact=at(2025, 4, 3),
+        closed=at(2025, 9, 12),
+        reason="declined",
+        exit_outcome=ExitOutcome.UNPLANNED,
         sessions=((engagement, d(2025, 4, 3)),),
     )
     # Closed at 22:30 BST on 30 June (21:30 UTC): still June, still the first quarter.

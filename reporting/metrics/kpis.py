@@ -92,7 +92,11 @@ def _clock_filters(clock: Clock, period: Period, as_of: dt.datetime) -> tuple[Q,
                 **{f"{clock.ended}__gt": F(clock.due)}
             )
         met = Q(**{f"{clock.stop}__lte": F(clock.due)})
-    return stopped_in | breached, stopped_in & met
+    # "Stopped" spelt out: negated (a breach list's ``exclude(met)``), a comparison with a
+    # running clock's NULL is unknown, and the row would drop out. Django guards that for a
+    # nullable column but not for an annotated stop such as triage's ``triaged_at``.
+    stopped = Q(**{f"{clock.stop}__isnull": False})
+    return stopped_in | breached, stopped & stopped_in & met
 
 
 def _with_days(queryset: QuerySet[Any], clock: Clock) -> QuerySet[Any]:

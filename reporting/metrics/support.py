@@ -59,7 +59,8 @@ def support_ended(
 
 def households_in_sanctuary(*, scope: Scope, period: Period) -> dict[str, int]:
     """Distinct households with works installed in the period, or supported in the period
-    while living with completed works (installed by the period's end)."""
+    while living with completed works (installed by the period's end and, for a case that
+    closed, by its close: the moment ``support_ended`` splits on)."""
     installed = (
         completed_works()
         .filter(scope.q_jobs(), period.q_moment("installed_at"))
@@ -69,14 +70,16 @@ def households_in_sanctuary(*, scope: Scope, period: Period) -> dict[str, int]:
         case_file__household=OuterRef("case_file__household"),
         installed_at__lt=period.ends_before,
     )
+    # Works fitted only after a case closed were never lived with while it was open.
+    while_open = Q(Exists(works_by_end), closed_at__isnull=True) | Q(
+        Exists(works_by_end.filter(installed_at__lte=OuterRef("closed_at")))
+    )
     supported = Q(
         pk__in=adult_cases_supported(scope, period)
-        .filter(Exists(works_by_end))
+        .filter(while_open)
         .values("case_file__household")
     ) | Q(
-        pk__in=cyp_cases_supported(scope, period)
-        .filter(Exists(works_by_end))
-        .values("case_file__household")
+        pk__in=cyp_cases_supported(scope, period).filter(while_open).values("case_file__household")
     )
     result = Household.objects.filter(Q(pk__in=installed) | supported).aggregate(
         total=Count("pk"),
