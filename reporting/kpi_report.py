@@ -13,6 +13,7 @@ from typing import Any
 
 from reporting.charts import Bar, bar_chart
 from reporting.metrics import NOT_MEASURABLE, Scope, kpi_breaches, kpi_measure, percent
+from reporting.metrics import commissioning as commissioning_metrics
 from reporting.metrics import security as security_metrics
 from reporting.models import KpiContractTarget, KpiDefinition
 from reporting.periods import Period
@@ -225,9 +226,17 @@ def build_contract_kpi_report(
 
 
 def _spend_tables(contract: Contract, period: Period, scope: Scope) -> tuple[list[Table], Chart]:
+    """Spend against the contract's value: a security contract's spend is the cost of the
+    measures installed; any other contract's is the payments recorded against it."""
     to_date = Period(contract.start_date, period.end, "year_to_date")
-    records_spend = contract.service_element == ServiceElement.SECURITY
-    spend_to_date = security_metrics.spend_total(scope=scope, period=to_date)
+    is_security = contract.service_element == ServiceElement.SECURITY
+
+    def spend_in(p: Period) -> Decimal:
+        if is_security:
+            return security_metrics.spend_total(scope=scope, period=p)
+        return commissioning_metrics.recorded_spend_of(contract.pk, scope=scope, period=p)
+
+    spend_to_date = spend_in(to_date)
     budget_to_date = contract.budget_between(contract.start_date, period.end)
     total_value = contract.total_value
     forecast = (
@@ -235,14 +244,16 @@ def _spend_tables(contract: Contract, period: Period, scope: Scope) -> tuple[lis
         if budget_to_date
         else spend_to_date
     )
-    committed = contract_budget_summary(contract, as_of=period.end).committed
+    committed = (
+        contract_budget_summary(contract, as_of=period.end).committed if is_security else None
+    )
     lines = [
         ("total_value", "Contract value (current term)", total_value),
         ("budget_to_date", "Value to the end of the quarter (pro-rated)", budget_to_date),
         (
             "spend_quarter",
             "Spend this quarter",
-            security_metrics.spend_total(scope=scope, period=period) if records_spend else None,
+            spend_in(period),
         ),
         (
             "budget_quarter",
@@ -252,22 +263,22 @@ def _spend_tables(contract: Contract, period: Period, scope: Scope) -> tuple[lis
         (
             "spend_to_date",
             "Spend to the end of the quarter",
-            spend_to_date if records_spend else None,
+            spend_to_date,
         ),
         (
             "committed",
             "Committed (planned works not yet installed, as at the run)",
-            committed if records_spend else None,
+            committed,
         ),
         (
             "forecast",
             f"Forecast at contract end ({contract.current_end_date:%-d %B %Y})",
-            forecast if records_spend else None,
+            forecast,
         ),
         (
             "variance",
             "Forecast over (+) or under (-) the contract value",
-            (forecast - total_value) if records_spend else None,
+            forecast - total_value,
         ),
     ]
     summary = Table(
@@ -277,16 +288,22 @@ def _spend_tables(contract: Contract, period: Period, scope: Scope) -> tuple[lis
         rows=[Row(code=c, label=label, cells=[Cell(v, MONEY)]) for c, label, v in lines],
         row_header="Measure",
         description=(
-            "Spend is the actual cost of measures installed (by installation date). Support "
-            "contracts record no spend in SAFER."
+            "A security contract's spend is the actual cost of measures installed (by "
+            "installation date); any other contract's is the payments recorded against it, "
+            "pro-rated by the days of the months they cover. The forecast extends spend to date "
+            "at the same rate against the pro-rated value."
         ),
     )
     by_quarter: dict[str, Decimal] = {}
-    if records_spend:
+    if is_security:
         for cell in contract_spend_by_district_quarter(contract):
             if cell.quarter_start <= period.start:
                 key = f"{cell.financial_year} Q{cell.financial_quarter}"
                 by_quarter[key] = by_quarter.get(key, Decimal(0)) + cell.spend
+    else:
+        # One aggregate per quarter from the contract's start (at most a few dozen).
+        for quarter in to_date.quarters():
+            by_quarter[quarter.short_label] = spend_in(quarter)
     quarters = Table(
         code="spend_quarters",
         title="Spend by quarter",

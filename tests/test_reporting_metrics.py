@@ -549,13 +549,6 @@ def test_published_annual_return_every_cell(dataset: Dataset) -> None:
         assert cells(document, code) == expected, code
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "reporting/suppression.py hides a second cell only when a sum has exactly one hidden "
-        "cell; here five hidden cells share exactly 5, so each is known to be 1."
-    ),
-)
 def test_published_accommodation_does_not_reveal_its_hidden_cells(dataset: Dataset) -> None:
     document = suppress_document(annual(dataset), threshold=5)
     # 1, 1, 1, 1, 1, 9, 0 of 14. With only the five 1s hidden, 14 - 9 - 0 = 5 is shared by five
@@ -898,13 +891,6 @@ def test_support_contract_kpis_later_quarters(
     assert cells(document, "breaches") == []  # nothing late after the first quarter
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "reporting/kpi_report.py shows spend only for security contracts; the payments "
-        "recorded against support contracts (ContractSpend) are not read yet."
-    ),
-)
 def test_support_contract_kpi_report_shows_recorded_spend(dataset: Dataset) -> None:
     values = {
         row.code: row.cells[0].display()

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
-from reporting.metrics.commissioning import recorded_spend_by_contract, share_in
+from reporting.metrics.commissioning import recorded_spend_by_contract, recorded_spend_of
 from reporting.metrics.common import Scope
 from reporting.models import CommissionedUnits, ContractSpend
 from reporting.periods import Period
@@ -132,7 +132,8 @@ def contract_spend_by_quarter(
     *, user: User | AnonymousUser, contract: Contract, year: Period
 ) -> list[QuarterSpend]:
     """The year's quarters: the entries whose cover overlaps each, the spend they put in it and
-    the budget (an entry spanning two quarters is listed under both, with its share in each)."""
+    the budget (an entry spanning two quarters is listed under both, with its share in each).
+    One query for the entries and one aggregate per quarter for the spend."""
     entries = list(
         ContractSpend.objects.visible_to(user)
         .filter(contract=contract, period_start__lte=year.end, period_end__gte=year.start)
@@ -147,7 +148,9 @@ def contract_spend_by_quarter(
         quarters.append(
             QuarterSpend(
                 period=quarter,
-                spend=sum((share_in(e, quarter) for e in overlapping), Decimal("0.00")),
+                spend=recorded_spend_of(
+                    contract.pk, scope=Scope((contract.authority_id,)), period=quarter
+                ),
                 budget=contract.budget_between(quarter.start, quarter.end),
                 entries=overlapping,
             )

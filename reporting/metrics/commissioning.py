@@ -16,12 +16,26 @@ Neither is recorded by district, so a scope narrowed to districts has none of ei
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    DateField,
+    DecimalField,
+    Expression,
+    F,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Greatest, Least, Round
 
 from reporting.metrics.common import OTHER, TOTAL, Scope
 from reporting.models import CommissionedUnits, ContractSpend
@@ -81,32 +95,51 @@ def spend_entries(scope: Scope, period: Period) -> QuerySet[ContractSpend]:
     return entries
 
 
-def share_in(entry: ContractSpend, period: Period) -> Decimal:
-    """The part of one entry's amount that falls in the period (by days, to the penny)."""
-    return _share(entry.period_start, entry.period_end, entry.amount, period)
+class DaysBetween(Func):
+    """``later - earlier`` for two dates: whole days, as PostgreSQL subtracts dates."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " - "
+    output_field = IntegerField()
 
 
-def _share(start: dt.date, end: dt.date, amount: Decimal, period: Period) -> Decimal:
-    lo, hi = max(start, period.start), min(end, period.end)
-    if hi < lo:
-        return Decimal("0.00")
-    days, cover = (hi - lo).days + 1, (end - start).days + 1
-    if days == cover:
-        return amount
-    return (amount * days / cover).quantize(PENNY, rounding=ROUND_HALF_UP)
+def share_in_period(period: Period) -> Expression:
+    """Each entry's part of its amount that falls in the period: all of it when its cover lies
+    inside the period, else pro-rated by days and rounded to the penny (half away from zero, as
+    the budget is). For entries that overlap the period (``spend_entries``)."""
+    start = Value(period.start, output_field=DateField())
+    end = Value(period.end, output_field=DateField())
+    days_in = DaysBetween(Least(F("period_end"), end), Greatest(F("period_start"), start)) + 1
+    cover = DaysBetween(F("period_end"), F("period_start")) + 1
+    return Case(
+        When(period_start__gte=period.start, period_end__lte=period.end, then=F("amount")),
+        default=Round(F("amount") * days_in / cover, 2),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+
+
+def _spend_grouped(scope: Scope, period: Period, field: str) -> dict[Any, Decimal]:
+    rows = (
+        spend_entries(scope, period)
+        .order_by()
+        .values(field)
+        .annotate(spend=Sum(share_in_period(period)))
+        .values_list(field, "spend")
+    )
+    return {key: Decimal(spend).quantize(PENNY) for key, spend in rows}
 
 
 def recorded_spend_by_contract(*, scope: Scope, period: Period) -> dict[uuid.UUID, Decimal]:
-    """Contract id → recorded spend in the period (one query; a few rows per contract)."""
-    result: dict[uuid.UUID, Decimal] = {}
-    rows = spend_entries(scope, period).values_list(
-        "contract_id", "period_start", "period_end", "amount"
+    """Contract id → recorded spend in the period (one grouped query)."""
+    return _spend_grouped(scope, period, "contract_id")
+
+
+def recorded_spend_of(contract_id: uuid.UUID, *, scope: Scope, period: Period) -> Decimal:
+    """One contract's recorded spend in the period."""
+    narrowed = Scope(scope.authority_ids, contract_id=contract_id)
+    return recorded_spend_by_contract(scope=narrowed, period=period).get(
+        contract_id, Decimal("0.00")
     )
-    for contract_id, start, end, amount in rows:
-        result[contract_id] = result.get(contract_id, Decimal("0.00")) + _share(
-            start, end, amount, period
-        )
-    return result
 
 
 def recorded_spend_by_element(*, scope: Scope, period: Period) -> dict[str, Decimal]:
@@ -116,9 +149,5 @@ def recorded_spend_by_element(*, scope: Scope, period: Period) -> dict[str, Deci
         for element in ServiceElement.values
         if element != ServiceElement.SECURITY
     }
-    rows = spend_entries(scope, period).values_list(
-        "contract__service_element", "period_start", "period_end", "amount"
-    )
-    for element, start, end, amount in rows:
-        result[element] = result.get(element, Decimal("0.00")) + _share(start, end, amount, period)
+    result.update(_spend_grouped(scope, period, "contract__service_element"))
     return result
