@@ -1,26 +1,37 @@
-"""`make bench`: request each target N times with the Django test client and print p50/p95.
+"""`make bench`: request each page target N times with the Django test client, time each task
+target (report generation, dashboard pre-compute) a few times, and print p50/p95.
 
 Runs against a database of its own (``test_safer_bench`` on the embedded PostgreSQL, or on the
-server DATABASE_URL names), created and migrated on first use and kept for the next run.
+server DATABASE_URL names), created and migrated on first use and kept for the next run, with the
+county-sized dataset of ``benchmarks.data`` built into it once (a few minutes, the first time).
 
     python -m benchmarks.run                      # every target, 200 requests each
     python -m benchmarks.run --requests 1000 --only healthz
-    python -m benchmarks.run --check              # exit 1 when a p95 exceeds its budget
+    python -m benchmarks.run --only report --runs 10
+    python -m benchmarks.run --check              # exit 1 when a p95 or a peak exceeds its budget
+    python -m benchmarks.run --rebuild-data       # drop the bench database and build it afresh
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import logging
 import os
+import resource
 import statistics
 import sys
 import time
+import tracemalloc
 from dataclasses import dataclass
+from typing import TypeVar
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "safer.settings.test")
 os.environ.setdefault("SAFER_TEST_DB_SUFFIX", "bench")
 
-WARM_UP_REQUESTS = 20
+MIB = 1024 * 1024
+# A page this many times over its budget when warm is reported after its warm-up, not timed.
+HOPELESS = 20
 
 
 @dataclass(frozen=True)
@@ -38,35 +49,87 @@ class Measurement:
         return self.p95_ms <= self.budget_p95_ms
 
 
+@dataclass(frozen=True)
+class TaskMeasurement:
+    name: str
+    runs: int
+    p50_s: float
+    p95_s: float
+    max_s: float
+    queries: int
+    peak_mib: float  # tracemalloc's peak of Python allocations during one run
+    rss_growth_mib: float  # how far the process's maximum resident set grew (warm-up and runs)
+    budget_p95_s: float
+    budget_peak_mib: float
+
+    @property
+    def within_budget(self) -> bool:
+        return self.p95_s <= self.budget_p95_s and self.peak_mib <= self.budget_peak_mib
+
+
+Result = TypeVar("Result", Measurement, TaskMeasurement)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--requests", type=int, default=200, help="timed requests per target")
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per page")
+    parser.add_argument("--runs", type=int, help="timed runs per task (default: the task's own)")
     parser.add_argument("--only", help="run only targets whose name contains this text")
+    parser.add_argument("--exclude", help="leave out targets whose name contains this text")
     parser.add_argument("--check", action="store_true", help="exit 1 if a budget is exceeded")
+    parser.add_argument(
+        "--rebuild-data", action="store_true", help="drop and rebuild the bench database"
+    )
     options = parser.parse_args(argv)
     if options.requests < 20:
         parser.error("--requests must be at least 20 for a meaningful 95th percentile")
+    if options.runs is not None and options.runs < 2:
+        parser.error("--runs must be at least 2")
 
     import django
 
     django.setup()
+    for noisy in ("weasyprint", "fontTools", "axes"):  # progress chatter, not results
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     from django.db import connection
     from django.test.utils import setup_test_environment
 
-    from benchmarks.targets import TARGETS
+    from benchmarks.data import ensure_bench_data
+    from benchmarks.targets import TARGETS, TASKS
 
     setup_test_environment()  # the test client's host, in-memory email
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
-    targets = [t for t in TARGETS if not options.only or options.only in t.name]
-    if not targets:
+    connection.creation.create_test_db(
+        verbosity=0, autoclobber=True, keepdb=not options.rebuild_data
+    )
+    ensure_bench_data()
+
+    def chosen(name: str) -> bool:
+        wanted = not options.only or options.only in name
+        return wanted and not (options.exclude and options.exclude in name)
+
+    pages = [t for t in TARGETS if chosen(t.name)]
+    tasks = [t for t in TASKS if chosen(t.name)]
+    if not pages and not tasks:
         parser.error(f"no target matches {options.only!r}")
 
-    results = [measure(target, options.requests) for target in targets]
-    print(table(results, database=str(connection.settings_dict["NAME"])))
-    if options.check and not all(result.within_budget for result in results):
-        print("\nA 95th percentile is over its budget (see benchmarks/targets.py).")
+    results = [_progress(measure(target, options.requests)) for target in pages]
+    task_results = [_progress(measure_task(task, options.runs)) for task in tasks]
+    print(header(database=str(connection.settings_dict["NAME"])))
+    if results:
+        print("\n" + table(results))
+    if task_results:
+        print("\n" + task_table(task_results))
+    over = [r.name for r in results if not r.within_budget]
+    over += [r.name for r in task_results if not r.within_budget]
+    if options.check and over:
+        print(f"\nOver budget (see benchmarks/targets.py): {', '.join(over)}.")
         return 1
     return 0
+
+
+def _progress(result: Result) -> Result:
+    print(f"measured {result.name}", file=sys.stderr, flush=True)
+    return result
 
 
 def measure(target: object, requests: int) -> Measurement:
@@ -77,26 +140,40 @@ def measure(target: object, requests: int) -> Measurement:
 
     assert isinstance(target, Target)
     client = target.prepare()
-    for _ in range(WARM_UP_REQUESTS):  # connections, template caches, lazy imports
+    before = target.before_each or (lambda: None)
+    warm: list[float] = []
+    for n in range(target.warm_up):  # connections, template caches, lazy imports
+        before()
+        began = time.perf_counter()
         response = client.get(target.path)
+        warm.append((time.perf_counter() - began) * 1000)
         if response.status_code != target.expected_status:
             raise SystemExit(
                 f"{target.name}: {target.path} answered {response.status_code}, "
                 f"not {target.expected_status}"
             )
+        if n > 0 and warm[-1] > HOPELESS * target.budget_p95_ms:
+            break  # far over budget even when warm: report it without hours of timing
+    before()
     with CaptureQueriesContext(connection) as captured:
         client.get(target.path)
     # Counted now: the next request's request_started signal empties the query log.
     queries = len(captured)
     timings = []
-    for _ in range(requests):
+    if warm[-1] > HOPELESS * target.budget_p95_ms:
+        print(f"{target.name}: {warm[-1]:.0f} ms when warm, not timed further", file=sys.stderr)
+        timings = warm[1:]
+    for _ in range(0 if timings else min(requests, target.max_requests or requests)):
+        before()
         began = time.perf_counter()
         client.get(target.path)
         timings.append((time.perf_counter() - began) * 1000)
+    if len(timings) < 2:
+        timings = warm
     percentiles = statistics.quantiles(timings, n=100, method="inclusive")
     return Measurement(
         name=target.name,
-        requests=requests,
+        requests=len(timings),
         p50_ms=percentiles[49],
         p95_ms=percentiles[94],
         max_ms=max(timings),
@@ -105,20 +182,89 @@ def measure(target: object, requests: int) -> Measurement:
     )
 
 
-def table(results: list[Measurement], *, database: str) -> str:
-    header = "| target | requests | p50 ms | p95 ms | max ms | queries | p95 budget |"
-    lines = [
+def measure_task(task: object, runs: int | None) -> TaskMeasurement:
+    """Warm up, time ``runs`` calls, then one more under tracemalloc for the peak memory (kept
+    apart: tracing slows Python down and would inflate the timings)."""
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    from benchmarks.targets import Task
+
+    assert isinstance(task, Task)
+    work = task.prepare()
+    rss_before = _max_rss_mib()
+    for _ in range(task.warm_up):
+        work()
+    timings = []
+    for _ in range(runs or task.runs):
+        gc.collect()
+        began = time.perf_counter()
+        work()
+        timings.append(time.perf_counter() - began)
+    rss_growth = _max_rss_mib() - rss_before
+    reset_queries()
+    gc.collect()
+    tracemalloc.start()
+    with CaptureQueriesContext(connection) as captured:
+        work()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    percentiles = statistics.quantiles(timings, n=100, method="inclusive")
+    return TaskMeasurement(
+        name=task.name,
+        runs=len(timings),
+        p50_s=percentiles[49],
+        p95_s=percentiles[94],
+        max_s=max(timings),
+        queries=len(captured),
+        peak_mib=peak / MIB,
+        rss_growth_mib=rss_growth,
+        budget_p95_s=task.budget_p95_s,
+        budget_peak_mib=task.budget_peak_mib,
+    )
+
+
+def _max_rss_mib() -> float:
+    # Linux reports kilobytes.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def header(*, database: str) -> str:
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
         f"Django test client, database {database}, {os.cpu_count()} CPUs, Python "
-        f"{sys.version.split()[0]}",
-        "",
-        header,
-        "|" + "|".join("---" for _ in range(header.count("|") - 1)) + "|",
-    ]
+        f"{sys.version.split()[0]}, load average {load}, process peak RSS {_max_rss_mib():.0f} MiB"
+    )
+
+
+def _separator(head: str) -> str:
+    return "|" + "|".join("---" for _ in range(head.count("|") - 1)) + "|"
+
+
+def table(results: list[Measurement]) -> str:
+    head = "| target | requests | p50 ms | p95 ms | max ms | queries | p95 budget |"
+    lines = [head, _separator(head)]
     for r in results:
         verdict = "ok" if r.within_budget else "OVER"
         lines.append(
             f"| {r.name} | {r.requests} | {r.p50_ms:.1f} | {r.p95_ms:.1f} | {r.max_ms:.1f} "
             f"| {r.queries} | {r.budget_p95_ms:.0f} ({verdict}) |"
+        )
+    return "\n".join(lines)
+
+
+def task_table(results: list[TaskMeasurement]) -> str:
+    head = (
+        "| task | runs | p50 s | p95 s | max s | queries | peak MiB | max RSS growth MiB "
+        "| budget (p95 s, peak MiB) |"
+    )
+    lines = [head, _separator(head)]
+    for r in results:
+        verdict = "ok" if r.within_budget else "OVER"
+        lines.append(
+            f"| {r.name} | {r.runs} | {r.p50_s:.2f} | {r.p95_s:.2f} | {r.max_s:.2f} "
+            f"| {r.queries} | {r.peak_mib:.1f} | {r.rss_growth_mib:.0f} "
+            f"| {r.budget_p95_s:g}, {r.budget_peak_mib:g} ({verdict}) |"
         )
     return "\n".join(lines)
 
