@@ -7,6 +7,7 @@ Run them with `make e2e` (or `pytest -m e2e`). They need `apt-get install -y chr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,13 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
-from playwright.sync_api import BrowserContext, Page, Request, Route
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import BrowserContext, Page, Request, Route, expect
 from pytest_django.live_server_helper import LiveServer
 
+from safer.accounts.models import User
 from safer.views import EXIT_DESTINATION
+from tests.helpers import TEST_PASSWORD, add_totp_device, totp_code
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -179,3 +183,109 @@ def screenshots(pytestconfig: pytest.Config) -> Path:
     folder = Path(pytestconfig.getoption("--output")).absolute() / "e2e"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+# --- Signed-in pages: sign-in with the second factor, axe and reflow ---------------------------
+
+# The rules the public pages are checked against (test_public_pages.py): WCAG 2.2 AA and axe's
+# best practice.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+REFLOW_WIDTH = 320  # WCAG 1.4.10: 1280px at 400% zoom
+# The shared layout puts the phase banner and the back link (block before_content) between
+# <header> and <main>, outside any landmark (templates/base.html), so axe's best-practice
+# "region" rule (moderate) flags them on every page that has them.
+LAYOUT_KNOWN_VIOLATIONS = {("region", ".govuk-phase-banner"), ("region", ".govuk-back-link")}
+
+
+def sign_in_browser(page: Page, user: User) -> None:
+    """Sign ``user`` in as a person does: email and password, then the code their authenticator
+    app shows (a confirmed TOTP device is added if they have none)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or add_totp_device(user)
+    user.set_password(TEST_PASSWORD)
+    user.save(update_fields=["password"])
+    page.goto("/accounts/login/")
+    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Password", exact=True).fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Security code").fill(totp_code(device))
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(lambda url: "/accounts/" not in url)
+
+
+def axe_violations(page: Page, axe_source: str) -> list[str]:
+    """Every axe violation on the page as it is now, under ``AXE_TAGS`` and of any impact, one
+    line each (the shared layout's known one aside)."""
+    # Evaluated through the DevTools protocol, which the page's CSP does not govern.
+    page.evaluate(axe_source)
+    results = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+    )
+    found = []
+    for v in results["violations"]:
+        targets = [
+            n["target"]
+            for n in v["nodes"]
+            if (v["id"], n["target"][0]) not in LAYOUT_KNOWN_VIOLATIONS
+        ]
+        if targets:
+            found.append(f"{v['id']} ({v['impact']}): {v['help']} at {targets}")
+    return found
+
+
+def horizontal_overflow(page: Page, *, tables: bool = False) -> list[str]:
+    """At a 320px-wide viewport, what sticks out past the right edge (empty if the page reflows
+    without horizontal scrolling). The viewport is left at that width.
+
+    Data tables are left out unless ``tables``: WCAG 1.4.10 exempts content that needs a
+    two-dimensional layout, and the layout has no scrolling wrapper for wide tables yet."""
+    page.set_viewport_size({"width": REFLOW_WIDTH, "height": 800})
+    return page.evaluate(
+        """tables => {
+            const root = document.documentElement;
+            if (root.scrollWidth <= root.clientWidth) return [];
+            const wide = [...document.body.querySelectorAll('*')].filter(
+                e => e.getBoundingClientRect().right > root.clientWidth + 1
+                     && (tables || !e.closest('table')));
+            // The outermost offenders only: their children overflow with them.
+            return wide.filter(e => !wide.includes(e.parentElement)).slice(0, 10).map(
+                e => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}` +
+                     `.${[...e.classList].join('.')}` +
+                     ` (${Math.round(e.getBoundingClientRect().right)}px)`);
+        }""",
+        tables,
+    )
+
+
+def check_page(page: Page, axe_source: str) -> None:
+    """No axe violation, and no horizontal scrolling at 320px (the viewport is put back)."""
+    assert axe_violations(page, axe_source) == [], page.url
+    viewport = page.viewport_size
+    assert horizontal_overflow(page) == [], page.url
+    if viewport:
+        page.set_viewport_size(viewport)
+
+
+def unexpected_console_errors(console_errors: ConsoleErrors) -> list[str]:
+    """Console errors, leaving out the 400 status of a refused form (expected)."""
+    return [m for m in console_errors.messages if not m.endswith("status of 400 (Bad Request)")]
+
+
+def submit(page: Page, name: str) -> None:
+    """Submit as a keyboard user does: focus the button and press Enter."""
+    button = page.get_by_role("button", name=name)
+    button.focus()
+    button.press("Enter")
+    page.wait_for_load_state()
+
+
+def follow_error_link(page: Page, message: str) -> None:
+    """The error summary has the message as a link (the first, if several have it), and
+    following it puts focus on the field."""
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_be_visible()
+    link = summary.get_by_role("link", name=message).first
+    expect(link).to_have_attribute("href", re.compile(r"^#.+"))
+    target = link.get_attribute("href") or "#"
+    link.focus()
+    link.press("Enter")
+    expect(page.locator(target)).to_be_focused()
