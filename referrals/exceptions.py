@@ -6,11 +6,13 @@ from safer.transitions import InvalidTransition as CoreInvalidTransition
 
 
 class ReferralError(Exception):
-    """A referral cannot be changed as asked; ``message`` is safe to show to staff."""
+    """A referral cannot be changed as asked; ``message`` is safe to show to staff. ``field``
+    names the form field at fault, when one is, so a form can show the error against it."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 class InvalidTransition(ReferralError, CoreInvalidTransition):

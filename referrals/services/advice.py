@@ -49,31 +49,37 @@ def advice_contact_record(
     if not user_roles(user) & SPA_ROLES or authority.pk not in user_authority_ids(user):
         raise ReferralError("You cannot record advice contacts for that area.")
     if district is not None and district.authority_id != authority.pk:
-        raise ReferralError("That district is not in the chosen area.")
+        raise ReferralError("That district is not in the chosen area.", field="district")
     if contacted_on > timezone.localdate():
-        raise ReferralError("The contact date cannot be in the future.")
+        raise ReferralError("The contact date cannot be in the future.", field="contacted_on")
     if caller_type not in CallerType.values:
-        raise ReferralError("Choose who contacted the SPA.")
+        raise ReferralError("Choose who contacted the SPA.", field="caller_type")
     if caller_type == CallerType.PROFESSIONAL:
         if agency_type not in AgencyType.values:
-            raise ReferralError("Choose the kind of agency the professional works for.")
+            raise ReferralError(
+                "Choose the kind of agency the professional works for.", field="agency_type"
+            )
     else:
         agency_type = ""
     if method not in AdviceMethod.values:
-        raise ReferralError("Choose how they made contact.")
+        raise ReferralError("Choose how they made contact.", field="method")
     chosen_topics = sorted(set(topics))
     if not chosen_topics:
-        raise ReferralError("Choose at least one topic.")
+        raise ReferralError("Choose at least one topic.", field="topics")
     if set(chosen_topics) - set(AdviceTopic.values):
-        raise ReferralError("Unknown topic.")
+        raise ReferralError("Unknown topic.", field="topics")
     signposts = sorted(set(signposted_to))
     if set(signposts) - set(Signpost.values):
-        raise ReferralError("Unknown service signposted to.")
+        raise ReferralError("Unknown service signposted to.", field="signposted_to")
     if duration_minutes is not None and not 0 < duration_minutes <= MAX_DURATION_MINUTES:
-        raise ReferralError("Enter the length of the contact in minutes, up to 8 hours.")
+        raise ReferralError(
+            "Enter the length of the contact in minutes, up to 8 hours.", field="duration_minutes"
+        )
     note = note.strip()
     if _EMAIL.search(note) or _PHONE.search(note):
-        raise ReferralError("Remove the contact details from the note: this record keeps none.")
+        raise ReferralError(
+            "Remove the contact details from the note: this record keeps none.", field="note"
+        )
     with history_context(actor=user, source="advice_contact_record"):
         return AdviceContact.objects.create(
             authority=authority,

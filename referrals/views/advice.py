@@ -71,7 +71,7 @@ def advice_create(request: HttpRequest) -> HttpResponse:
                     note=data["note"],
                 )
             except ReferralError as error:
-                form.add_error(None, error.message)
+                form.add_error(error.field if error.field in form.fields else None, error.message)
             else:
                 messages.success(request, "Advice contact recorded.")
                 return redirect("referrals:advice-list")

@@ -116,11 +116,6 @@ def test_spa_records_an_advice_contact_refusing_contact_details_in_the_note(
     assert outside_requests.urls == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The note check is the service's ReferralError, added as a non-field error: the "
-    "summary shows it without a link to the note (referrals/views/advice.py).",
-)
 def test_contact_details_in_the_advice_note_are_linked_to_the_note(
     page: Page, spa_triage: User
 ) -> None:
@@ -131,12 +126,6 @@ def test_contact_details_in_the_advice_note_are_linked_to_the_note(
     follow_error_link(page, "Remove the contact details from the note: this record keeps none.")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Topics and 'Signposted to' render as radios, so only one of each can be chosen: "
-    "field_kind() in referrals/templatetags/referrals_govuk.py tests RadioSelect before "
-    "CheckboxSelectMultiple, which subclasses it.",
-)
 def test_an_advice_contact_can_be_about_several_topics(page: Page, spa_triage: User) -> None:
     sign_in_browser(page, spa_triage)
     page.goto("/referrals/advice/new/")
