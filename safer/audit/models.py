@@ -36,6 +36,19 @@ class AccessLog(models.Model):
     record_id = models.CharField(max_length=64, db_index=True)
     source_ip = models.GenericIPAddressField(null=True, blank=True)
     reason = models.CharField(max_length=500, blank=True)  # required for break-glass
+    # The commissioning authority the record read belonged to when it was read, stamped by the
+    # writer (``safer.audit.scoping.record_authority_id``) so an auditor's scope is a plain
+    # filter. NULL for reads of things with no single authority (a list, a user account,
+    # reference data) and for rows written before the column existed: those fall back to the
+    # older rules in ``AuditScope.access_log_q``. Never backfilled: the table is append-only.
+    authority = models.ForeignKey(
+        "organisations.CommissioningAuthority",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

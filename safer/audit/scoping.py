@@ -17,16 +17,28 @@ A record belongs to an authority through its foreign keys (``authority_paths``: 
 its case file, a GBO score through its goal's CYP case), so a new model is covered without a list
 to keep up to date. A deleted record keeps its authority through its pghistory events.
 
-Access-log rows name records as ``record_type``/``record_id`` strings, so a row is tested by its
-key ``"<record_type>:<record_id>"`` against one UNION of the keys of the in-scope records: one
-hashed sub-plan per query, then a cheap probe per log row (the log outgrows the case tables by
-far; a correlated lookup per row measured five times slower). A single record's pages test that
-record alone, on its primary key.
+Each access-log row is stamped when it is written with the authority of the record read
+(``AccessLog.authority``, from ``record_authority_id``: the same ``authority_paths``, followed on
+the instance already loaded, or one read by primary key). A stamped row is in scope when its
+authority is one of the auditor's: a plain indexed filter whose cost does not depend on the case
+tables. The stamp is the authority *at the time of the read*; a record that later moves to
+another authority leaves its earlier reads with the first.
+
+Unstamped rows fall back to the rules above, tested on the records themselves: rows about
+something with no single authority (a list, an account, reference data serving several
+authorities, a match between two authorities' referrals), and rows written before the stamp
+existed (never backfilled: the table is append-only). Such a row names its record only as
+``record_type``/``record_id`` strings, so it is tested by its key
+``"<record_type>:<record_id>"`` against one UNION of the keys of the in-scope records: one hashed
+sub-plan per query, built only when a row needs it, then a cheap probe per row (a correlated
+lookup per row measured five times slower). A single record's pages test that record alone, on
+its primary key.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -149,6 +161,107 @@ def _owned_models() -> tuple[type[models.Model], ...]:
     return tuple(m for m in auditable_models() if m is User or authority_paths(m))
 
 
+# --- The stamp written on each access-log row ----------------------------------------------------
+
+_UNKNOWN = object()  # a path that cannot be followed without a query
+
+
+def record_authority_id(record: models.Model) -> Any:
+    """The authority ``record`` belongs to, for stamping its access-log row; None when it has no
+    single one (a user account, reference data that serves several authorities, a match
+    between two authorities' referrals).
+
+    Follows ``authority_paths``, so the stamp and the fallback rules in ``access_log_q`` agree.
+    No query when the path's foreign keys are on the record or already loaded with it
+    (``select_related``); one small query (a read by primary key) otherwise.
+    """
+    return record_authority_ids([record]).get(_ref_key(record))
+
+
+def record_authority_ids(records: Iterable[models.Model]) -> dict[tuple[str, str], Any]:
+    """``record_authority_id`` for many records: one query per model at most.
+
+    Keyed by ``(label, str(pk))``; records with no single authority are left out.
+    """
+    found: dict[tuple[str, str], Any] = {}
+    pending: dict[type[models.Model], dict[Any, list[Any]]] = {}
+    for record in records:
+        paths = _stamp_paths(type(record))
+        if not paths or record.pk is None:
+            continue
+        values = [_follow(record, path) for path in paths]
+        if any(v is _UNKNOWN for v in values):
+            pending.setdefault(type(record), {})[record.pk] = values
+        else:
+            _keep(found, _ref_key(record), values)
+    for model, by_pk in pending.items():
+        paths = _stamp_paths(model)
+        rows = model._default_manager.filter(pk__in=list(by_pk)).values_list("pk", *paths)
+        label = model._meta.label_lower
+        for pk, *values in rows:
+            _keep(found, (label, str(pk)), values)
+    return found
+
+
+@cache
+def _stamp_paths(model: type[models.Model]) -> tuple[str, ...]:
+    """The model's authority paths when each gives one authority (no many-to-many step)."""
+    if model is User:
+        return ()  # staff of several authorities: ``access_log_q`` decides by the reader
+    paths = authority_paths(model)
+    for path in paths:
+        current = model
+        for name in path.split("__"):
+            if name == "pk":
+                break
+            field = current._meta.get_field(name)
+            if field.many_to_many or not isinstance(field.related_model, type):
+                return ()
+            current = field.related_model
+    return paths
+
+
+def _follow(record: models.Model, path: str) -> Any:
+    """The authority id at the end of ``path``, None if a link is empty, or ``_UNKNOWN``."""
+    if path == "pk":
+        return record.pk
+    current: models.Model = record
+    *links, last = path.split("__")
+    for name in links:
+        field = current._meta.get_field(name)
+        assert isinstance(field, models.ForeignKey)  # one-to-one included
+        if field.attname in current.get_deferred_fields():
+            return _UNKNOWN
+        if getattr(current, field.attname) is None:
+            return None
+        if not field.is_cached(current):
+            return _UNKNOWN
+        loaded = field.get_cached_value(current)
+        if loaded is None:
+            return None
+        current = loaded
+    field = current._meta.get_field(last)
+    assert isinstance(field, models.ForeignKey)
+    if field.attname in current.get_deferred_fields():
+        return _UNKNOWN
+    return getattr(current, field.attname)
+
+
+def _ref_key(record: models.Model) -> tuple[str, str]:
+    return record._meta.label_lower, str(record.pk)
+
+
+def _keep(found: dict[tuple[str, str], Any], key: tuple[str, str], values: list[Any]) -> None:
+    # Several paths that disagree (a match between two authorities' referrals): no single
+    # authority, so the row is left to the fallback rules, which show it to both.
+    distinct = {v for v in values if v is not None}
+    if len(distinct) == 1:
+        found[key] = distinct.pop()
+
+
+# --- What an auditor may read ---------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class AuditScope:
     """What one auditor may read. Lazy: every test is a subquery of the page's own query."""
@@ -163,13 +276,23 @@ class AuditScope:
         return authority_staff(self.authorities)
 
     def access_log_q(self) -> Q:
-        """A filter on ``AccessLog`` keeping the rows this auditor may read."""
+        """A filter on ``AccessLog`` keeping the rows this auditor may read.
+
+        A stamped row is theirs when its authority is one of theirs. An unstamped row (no single
+        authority, or written before the stamp) falls back to the key tests; the record-type
+        test comes first so that rows about lists and pages never probe the UNION, and
+        PostgreSQL builds its hash only when a row needs it.
+        """
         owned = _owned_models()
         in_scope = _union([keys for m in owned for keys in _keys(m, self.authorities)])
         known = _union([keys for m in owned for keys in _keys(m, None)])
         key = Concat("record_type", Value(":"), "record_id", output_field=CharField())
-        return Q(In(key, in_scope)) | (
-            Q(user_id__in=self.staff().values("pk")) & ~Q(In(key, known))
+        of_owned_model = Q(record_type__in=[m._meta.label_lower for m in owned])
+        unstamped = (of_owned_model & Q(In(key, in_scope))) | (
+            Q(user_id__in=self.staff().values("pk")) & ~(of_owned_model & Q(In(key, known)))
+        )
+        return Q(authority_id__in=self.authorities.values("pk")) | (
+            Q(authority__isnull=True) & unstamped
         )
 
     def auth_event_q(self) -> Q:

@@ -184,7 +184,7 @@ def access_log_list(
 ) -> QuerySet[AccessLog]:
     """Access-log rows the auditor may read, newest first; ``scope`` limits them to one record's
     trail."""
-    rows = AccessLog.objects.filter(audit_scope.access_log_q())
+    rows = AccessLog.objects.filter(audit_scope.access_log_q()).select_related("authority")
     if scope is not None:
         records = Q(pk__in=[])
         for record_type, ids in scope.items():

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 from safer.accounts.models import User
 from safer.audit.models import AccessAction, AccessLog, AuthEvent, AuthEventKind
+from safer.audit.scoping import record_authority_id
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -33,10 +34,15 @@ def access_log_record(
     """Log one read of a person-level record: who, which record, what kind of read, from where.
 
     Pass the ``record``, or ``record_type`` ("app_label.model") and ``record_id`` for a read that
-    has no single instance at hand (a list, a record that no longer exists).
+    has no single instance at hand (a list, a record that no longer exists). A ``record`` stamps
+    the row with its authority (``record_authority_id``: free when the record was loaded with its
+    path to the authority, one small query otherwise), which is how an auditor's scope is decided;
+    without one the row has none.
     """
+    authority_id = None
     if record is not None:
         record_type, record_id = record._meta.label_lower, str(record.pk)
+        authority_id = record_authority_id(record)
     if not record_type or not record_id:
         raise ValueError("access_log_record needs a record, or a record_type and record_id")
     return AccessLog.objects.create(
@@ -47,6 +53,7 @@ def access_log_record(
         record_id=record_id[:64],
         source_ip=client_ip(request),
         reason=reason[:500],
+        authority_id=authority_id,
     )
 
 

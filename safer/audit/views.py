@@ -81,6 +81,14 @@ def _log(request: HttpRequest, action: AccessAction, record_type: str, record_id
     )
 
 
+def _log_record(request: HttpRequest, action: AccessAction, ref: RecordRef) -> None:
+    """Log a read of one record's trail, stamped with its authority while the record exists."""
+    if ref.instance is None:
+        _log(request, action, ref.record_type, ref.record_id)
+    else:
+        access_log_record(user=request.user, action=action, record=ref.instance, request=request)
+
+
 def _stamp() -> str:
     return timezone.now().astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
@@ -117,7 +125,7 @@ def _record_access_rows(
 def record_access(request: HttpRequest, record_type: str, record_id: str) -> HttpResponse:
     ref = _record(request, record_type, record_id)
     scope = record_scope(ref=ref)
-    _log(request, AccessAction.AUDIT_VIEW, ref.record_type, ref.record_id)
+    _log_record(request, AccessAction.AUDIT_VIEW, ref)
     form = AccessLogFilterForm(request.GET)
     valid, rows = _record_access_rows(request, form, scope)
     return render(
@@ -145,7 +153,7 @@ def record_access_export(
     valid, rows = _record_access_rows(request, form, scope)
     if not valid:
         return record_access(request, record_type, record_id)
-    _log(request, AccessAction.EXPORT, ref.record_type, ref.record_id)
+    _log_record(request, AccessAction.EXPORT, ref)
     return exports.csv_response(
         filename=f"access-log-{ref.record_type}-{ref.record_id}-{_stamp()}.csv",
         header=exports.ACCESS_HEADER,
@@ -161,7 +169,7 @@ def record_access_export(
 def record_changes(request: HttpRequest, record_type: str, record_id: str) -> HttpResponse:
     ref = _record(request, record_type, record_id)
     scope = record_scope(ref=ref)
-    _log(request, AccessAction.AUDIT_VIEW, ref.record_type, ref.record_id)
+    _log_record(request, AccessAction.AUDIT_VIEW, ref)
     form = ChangeFilterForm(request.GET)
     valid = form.is_valid()
     rows = change_history_filter(change_history(scope=scope), **form.cleaned_data) if valid else []
@@ -189,7 +197,7 @@ def record_changes_export(
     if not form.is_valid():
         return record_changes(request, record_type, record_id)
     rows = change_history_filter(change_history(scope=record_scope(ref=ref)), **form.cleaned_data)
-    _log(request, AccessAction.EXPORT, ref.record_type, ref.record_id)
+    _log_record(request, AccessAction.EXPORT, ref)
     return exports.csv_response(
         filename=f"change-history-{ref.record_type}-{ref.record_id}-{_stamp()}.csv",
         header=exports.CHANGE_HEADER,
