@@ -136,18 +136,37 @@ class DashboardFilterForm(forms.Form):
 
 
 class GovukForm(forms.Form):
-    """Gives text, number and date inputs the GOV.UK Frontend classes."""
+    """Gives text, number and date inputs the GOV.UK Frontend classes, says what is missing by
+    name ("Enter the amount paid"), and ties each error message to its input."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
+        for field in self.fields.values():
             widget = field.widget
-            if field.help_text and not isinstance(widget, forms.RadioSelect):
-                widget.attrs.setdefault("aria-describedby", f"id_{self.add_prefix(name)}-hint")
+            label = str(field.label or "").removesuffix(" (optional)").lower()
+            choosing = isinstance(field, forms.ChoiceField | forms.ModelChoiceField)
+            field.error_messages["required"] = (
+                f"Select the {label}" if choosing else f"Enter the {label}"
+            )
             if isinstance(widget, forms.DateInput | forms.NumberInput):
                 widget.attrs.setdefault("class", "govuk-input govuk-input--width-10")
             elif isinstance(widget, forms.TextInput):
                 widget.attrs.setdefault("class", "govuk-input govuk-input--width-20")
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name, field in self.fields.items():
+            widget = field.widget
+            if isinstance(widget, forms.RadioSelect):
+                continue  # the fieldset carries the hint and the error
+            auto_id = f"id_{self.add_prefix(name)}"
+            described = [f"{auto_id}-hint"] if field.help_text else []
+            if self.errors.get(name):
+                described.append(f"{auto_id}-error")
+                if "govuk-input" in widget.attrs.get("class", ""):
+                    widget.attrs["class"] = f"{widget.attrs['class']} govuk-input--error"
+            if described:
+                widget.attrs["aria-describedby"] = " ".join(described)
 
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -243,6 +262,7 @@ class ContractSpendForm(GovukForm):
         if correcting:
             self.fields["note"].label = "Why the entry is corrected"
             self.fields["note"].required = True
+            self.fields["note"].error_messages["required"] = "Enter why the entry is corrected"
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -147,14 +147,18 @@ class RecordsWriter(BuilderBase):
 
     def audit_rows(self) -> None:
         """A year of the access log (reads of case files, referrals, jobs and support cases by
-        the staff who work on them) and of sign-in events."""
+        the staff who work on them, each stamped with the record's authority as the access
+        services do) and of sign-in events."""
         rng = self.rng
         staff = list(User.objects.filter(email__startswith="bench-"))
         records = (
-            [("casefile.casefile", str(h)) for h in CaseFile.objects.values_list("pk", flat=True)]
-            + [("security_works.securityjob", str(j.pk)) for j in self.jobs]
-            + [("support.adultsupportcase", str(c.pk)) for c in self.adult]
-            + [("support.cypcase", str(c.pk)) for c in self.cyp]
+            [
+                ("casefile.casefile", str(pk), authority_id)
+                for pk, authority_id in CaseFile.objects.values_list("pk", "authority_id")
+            ]
+            + [("security_works.securityjob", str(j.pk), j.authority_id) for j in self.jobs]
+            + [("support.adultsupportcase", str(c.pk), c.authority_id) for c in self.adult]
+            + [("support.cypcase", str(c.pk), c.authority_id) for c in self.cyp]
         )
         start = self.now - dt.timedelta(days=365)
         moments = sorted(
@@ -164,7 +168,7 @@ class RecordsWriter(BuilderBase):
         rows = []
         for moment in moments:
             user = rng.choice(staff)
-            record_type, record_id = rng.choice(records)
+            record_type, record_id, authority_id = rng.choice(records)
             rows.append(
                 AccessLog(
                     occurred_at=moment,
@@ -175,6 +179,7 @@ class RecordsWriter(BuilderBase):
                     )[0],
                     record_type=record_type,
                     record_id=record_id,
+                    authority_id=authority_id,
                     source_ip=f"192.0.2.{rng.randint(1, 254)}",
                 )
             )

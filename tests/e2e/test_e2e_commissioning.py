@@ -54,7 +54,7 @@ def test_commissioner_records_and_changes_commissioned_units(
 
     submit(page, "Save")
     expect(page).to_have_title(re.compile("^Error: "))
-    follow_error_link(page, "This field is required.")  # the first: the type of accommodation
+    follow_error_link(page, "Select the type of safe accommodation")
     expect(page.get_by_label("Refuge", exact=True)).to_be_focused()
     check_page(page, axe_source)
 
@@ -135,7 +135,7 @@ def test_commissioner_records_a_payment_and_corrects_it(
     submit(page, "Save")
     expect(page).to_have_title(re.compile("^Error: "))
     follow_error_link(page, "The last day must be on or after the first day.")
-    follow_error_link(page, "This field is required.")  # the reference
+    follow_error_link(page, "Enter the invoice or payment reference")
     expect(page.get_by_label("Invoice or payment reference")).to_be_focused()
     expect(page.get_by_label("Amount paid (£)")).to_have_value("30000.00")
     expect(page.get_by_label("First day covered")).to_have_value(first_day)
@@ -158,7 +158,7 @@ def test_commissioner_records_a_payment_and_corrects_it(
 
     page.get_by_label("Amount paid (£)").fill("-500.00")
     submit(page, "Save")
-    follow_error_link(page, "This field is required.")
+    follow_error_link(page, "Enter why the entry is corrected")
     expect(page.get_by_label("Why the entry is corrected")).to_be_focused()
     check_page(page, axe_source)
 
