@@ -461,7 +461,8 @@ def test_commissioners_are_told_once_when_a_scheduled_run_is_ready(
     assert report_ready_notify(run_id=run.pk) == 1
     assert report_ready_notify(run_id=run.pk) == 0
     (mail,) = mailoutbox
-    assert mail.to == [] and mail.bcc == [commissioner.email]
+    assert mail.to == []
+    assert mail.bcc == [commissioner.email]
     assert f"/reports/runs/{run.pk}/" in mail.body
     assert "Dover" not in mail.body  # a link, never figures
 
