@@ -9,10 +9,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 
-from reporting.metrics.commissioning import recorded_spend_by_contract, recorded_spend_of
-from reporting.metrics.common import Scope
+from reporting.metrics.commissioning import (
+    commissioned_units,
+    recorded_spend_by_contract,
+    recorded_spend_of,
+)
+from reporting.metrics.common import TOTAL, Scope
 from reporting.models import CommissionedUnits, ContractSpend
 from reporting.periods import Period
 from safer.access.roles import user_roles
@@ -43,6 +47,22 @@ def commissioned_units_for(
         .select_related("provider", "contract", "recorded_by")
         .order_by("accommodation_type", "recorded_at")
     )
+
+
+def commissioned_units_totals(
+    *, authority: CommissioningAuthority, year: Period
+) -> tuple[dict[str, int], int]:
+    """Units per accommodation type for the authority's year, and their total: the figures the
+    annual return shows (``reporting.metrics.commissioning``), so the page and return agree."""
+    units = commissioned_units(scope=Scope((authority.pk,)), period=year)
+    total = units.pop(TOTAL)
+    return units, total
+
+
+def contract_spend_corrected_total(entry: ContractSpend) -> Decimal | None:
+    """The sum of the adjusting entries already made against ``entry`` (None when none)."""
+    total: Decimal | None = entry.corrections.aggregate(total=Sum("amount"))["total"]
+    return total
 
 
 def commissioned_units_get_for_user(

@@ -14,7 +14,6 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,8 +24,10 @@ from reporting.commissioning.selectors import (
     authority_id_of,
     commissioned_units_for,
     commissioned_units_get_for_user,
+    commissioned_units_totals,
     commissioning_authorities_for,
     contract_spend_by_quarter,
+    contract_spend_corrected_total,
     contract_spend_get_for_user,
     contracts_for_commissioner,
     providers_for,
@@ -96,10 +97,10 @@ def commissioned_units_list(request: HttpRequest) -> HttpResponse:
         if authority
         else []
     )
-    by_type = {code: 0 for code in SafeAccommodationType.values}
-    for row in rows:
-        by_type[row.accommodation_type] += row.units
-    totals = [(label, by_type[code]) for code, label in SafeAccommodationType.choices]
+    by_type, total = (
+        commissioned_units_totals(authority=authority, year=year) if authority else ({}, 0)
+    )
+    totals = [(label, by_type.get(code, 0)) for code, label in SafeAccommodationType.choices]
     return render(
         request,
         "reporting/commissioning/units_list.html",
@@ -110,7 +111,7 @@ def commissioned_units_list(request: HttpRequest) -> HttpResponse:
             "years": financial_year_choices(),
             "rows": rows,
             "totals": totals,
-            "total": sum(by_type.values()),
+            "total": total,
         },
     )
 
@@ -302,9 +303,7 @@ def contract_spend_add(request: HttpRequest, contract_id: uuid.UUID) -> HttpResp
                 else "The payment has been recorded.",
             )
             return redirect(f"{back}?year={Period.year_containing(entry.period_start).code}")
-    corrected_total = (
-        corrects.corrections.aggregate(total=Sum("amount"))["total"] if corrects else None
-    )
+    corrected_total = contract_spend_corrected_total(corrects) if corrects else None
     return render(
         request,
         "reporting/commissioning/spend_form.html",
