@@ -4,6 +4,7 @@ policy as data, and recording the MARAC hearing."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -173,7 +174,22 @@ def test_first_attempt_stops_the_clock_once_and_writes_the_timeline_event(worker
     assert [e.data["first_attempt"] for e in events] == [True, True]
     assert events[0].actor == worker
     assert events[0].data["channel"] == "phone"
-    assert "07700" not in events[0].summary  # no contact details in the timeline
+
+
+def test_contact_details_typed_into_an_attempt_stay_off_the_timeline(worker: Any) -> None:
+    referral = make_referral()
+    referral_contact_attempt_record(
+        referral=referral,
+        user=worker,
+        channel=EMAIL,
+        outcome=NO_ANSWER,
+        note="Tried 07700 900123 first",
+        unsafe_channel_reason="She asked us to write to safe.address@example.org",
+    )
+    event = CaseEvent.objects.get(case_file=referral.case_file, kind="referral_contact_attempt")
+    recorded = event.summary + json.dumps(event.data)
+    assert "07700" not in recorded
+    assert "safe.address@example.org" not in recorded
 
 
 def test_a_channel_not_marked_safe_warns_and_needs_a_reason(worker: Any) -> None:
@@ -202,6 +218,27 @@ def test_a_channel_not_marked_safe_warns_and_needs_a_reason(worker: Any) -> None
     assert attempt.unsafe_channel_reason.startswith("She emailed")
     event = CaseEvent.objects.get(kind="referral_contact_attempt")
     assert event.data["unsafe_channel"] is True
+
+
+def test_a_text_needs_a_reason_unless_texts_are_marked_safe_as_the_panel_says(
+    worker: Any,
+) -> None:
+    # The same rule as a support worker's attempt (safer.casefile.contact): the panel says "Do
+    # not send text messages" unless texts are marked safe, whatever channels are listed.
+    referral = make_referral()
+    rules = SafeContactRules.objects.get(case_file=referral.case_file)
+    rules.safe_channels = ["phone", "text"]
+    rules.text_safe = False
+    rules.save()
+    with pytest.raises(UnsafeContact, match="Text messages are not marked safe"):
+        referral_contact_attempt_record(
+            referral=referral, user=worker, channel=SpaContactChannel.TEXT, outcome=NO_ANSWER
+        )
+    rules.text_safe = True
+    rules.save()
+    referral_contact_attempt_record(
+        referral=referral, user=worker, channel=SpaContactChannel.TEXT, outcome=NO_ANSWER
+    )
 
 
 def test_without_safe_contact_rules_every_attempt_warns(worker: Any) -> None:
@@ -289,7 +326,9 @@ def test_recording_an_attempt_through_the_page(client: Client, worker: Any) -> N
     url = reverse("referrals:contact-attempt", kwargs={"referral_id": referral.id})
     page = client.get(url)
     assert page.status_code == 200
-    assert "Safe contact" in page.content.decode()
+    content = page.content.decode()
+    # The rules come before the form: they are read first.
+    assert content.index("safe-contact-title") < content.index('name="channel"')
     response = client.post(url, contact_form())
     assert response.status_code == 302
     referral.refresh_from_db()

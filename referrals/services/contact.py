@@ -24,25 +24,20 @@ from referrals.models import (
 from referrals.services.decisions import _event, _lock
 from safer.accounts.models import User
 from safer.audit.history import history_context
-from safer.casefile.models import ContactChannel, SafeContactRules
-
-# Channels the safe-contact rules list by name (``SafeContactRules.safe_channels``).
-_LISTED_CHANNELS = frozenset(ContactChannel.values)
+from safer.casefile.contact import NO_RULES, channel_warning, voicemail_warning
+from safer.casefile.models import SafeContactRules
 
 
 def contact_attempt_warnings(
     rules: SafeContactRules | None, *, channel: str, outcome: str
 ) -> list[str]:
-    """What the safe-contact rules say against this attempt; empty when nothing does."""
+    """What the safe-contact rules say against this attempt; empty when nothing does. The
+    channels the rules name are judged by the core rule support uses too
+    (``safer.casefile.contact``); the SPA's own two channels are judged here."""
     if rules is None:
-        return [
-            "No safe-contact rules are recorded for this person: no channel is known to be safe."
-        ]
+        return [NO_RULES]
     warnings: list[str] = []
-    if channel == SpaContactChannel.TEXT:
-        if not (rules.text_safe or rules.channel_is_safe(channel)):
-            warnings.append("Text messages are not marked safe for this person.")
-    elif channel == SpaContactChannel.SAFE_THIRD_PARTY:
+    if channel == SpaContactChannel.SAFE_THIRD_PARTY:
         if not rules.alternative_contact.strip():
             warnings.append("No safe third-party contact is recorded for this person.")
     elif channel == SpaContactChannel.IN_PERSON:
@@ -50,17 +45,14 @@ def contact_attempt_warnings(
             "Contact in person is not one of the recorded safe ways: it may be seen by the "
             "person causing harm."
         )
-    elif channel in _LISTED_CHANNELS and not rules.channel_is_safe(channel):
-        warnings.append(
-            "This channel is not marked safe for this person. Contacting them this way may "
-            "alert the person causing harm."
-        )
-    if (
-        outcome == SpaContactOutcome.MESSAGE_LEFT
-        and channel == SpaContactChannel.PHONE
-        and not rules.voicemail_safe
-    ):
-        warnings.append("Voicemail is not marked safe for this person.")
+    elif (warning := channel_warning(rules, channel)) is not None:
+        warnings.append(warning)
+    leaves_voicemail = (
+        outcome == SpaContactOutcome.MESSAGE_LEFT and channel == SpaContactChannel.PHONE
+    )
+    voicemail = voicemail_warning(rules)
+    if leaves_voicemail and voicemail:
+        warnings.append(voicemail)
     return warnings
 
 

@@ -18,6 +18,7 @@ from safer.access.roles import user_has_role
 from safer.access.scoping import user_authority_ids
 from safer.access.services import casefile_access_grant, casefile_access_revoke
 from safer.accounts.models import User
+from safer.casefile.contact import channel_warning
 from safer.casefile.models import WORK_ON_CASEFILE, CaseFile, SafeContactRules
 from safer.casefile.services import case_event_record
 from safer.organisations.models import Organisation, Team
@@ -358,18 +359,6 @@ def close(
 # --- Contact --------------------------------------------------------------------------------------
 
 
-def unsafe_channel_warning(rules: SafeContactRules | None, channel: str) -> str | None:
-    """The warning to show before an attempt on ``channel``, or None when it is marked safe."""
-    if rules is None:
-        return "No safe-contact rules are recorded for this case: no channel is known to be safe."
-    if rules.channel_is_safe(channel):
-        return None
-    return (
-        "This channel is not marked safe for this person. Contacting them this way may alert "
-        "the person causing harm."
-    )
-
-
 @transaction.atomic
 def contact_attempt_record(
     *,
@@ -392,7 +381,7 @@ def contact_attempt_record(
     if outcome not in ContactOutcome.values:
         raise InvalidRecord("Choose what happened.")
     rules = SafeContactRules.objects.filter(case_file_id=locked.case_file_id).first()
-    warning = unsafe_channel_warning(rules, channel)
+    warning = channel_warning(rules, channel)
     reason = unsafe_channel_reason.strip() if warning else ""
     if warning and not reason:
         raise UnsafeChannel(warning)
