@@ -169,10 +169,13 @@ class CommissionedUnitsAdminForm(forms.ModelForm):
         cleaned = super().clean() or {}
         if self.errors:
             return cleaned
+        # On an edit the authority and year are read-only: they come from the row itself.
+        authority = cleaned.get("authority") or self.instance.authority
+        financial_year = cleaned.get("financial_year") or self.instance.financial_year
         try:
             commissioned_units_check(
-                authority=cleaned["authority"],
-                financial_year=cleaned["financial_year"],
+                authority=authority,
+                financial_year=financial_year,
                 accommodation_type=cleaned["accommodation_type"],
                 units=cleaned["units"],
                 provider=cleaned.get("provider"),
@@ -194,6 +197,10 @@ class CommissionedUnitsAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return ("authority", "financial_year") if obj else ()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A row once in a return is corrected (the history keeps what it said), never deleted.
+        return False
 
     def save_model(
         self, request: HttpRequest, obj: CommissionedUnits, form: Any, change: bool

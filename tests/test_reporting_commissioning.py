@@ -233,6 +233,11 @@ def test_a_correction_needs_a_reason_and_the_same_contract(
         contract_spend_record(contract=adult_contract, **base)
     with pytest.raises(CommissioningError, match="another contract"):
         contract_spend_record(contract=other, note="Wrong contract", **base)
+    correction = contract_spend_record(contract=adult_contract, note="Overpaid", **base)
+    with pytest.raises(CommissioningError, match="itself a correction"):
+        contract_spend_record(
+            contract=adult_contract, note="Again", **{**base, "corrects": correction}
+        )
 
 
 # --- Pages --------------------------------------------------------------------------------------
@@ -557,6 +562,22 @@ def test_admin_records_units_through_the_service_and_spend_is_read_only(
         admin_user,
     )
     assert _history_user(CommissionedUnits, record) == [(str(admin_user.pk), 5)]
+    # An edit (authority and year read-only) goes through the service too; no delete.
+    edited = client.post(
+        reverse("admin:reporting_commissionedunits_change", args=[record.pk]),
+        {
+            "accommodation_type": "move_on",
+            "units": "7",
+            "provider": adult_contract.provider.pk,
+            "contract": adult_contract.pk,
+            "note": "Two more flats",
+        },
+    )
+    assert edited.status_code == 302
+    record.refresh_from_db()
+    assert (record.units, record.authority, record.financial_year) == (7, kent, "2025-26")
+    delete_url = reverse("admin:reporting_commissionedunits_delete", args=[record.pk])
+    assert client.get(delete_url).status_code == 403
     # A year written as a quarter is refused with a message, not a server error.
     refused = client.post(
         reverse("admin:reporting_commissionedunits_add"),

@@ -183,6 +183,10 @@ def contract_spend_record(
     if corrects is not None:
         if corrects.contract_id != contract.pk:
             raise CommissioningError("The entry corrected is for another contract.")
+        if corrects.corrects_id is not None:
+            raise CommissioningError(
+                "That entry is itself a correction: correct the original payment instead."
+            )
         if not note.strip():
             raise CommissioningError("Say why the entry is corrected.")
     with history_context(actor=recorded_by, source="contract_spend_record"):
