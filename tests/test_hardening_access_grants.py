@@ -62,6 +62,17 @@ def test_generic_grant_refuses_a_holder_outside_the_records_authority(
     assert not holds_directly(medway_worker, READ_SUPPORT_NOTES, adult)
 
 
+def test_generic_grant_refuses_a_record_whose_authority_cannot_be_found(
+    sw: SupportWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Deny by default: no authority to check the holder against means no grant at all.
+    adult = open_adult_case(sw)
+    monkeypatch.setattr("safer.audit.scoping.record_authority_id", lambda record: None)
+    with pytest.raises(AccessGrantError, match="no single commissioning authority"):
+        object_access_grant(obj=adult, codename=READ_SUPPORT_NOTES, user=sw.cyp_worker)
+    assert not holds_directly(sw.cyp_worker, READ_SUPPORT_NOTES, adult)
+
+
 def test_no_module_outside_safer_access_writes_object_permissions() -> None:
     base = Path(settings.BASE_DIR)
     offenders = []

@@ -202,9 +202,12 @@ def _check_own_permission(obj: models.Model, codename: str) -> None:
 
 
 def _check_holder_serves_record(user: User, obj: models.Model) -> None:
-    authority_id = getattr(obj, "authority_id", None)
+    # Deny by default: a record whose single authority cannot be found is granted to no one.
+    from safer.audit.scoping import record_authority_id
+
+    authority_id = record_authority_id(obj)
     if authority_id is None:
-        return
+        raise AccessGrantError("This record belongs to no single commissioning authority.")
     serves = (
         user.organisation_id is not None
         and Organisation.objects.filter(pk=user.organisation_id, authorities=authority_id).exists()
