@@ -126,8 +126,3 @@ def referrals_by_district(*, scope: Scope, period: Period, policy: Policy) -> di
     """Referrals received per district (district id → count), for equity and suppression."""
     received = _referrals(scope).filter(period.q_moment("received_at")).exclude(_duplicate(policy))
     return grouped_counts(received, "case_file__household__district_id", Count("pk"))
-
-
-def referrals_open(*, scope: Scope) -> int:
-    """Referrals waiting for a decision now (the SPA's waiting list)."""
-    return _referrals(scope).filter(status__in=ReferralStatus.open_values()).count()

@@ -29,7 +29,7 @@ from reporting.metrics.common import DaysBetween, Median, Scope
 from reporting.periods import Period
 from safer.organisations.models import Contract
 from safer.workdays import LOCAL_TZ
-from security_works.models import CLOSED_STATUSES, InstalledMeasure, SecurityJob
+from security_works.models import InstalledMeasure, SecurityJob
 
 MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=14, decimal_places=2)
 ZERO = Decimal("0.00")
@@ -112,10 +112,6 @@ def jobs_open_at(*, scope: Scope, moment_before: dt.datetime) -> int:
         .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=moment_before))
         .count()
     )
-
-
-def jobs_waiting(*, scope: Scope) -> int:
-    return _jobs(scope).exclude(status__in=CLOSED_STATUSES).count()
 
 
 def referral_to_installation(scope: Scope, period: Period) -> QuerySet[SecurityJob]:

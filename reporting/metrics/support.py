@@ -16,7 +16,7 @@ from reporting.metrics.people import adult_cases_supported, cyp_cases_supported
 from reporting.periods import Period
 from safer.casefile.models import Household
 from security_works.models import JobStatus, SecurityJob
-from support.models import AdultStatus, AdultSupportCase, CypCase, CypStatus
+from support.models import AdultSupportCase, CypCase
 
 SANCTUARY, OTHER_ACCOMMODATION = "sanctuary", "other"
 
@@ -101,15 +101,4 @@ def open_cases_at(*, scope: Scope, moment_before: object) -> dict[str, int]:
     return {
         "adult": AdultSupportCase.objects.filter(scope.q_support(), open_q).count(),
         "cyp": CypCase.objects.filter(scope.q_support(), open_q).count(),
-    }
-
-
-def waiting_for_allocation(*, scope: Scope) -> dict[str, int]:
-    return {
-        "adult": AdultSupportCase.objects.filter(
-            scope.q_support(), status=AdultStatus.AWAITING_ALLOCATION
-        ).count(),
-        "cyp": CypCase.objects.filter(
-            scope.q_support(), status=CypStatus.AWAITING_ALLOCATION
-        ).count(),
     }

@@ -36,11 +36,11 @@ MAX_VALIDITY = dt.timedelta(days=730)
 # last_used_at is for people ("is this client still in use?"): minute precision is plenty, and
 # it spares a write on every request.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
-# Scopes that act on security jobs need a contractor's organisation (the jobs are its own).
 # How long an Idempotency-Key is remembered (docs/api.md): far past any client's retries, and no
 # longer, since the rows are never read again. After it the key is free and the row is purged.
 IDEMPOTENCY_KEY_RETENTION = dt.timedelta(days=30)
 IDEMPOTENCY_PURGE_BATCH = 5_000
+# Scopes that act on security jobs need a contractor's organisation (the jobs are its own).
 JOB_SCOPES = frozenset({Scope.JOBS_READ, Scope.JOBS_UPDATE})
 
 
