@@ -8,9 +8,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from reporting.commissioning.services import (
     CommissioningError,
@@ -31,7 +30,14 @@ from reporting.models import (
     ReturnSection,
     ReturnTemplate,
 )
-from reporting.periods import Period
+from reporting.rollover import (
+    financial_year_label,
+    financial_year_start_of,
+    return_template_derive,
+    return_template_mark_checked,
+)
+from reporting.selectors import return_templates_needing_check
+from safer.accounts.models import User
 
 
 class ReturnSectionInline(admin.TabularInline):
@@ -47,61 +53,55 @@ class CategoryMappingInline(admin.TabularInline):
     fields = ("dimension", "source_code", "target_code")
 
 
-@transaction.atomic
-def _copy_to_next_year(template: ReturnTemplate) -> ReturnTemplate:
-    next_year = Period.parse(template.financial_year).start_year + 1
-    copy = ReturnTemplate.objects.create(
-        kind=template.kind,
-        financial_year=f"{next_year}-{(next_year + 1) % 100:02d}",
-        title=template.title,
-        notes=template.notes,
-        is_active=False,  # an administrator checks it against the new guidance first
-    )
-    for section in template.sections.all():
-        lines = list(section.lines.all())
-        section.pk = None
-        section.template = copy
-        section.save()
-        ReturnLine.objects.bulk_create(
-            ReturnLine(
-                section=section,
-                code=line.code,
-                label=line.label,
-                metric=line.metric,
-                category=line.category,
-                is_total=line.is_total,
-                display_order=line.display_order,
-            )
-            for line in lines
-        )
-    CategoryMapping.objects.bulk_create(
-        CategoryMapping(
-            template=copy,
-            dimension=m.dimension,
-            source_code=m.source_code,
-            target_code=m.target_code,
-        )
-        for m in template.mappings.all()
-    )
-    return copy
-
-
 @admin.register(ReturnTemplate)
 class ReturnTemplateAdmin(admin.ModelAdmin):
-    list_display = ("title", "kind", "financial_year", "is_active")
+    list_display = ("title", "kind", "financial_year", "is_active", "how_made")
     list_filter = ("kind", "financial_year", "is_active")
+    readonly_fields = ("derived_from", "derived_at", "checked_at", "checked_by")
     inlines = (ReturnSectionInline, CategoryMappingInline)
-    actions = ("copy_to_next_year",)
+    actions = ("copy_to_next_year", "mark_checked")
+
+    @admin.display(description="How it was made")
+    def how_made(self, template: ReturnTemplate) -> str:
+        if template.derived_from_id is None:
+            return "Entered by an administrator or shipped with SAFER"
+        if template.needs_check:
+            return f"Derived from {template.derived_from_year} automatically: not yet checked"
+        when = template.checked_at.strftime("%-d %B %Y") if template.checked_at else ""
+        return f"Derived, checked by {template.checked_by or 'an administrator'} on {when}"
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        for template in return_templates_needing_check():
+            self.message_user(
+                request,
+                f"{template} was derived automatically from "
+                f"{template.derived_from_year}"
+                " and has not been checked: compare its lines and categories with this year's "
+                "guidance, then use “Mark as checked”.",
+                level=messages.WARNING,
+            )
+        return super().changelist_view(request, extra_context)
 
     @admin.action(description="Copy to the next financial year (inactive until checked)")
     def copy_to_next_year(self, request: HttpRequest, queryset: QuerySet[ReturnTemplate]) -> None:
         for template in queryset:
-            try:
-                copy = _copy_to_next_year(template)
-            except Exception as error:
-                self.message_user(request, f"{template}: {error}", level=messages.ERROR)
-            else:
-                self.message_user(request, f"Created {copy}; check it, then make it active.")
+            next_year = financial_year_label(financial_year_start_of(template.financial_year) + 1)
+            if ReturnTemplate.objects.filter(kind=template.kind, financial_year=next_year).exists():
+                self.message_user(
+                    request,
+                    f"{template}: a {next_year} template already exists.",
+                    level=messages.ERROR,
+                )
+                continue
+            copy = return_template_derive(source=template, financial_year=next_year, active=False)
+            self.message_user(request, f"Created {copy}; check it, then make it active.")
+
+    @admin.action(description="Mark as checked against this year's guidance")
+    def mark_checked(self, request: HttpRequest, queryset: QuerySet[ReturnTemplate]) -> None:
+        assert isinstance(request.user, User)
+        for template in queryset:
+            return_template_mark_checked(template=template, checked_by=request.user)
+        self.message_user(request, f"{queryset.count()} template(s) marked as checked.")
 
 
 class ReturnLineInline(admin.TabularInline):

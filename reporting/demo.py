@@ -15,6 +15,7 @@ from django.utils import timezone
 from reporting.commissioning.services import commissioned_units_record, contract_spend_record
 from reporting.models import CommissionedUnits, ContractSpend
 from reporting.periods import Period
+from reporting.rollover import return_templates_roll_forward
 from safer.demo import ADULT, CONTRACTOR_EAST, CYP, REFUGE, SPA, DemoContext, demo_seeder
 from safer.organisations.models import CommissioningAuthority, Contract, ServiceElement
 
@@ -193,3 +194,13 @@ def _contract(
         extension_options=spec.extension_options,
         extensions_taken=spec.extensions_taken,
     )
+
+
+@demo_seeder
+def reporting_templates_demo(context: DemoContext) -> Iterator[str]:
+    """The return templates of the current financial year and the next, as beat would make them
+    (reporting/rollover.py), so the current year's returns can be run at once."""
+    made = return_templates_roll_forward(today=timezone.localdate())
+    if made:
+        years = sorted({template.financial_year for template in made})
+        yield f"Return templates derived for {', '.join(years)} (check them in the admin)"

@@ -353,6 +353,20 @@ class ReturnTemplate(models.Model):
     title = models.CharField(max_length=200)
     notes = models.TextField(blank=True, help_text="Shown on the notes sheet of every output.")
     is_active = models.BooleanField(default=True)
+    # A template made by the yearly roll-forward rather than by a person: it keeps last year's
+    # lines and categories, so an administrator is asked to check it against the new guidance.
+    derived_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="derivatives"
+    )
+    derived_at = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["kind", "-financial_year"]
@@ -364,6 +378,15 @@ class ReturnTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} {self.financial_year}"
+
+    @property
+    def needs_check(self) -> bool:
+        """Derived automatically and not yet confirmed by an administrator."""
+        return self.derived_from_id is not None and self.checked_at is None
+
+    @property
+    def derived_from_year(self) -> str:
+        return self.derived_from.financial_year if self.derived_from else "an earlier year"
 
 
 class SectionKind(models.TextChoices):

@@ -48,7 +48,10 @@ def template_for(kind: str, period: Period) -> ReturnTemplate:
     if template is None:
         raise TemplateMissing(
             f"There is no active {kind.replace('_', ' ')} template for "
-            f"{period.financial_year_label}. Copy last year's in the admin and adjust it."
+            f"{period.financial_year_label}. SAFER keeps templates for the current and the next "
+            "financial year by itself; for another year a system administrator must add one "
+            "(admin: Reporting, Return templates: copy an earlier year's, check it, make it "
+            "active)."
         )
     return template
 

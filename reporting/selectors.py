@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from reporting.models import ReportKind, ReportOutput, ReportRun, ReportRunQuerySet
+from reporting.models import ReportKind, ReportOutput, ReportRun, ReportRunQuerySet, ReturnTemplate
 from reporting.periods import Period
 from safer.access.roles import user_roles
 from safer.access.scoping import user_authorities
@@ -117,3 +117,15 @@ def period_choices(
 
 def districts_for(authority_ids: list[uuid.UUID]) -> QuerySet[District]:
     return District.objects.filter(authority_id__in=authority_ids).order_by("name")
+
+
+def return_templates_needing_check() -> list[ReturnTemplate]:
+    """Active derived templates nobody has checked yet, for the admin's and the reports page's
+    notice."""
+    return list(
+        ReturnTemplate.objects.filter(
+            is_active=True, derived_from__isnull=False, checked_at__isnull=True
+        )
+        .select_related("derived_from")
+        .order_by("financial_year", "kind")
+    )

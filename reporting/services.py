@@ -25,6 +25,7 @@ from reporting.generate import RenderedFile
 from reporting.models import ReportKind, ReportOutput, ReportRun, RunStatus
 from reporting.periods import QUARTER, YEAR, Period
 from reporting.returns import TemplateMissing, template_for
+from reporting.rollover import return_templates_roll_forward
 from safer.accounts.models import User
 from safer.organisations.models import CommissioningAuthority, Contract
 from safer.outbox.services import outbox_enqueue
@@ -78,7 +79,12 @@ def report_run_request(
         try:
             template = template_for(kind, period)
         except TemplateMissing as error:
-            raise ReportRequestError(str(error)) from error
+            # A fresh install, or 1 April before beat's nightly roll-forward: derive and retry.
+            return_templates_roll_forward()
+            try:
+                template = template_for(kind, period)
+            except TemplateMissing:
+                raise ReportRequestError(str(error)) from error
     if schedule_key and ReportRun.objects.filter(schedule_key=schedule_key).exists():
         return ReportRun.objects.get(schedule_key=schedule_key)
     run = ReportRun.objects.create(

@@ -90,3 +90,11 @@ def dashboard_refresh_task() -> int:
     from reporting.dashboards import dashboard_refresh_defaults
 
     return dashboard_refresh_defaults()
+
+
+@shared_task(name="reporting.tasks.return_templates_roll_forward_task", ignore_result=True)
+def return_templates_roll_forward_task() -> int:
+    """Derive any missing template for the current and the next financial year (idempotent)."""
+    from reporting.rollover import return_templates_roll_forward
+
+    return len(return_templates_roll_forward(today=timezone.localdate()))

@@ -33,6 +33,7 @@ from reporting.selectors import (
     report_output_get_for_user,
     report_run_get_for_user,
     report_runs_for_user,
+    return_templates_needing_check,
 )
 from reporting.services import report_run_request
 from safer.access.roles import role_required
@@ -58,7 +59,11 @@ def _user(request: HttpRequest) -> User:
 @role_required(*RUN_ROLES)
 def report_run_list(request: HttpRequest) -> HttpResponse:
     runs = report_runs_for_user(_user(request))[:RUNS_SHOWN]
-    return render(request, "reporting/run_list.html", {"runs": runs})
+    return render(
+        request,
+        "reporting/run_list.html",
+        {"runs": runs, "templates_needing_check": return_templates_needing_check()},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -82,7 +87,11 @@ def report_run_request_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Your report has been queued. This page shows its progress.")
             return redirect("reporting:run-detail", run_id=run.pk)
-    return render(request, "reporting/run_request.html", {"form": form})
+    return render(
+        request,
+        "reporting/run_request.html",
+        {"form": form, "templates_needing_check": return_templates_needing_check()},
+    )
 
 
 @require_GET

@@ -101,6 +101,12 @@ app.conf.beat_schedule = {
         "task": "safer.api.tasks.idempotency_records_purge_task",
         "schedule": crontab(hour=3, minute=15),
     },
+    "reporting-return-templates-roll-forward": {
+        # The financial year rolls over by itself: each return's template exists for this year
+        # and the next (reporting/rollover.py; a year that has one is left alone).
+        "task": "reporting.tasks.return_templates_roll_forward_task",
+        "schedule": crontab(hour=0, minute=20),
+    },
     "reporting-dashboard-refresh": {
         # Pre-computes each authority's default dashboard so the page opens fast.
         "task": "reporting.tasks.dashboard_refresh_task",
