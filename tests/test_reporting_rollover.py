@@ -251,3 +251,10 @@ def test_admin_lists_derived_templates_as_not_yet_checked(
     listing = client.get("/admin/reporting/returntemplate/", follow=True).content.decode()
     assert "was derived automatically from 2025-26" in listing
     assert "not yet checked" in listing
+
+
+def test_roll_forward_is_on_the_beat_schedule() -> None:
+    from safer.celery import app
+
+    entry = app.conf.beat_schedule["reporting-return-templates-roll-forward"]
+    assert entry["task"] == "reporting.tasks.return_templates_roll_forward_task"
