@@ -17,6 +17,8 @@ from security_works.models import (
     ConsentMethod,
     DocumentKind,
     FeelsSafer,
+    FireSafetyCheckKind,
+    FireSafetyOutcome,
     HoldReason,
     JobDocument,
     Measure,
@@ -230,14 +232,144 @@ class ConfirmForm(JobStepForm):
 
 class ApprovalDecisionForm(JobStepForm):
     decision = forms.ChoiceField(
-        label="Decision", choices=[("approve", "Approve"), ("reject", "Reject")]
+        label="Your decision",
+        choices=[("approve", "Approve"), ("reject", "Refuse")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select approve or refuse"},
     )
     note = forms.CharField(
-        label="Note (optional)",
+        label="Reasons",
+        help_text="Needed when you refuse: the contractor reads them. No personal details.",
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("decision") == "reject" and not data.get("note", "").strip():
+            self.add_error("note", "Enter the reasons for refusing")
+        return data
+
+
+class FireSafetyCheckForm(JobStepForm):
+    kind = forms.ChoiceField(
+        label="What kind of check was it?",
+        choices=FireSafetyCheckKind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select what kind of check it was"},
+    )
+    carried_out_by = forms.CharField(
+        label="Who carried it out",
+        help_text="Name and organisation, for example 'J Patel, Kent Fire and Rescue Service'.",
+        max_length=200,
+        error_messages={"required": "Enter who carried out the check"},
+    )
+    carried_out_on = forms.DateField(
+        label="Date of the check",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "Enter the date of the check", "invalid": "Enter a real date"},
+    )
+    outcome = forms.ChoiceField(
+        label="Outcome",
+        choices=FireSafetyOutcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the outcome of the check"},
+    )
+    notes = forms.CharField(
+        label="Notes",
+        help_text="The advice given, or why it failed. Needed unless it passed.",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    document = forms.ModelChoiceField(
+        label="The record of the check (optional)",
+        help_text="Upload it first as a fire-safety check record, then choose it here.",
+        queryset=JobDocument.objects.none(),
+        required=False,
+        empty_label="None",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["document"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = JobDocument.objects.filter(job=self.job, kind=DocumentKind.FIRE_SAFETY)
+        field.label_from_instance = lambda d: f"Uploaded {d.uploaded_at:%-d %B %Y %H:%M}"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        outcome = data.get("outcome")
+        if outcome and outcome != FireSafetyOutcome.PASSED and not data.get("notes", "").strip():
+            self.add_error(
+                "notes",
+                "Enter the advice given"
+                if outcome == FireSafetyOutcome.PASSED_WITH_ADVICE
+                else "Enter why the check failed",
+            )
+        return data
+
+
+class VariationForm(JobStepForm):
+    """One extra measure beyond the approved works (ask again for another)."""
+
+    measure = MeasureChoiceField(
+        queryset=Measure.objects.none(),
+        label="Measure",
+        empty_label="Choose a measure",
+        error_messages={"required": "Choose the measure"},
+    )
+    quantity = forms.DecimalField(
+        label="Extra quantity",
+        help_text="How many more than the approved works, for example 1.",
+        min_value=Decimal("0.01"),
+        max_digits=8,
+        decimal_places=2,
+        error_messages={
+            "required": "Enter the extra quantity",
+            "invalid": "Enter the extra quantity as a number, like 1 or 2.5",
+            "min_value": "The extra quantity must be more than 0",
+        },
+    )
+    location = forms.CharField(
+        label="Where (optional)",
+        help_text="For example, back door.",
+        max_length=200,
+        required=False,
+    )
+    reason = forms.CharField(
+        label="Why the works need to change",
+        help_text="What you found at the property. No personal details.",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Enter why the works need to change"},
+    )
+
+    def __init__(self, *args: Any, measures: Sequence[Measure] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["measure"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Measure.objects.filter(pk__in=[m.pk for m in measures]).order_by("code")
+
+
+class AccessNotesForm(JobStepForm):
+    access_notes = forms.CharField(
+        label="Access and hazard notes for the contractor",
+        help_text=(
+            "Only what the visit needs: how to get in, parking, pets, hazards at the property. "
+            "The contractor reads these; never write the survivor's story, risks or other people "
+            "here."
+        ),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.job is not None and not self.is_bound:
+            self.initial["access_notes"] = self.job.access_notes
 
 
 class LandlordConsentForm(JobStepForm):

@@ -70,6 +70,21 @@ for _status in HOLDABLE_STATUSES:
     TRANSITIONS[_status] = TRANSITIONS[_status] | {JobStatus.ON_HOLD, JobStatus.CANCELLED}
 TRANSITIONS[JobStatus.ON_HOLD] = frozenset({JobStatus.CANCELLED})  # + the status before the hold
 
+# Steps that keep the status, and the states they are open in. A fire-safety check from the survey
+# booking (the fire and rescue service may attend the survey) until the works are fitted; a
+# variation once there are surveyed works and until they are fitted.
+FIRE_SAFETY_CHECK_STATUSES = frozenset(
+    {
+        JobStatus.SURVEY_BOOKED,
+        JobStatus.SURVEYED,
+        JobStatus.AWAITING_LANDLORD_CONSENT,
+        JobStatus.INSTALLATION_BOOKED,
+    }
+)
+VARIATION_STATUSES = frozenset(
+    {JobStatus.SURVEYED, JobStatus.AWAITING_LANDLORD_CONSENT, JobStatus.INSTALLATION_BOOKED}
+)
+
 
 class HoldReason(models.TextChoices):
     AWAITING_INFORMATION = "awaiting_information", "Awaiting information"
@@ -113,6 +128,16 @@ class SlaPolicy(models.Model):
         decimal_places=2,
         default=Decimal("2500.00"),
         help_text="A job whose planned total exceeds this needs an SPA manager's approval.",
+    )
+    cost_approval_working_days = models.PositiveSmallIntegerField(
+        default=2,
+        help_text="An SPA manager decides on a total above the threshold within this many "
+        "working days of the request.",
+    )
+    variation_working_days = models.PositiveSmallIntegerField(
+        default=2,
+        help_text="An SPA manager decides on a variation request within this many working days "
+        "of the request.",
     )
 
     class Meta:
@@ -232,6 +257,12 @@ class SecurityJob(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
 
+    # Written by the SPA for the contractor (the only free text a contractor reads of the case):
+    # how to get in, parking, dogs, a hazard at the property. Never the referral's narrative.
+    access_notes = models.TextField(
+        "Access and hazard notes for the contractor", blank=True, max_length=1000
+    )
+
     # Deadlines, recomputed by the services on every transition and hold (None: no clock running
     # yet, or paused). ``next_due_at`` is the soonest deadline of a clock still running.
     make_safe_due_at = models.DateTimeField(null=True, blank=True)
@@ -311,7 +342,7 @@ class ApprovalKind(models.TextChoices):
 class ApprovalStatus(models.TextChoices):
     PENDING = "pending", "Awaiting approval"
     APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
+    REJECTED = "rejected", "Refused"
     SUPERSEDED = "superseded", "Superseded by a revised survey"
 
 
@@ -332,6 +363,8 @@ class CostApproval(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     requested_at = models.DateTimeField(default=timezone.now)
+    # The SPA manager's deadline for a decision (the policy's working days from the request).
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -491,23 +524,38 @@ class FireSafetyCheckKind(models.TextChoices):
 
 
 class FireSafetyOutcome(models.TextChoices):
-    NO_CONCERNS = "no_concerns", "No concerns: escape routes unaffected"
-    RESOLVED = "resolved", "Concerns resolved by changing the works"
-    CONCERNS = "concerns", "Concerns outstanding"
+    PASSED = "passed", "Passed: no means of escape is blocked"
+    PASSED_WITH_ADVICE = "passed_with_advice", "Passed with advice (recorded in the notes)"
+    FAILED = "failed", "Failed: the works would block a means of escape"
+
+    @classmethod
+    def passes(cls, value: str) -> bool:
+        return value in (cls.PASSED, cls.PASSED_WITH_ADVICE)
 
 
 @pghistory.track()
 class FireSafetyCheck(models.Model):
-    """Recorded for measures that may affect a means of escape, before they are fitted."""
+    """Recorded for measures that may affect a means of escape, before they are fitted.
+
+    The fire and rescue service can only advise in a private home; the landlord or owner decides.
+    So the record says who carried the check out, when, what kind it was (a home fire safety
+    visit counts) and its outcome; the latest check decides whether the job may be booked.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     job = models.ForeignKey(
         SecurityJob, on_delete=models.CASCADE, related_name="fire_safety_checks"
     )
     kind = models.CharField(max_length=20, choices=FireSafetyCheckKind.choices)
+    carried_out_by = models.CharField(
+        max_length=200, blank=True, help_text="Name and organisation of whoever did the check."
+    )
     carried_out_on = models.DateField()
-    outcome = models.CharField(max_length=20, choices=FireSafetyOutcome.choices)
+    outcome = models.CharField(max_length=30, choices=FireSafetyOutcome.choices)
     notes = models.CharField(max_length=1000, blank=True)
+    document = models.ForeignKey(
+        "JobDocument", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, DecimalField, F, Q, Sum, Value
+from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncQuarter
 from django.http import HttpRequest
 from django.utils import timezone
@@ -35,7 +35,7 @@ from safer.accounts.models import User
 from safer.accounts.roles import Role
 from safer.audit.models import AccessAction
 from safer.audit.services import access_log_record
-from safer.casefile.models import CaseFile, SafeContactRules
+from safer.casefile.models import CaseFile
 from safer.organisations.models import (
     CommissioningAuthority,
     Contract,
@@ -44,9 +44,14 @@ from safer.organisations.models import (
     OrganisationKind,
     ServiceElement,
 )
+from security_works.contractor_view import JobAddress, job_address_for_contractor
 from security_works.models import (
     CLOSED_STATUSES,
+    ApprovalKind,
     ApprovalStatus,
+    CostApproval,
+    FireSafetyCheck,
+    FireSafetyOutcome,
     InstalledMeasure,
     JobPriority,
     Measure,
@@ -117,44 +122,21 @@ def job_address_visible(user: User | AnonymousUser, job: SecurityJob) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class JobAddress:
-    """What a contractor needs to reach the property and the survivor safely."""
-
-    survivor_first_name: str
-    address_line_1: str
-    address_line_2: str
-    town: str
-    postcode: str
-    tenure: str
-    landlord_name: str
-    landlord_contact: str
-    safe_contact: SafeContactRules | None
-
-
 def job_address_reveal(
     *, user: User | AnonymousUser, job: SecurityJob, request: HttpRequest | None = None
 ) -> JobAddress | None:
-    """The address and safe-contact rules if the user may see them now (logged), else None."""
+    """The contractor's allow-listed view of the address and how to arrange a visit
+    (``security_works.contractor_view``) if the user may see it now (logged), else None."""
     if not job_address_visible(user, job):
         return None
-    case_file = CaseFile.objects.select_related("household", "survivor").get(pk=job.case_file_id)
-    household = case_file.household
-    safe_contact = SafeContactRules.objects.filter(case_file=case_file).first()
+    address = job_address_for_contractor(job=job)
     access_log_record(
-        user=user, action=AccessAction.REVEAL_ADDRESS, record=case_file, request=request
+        user=user,
+        action=AccessAction.REVEAL_ADDRESS,
+        record=job.case_file,
+        request=request,
     )
-    return JobAddress(
-        survivor_first_name=case_file.survivor.given_name,
-        address_line_1=household.address_line_1,
-        address_line_2=household.address_line_2,
-        town=household.town,
-        postcode=household.postcode,
-        tenure=household.get_tenure_display(),
-        landlord_name=household.landlord_name,
-        landlord_contact=household.landlord_contact,
-        safe_contact=safe_contact,
-    )
+    return address
 
 
 def job_list_for_user(user: User | AnonymousUser) -> SecurityJobQuerySet:
@@ -449,3 +431,90 @@ def contract_budget_summary(contract: Contract, *, as_of: dt.date | None = None)
         committed=Decimal(committed).quantize(Decimal("0.01")),
         forecast_at_end=forecast,
     )
+
+
+# --- Fire safety, money and approvals ---------------------------------------------------------
+
+
+def fire_safety_check_due(job: SecurityJob, plan: Sequence[SurveyMeasure]) -> bool:
+    """The works affect a means of escape and the latest check (if any) did not pass."""
+    if not any(line.measure.affects_escape_routes for line in plan):
+        return False
+    latest = FireSafetyCheck.objects.filter(job=job).order_by("-recorded_at").first()
+    return latest is None or not FireSafetyOutcome.passes(latest.outcome)
+
+
+@dataclass(frozen=True)
+class JobMoney:
+    """The job's money in words that cannot mislead: "approved" only once it is."""
+
+    planned_total: Decimal  # the survey's works plus approved variations
+    awaiting_approval: bool  # the planned total waits for (or needs) an SPA manager's approval
+    pending_variation_lines: list[SurveyMeasure]
+    pending_variation_total: Decimal
+
+    @property
+    def caption(self) -> str:
+        amount = f"£{self.planned_total:,.2f}"
+        if self.awaiting_approval:
+            return f"Planned works, awaiting approval: {amount}"
+        return f"Approved works: {amount}"
+
+
+def job_money(job: SecurityJob, plan: Sequence[SurveyMeasure]) -> JobMoney:
+    total = planned_total(plan)
+    policy = sla_policy_for(contract_id=job.contract_id)
+    threshold_pending = CostApproval.objects.filter(
+        job=job, kind=ApprovalKind.THRESHOLD, status=ApprovalStatus.PENDING
+    ).exists()
+    over_unapproved = (
+        total > policy.approval_threshold
+        and not CostApproval.objects.filter(
+            job=job, status=ApprovalStatus.APPROVED, amount__gte=total
+        ).exists()
+    )
+    pending_lines = list(
+        SurveyMeasure.objects.filter(job=job, variation__status=ApprovalStatus.PENDING)
+        .select_related("measure")
+        .order_by("created_at", "id")
+    )
+    return JobMoney(
+        planned_total=total,
+        awaiting_approval=threshold_pending or over_unapproved,
+        pending_variation_lines=pending_lines,
+        pending_variation_total=planned_total(pending_lines),
+    )
+
+
+def approvals_pending_for_user(user: User | AnonymousUser) -> QuerySet[CostApproval]:
+    """The SPA manager's queue: cost approvals and variations waiting for a decision on jobs the
+    user may see, the most overdue first. ``extra`` is a variation's own lines (0 for a total)."""
+    return (
+        CostApproval.objects.filter(
+            status=ApprovalStatus.PENDING, job__in=SecurityJob.objects.visible_to(user)
+        )
+        .select_related("job", "job__district", "job__contractor")
+        .annotate(
+            extra=Coalesce(
+                Sum(F("lines__quantity") * F("lines__unit_cost")), Value(ZERO), output_field=MONEY
+            )
+        )
+        .order_by(F("due_at").asc(nulls_last=True), "requested_at")
+    )
+
+
+@dataclass(frozen=True)
+class ApprovalCounts:
+    waiting: int
+    overdue: int
+
+
+def approvals_counts_for_user(
+    user: User | AnonymousUser, *, now: dt.datetime | None = None
+) -> ApprovalCounts:
+    """For a home page: how many requests wait for the user's decision, and how many are late."""
+    now = now or timezone.now()
+    counts = CostApproval.objects.filter(
+        status=ApprovalStatus.PENDING, job__in=SecurityJob.objects.visible_to(user)
+    ).aggregate(waiting=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
+    return ApprovalCounts(waiting=counts["waiting"], overdue=counts["overdue"])

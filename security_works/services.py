@@ -33,7 +33,9 @@ from safer.organisations.models import Organisation, OrganisationKind
 from security_works.exceptions import InvalidTransition, InvalidWorks, StepBlocked
 from security_works.models import (
     CLOSED_STATUSES,
+    FIRE_SAFETY_CHECK_STATUSES,
     TRANSITIONS,
+    VARIATION_STATUSES,
     ApprovalKind,
     ApprovalStatus,
     CancellationReason,
@@ -357,32 +359,79 @@ def security_job_record_fire_safety_check(
     job: SecurityJob,
     actor: User | None,
     kind: FireSafetyCheckKind | str,
+    carried_out_by: str,
     carried_out_on: dt.date,
     outcome: FireSafetyOutcome | str,
     notes: str = "",
+    document: JobDocument | None = None,
 ) -> FireSafetyCheck:
+    """Record a fire-safety check or home fire safety visit (who, when, what kind, outcome).
+
+    The latest check decides: a passing one lets a job whose measures affect a means of escape be
+    booked and fitted; a failed one blocks it until the works change and a new check passes.
+    """
     job = _lock(job)
-    if job.status in CLOSED_STATUSES:
+    if job.status not in FIRE_SAFETY_CHECK_STATUSES:
         raise InvalidTransition(
-            current=job.get_status_display(), attempted="given a fire-safety check", allowed=()
+            current=job.get_status_display(),
+            attempted="given a fire-safety check",
+            allowed=sorted(str(JobStatus(s).label) for s in FIRE_SAFETY_CHECK_STATUSES),
         )
+    if kind not in FireSafetyCheckKind.values:
+        raise InvalidWorks("Choose what kind of check it was.")
+    if outcome not in FireSafetyOutcome.values:
+        raise InvalidWorks("Choose the outcome of the check.")
+    if not carried_out_by.strip():
+        raise InvalidWorks("Enter who carried out the check (name and organisation).")
+    if carried_out_on > timezone.localdate():
+        raise InvalidWorks("The date of the check must be today or in the past.")
+    if carried_out_on < workdays.local_date(job.allocated_at):
+        raise InvalidWorks(
+            "The date of the check must be on or after the day the job was allocated."
+        )
+    if outcome == FireSafetyOutcome.PASSED_WITH_ADVICE and not notes.strip():
+        raise InvalidWorks("Enter the advice given, in the notes.")
+    if outcome == FireSafetyOutcome.FAILED and not notes.strip():
+        raise InvalidWorks("Enter why the check failed, in the notes.")
+    if document is not None and document.job_id != job.pk:
+        raise InvalidWorks("The document must be one of this job's documents.")
     check = FireSafetyCheck.objects.create(
         job=job,
         kind=kind,
+        carried_out_by=carried_out_by.strip(),
         carried_out_on=carried_out_on,
         outcome=outcome,
         notes=notes.strip(),
+        document=document,
         recorded_by=actor,
     )
     _event(
         job,
         "fire_safety_check_recorded",
-        f"Fire-safety check: {FireSafetyOutcome(outcome).label} ({job.reference})",
+        f"Fire-safety check {FireSafetyOutcome(outcome).label.split(':')[0].lower()} "
+        f"({job.reference})",
         actor=actor,
         fire_safety_check_id=str(check.pk),
         outcome=str(outcome),
+        kind=str(kind),
     )
     return check
+
+
+@transaction.atomic
+def security_job_access_notes_update(
+    *, job: SecurityJob, actor: User | None, access_notes: str
+) -> SecurityJob:
+    """The SPA's access and hazard notes for the contractor (the only free text it reads)."""
+    job = _lock(job)
+    if job.status in CLOSED_STATUSES:
+        raise InvalidTransition(
+            current=job.get_status_display(), attempted="given access notes", allowed=()
+        )
+    job.access_notes = access_notes.strip()
+    job.save(update_fields=["access_notes"])
+    _event(job, "access_notes_updated", f"Access notes updated ({job.reference})", actor=actor)
+    return job
 
 
 # --- Approvals --------------------------------------------------------------------------------
@@ -392,23 +441,29 @@ def security_job_record_fire_safety_check(
 def security_job_request_variation(
     *, job: SecurityJob, actor: User | None, lines: Sequence[MeasureLine], reason: str
 ) -> CostApproval:
-    """Ask to add to the surveyed works; none of it is fitted until an SPA manager approves."""
+    """Ask to add to the surveyed works; none of it is fitted until an SPA manager approves.
+
+    One request at a time: a second waits until the first is decided (the manager decides on the
+    job's total, so two open requests would each be judged against a stale one)."""
     job = _lock(job)
-    allowed = {
-        JobStatus.SURVEYED,
-        JobStatus.AWAITING_LANDLORD_CONSENT,
-        JobStatus.INSTALLATION_BOOKED,
-    }
+    allowed = VARIATION_STATUSES
     if job.status not in allowed:
         raise InvalidTransition(
             current=job.get_status_display(),
             attempted="varied",
-            allowed=[JobStatus(s).label for s in allowed],
+            allowed=sorted(str(JobStatus(s).label) for s in allowed),
         )
     if not lines:
         raise InvalidWorks("Add at least one measure to the variation.")
     if not reason.strip():
-        raise InvalidWorks("Say why the works need to change.")
+        raise InvalidWorks("Enter why the works need to change.")
+    if CostApproval.objects.filter(
+        job=job, kind=ApprovalKind.VARIATION, status=ApprovalStatus.PENDING
+    ).exists():
+        raise StepBlocked(
+            "A variation on this job is already waiting for an SPA manager's decision. Wait for "
+            "it before asking for another."
+        )
     _check_measures_in_force([line.measure for line in lines], timezone.localdate())
     extra = sum((line.measure.unit_cost * line.quantity for line in lines), Decimal(0))
     amount = planned_total(planned_lines(job)) + extra
@@ -435,7 +490,9 @@ def security_job_request_variation(
 def security_job_approval_decide(
     *, approval: CostApproval, decided_by: User, approve: bool, note: str = ""
 ) -> CostApproval:
-    """An SPA manager approves or rejects a variation or an over-threshold total."""
+    """An SPA manager approves or refuses a variation or an over-threshold total; a refusal
+    needs a reason (the contractor reads it). An approved variation's lines join the approved
+    works (``selectors.planned_lines``)."""
     if not user_has_role(decided_by, Role.SPA_MANAGER):
         raise PermissionDenied("Only an SPA manager can approve costs.")
     job = _lock(approval.job)
@@ -446,6 +503,8 @@ def security_job_approval_decide(
         raise PermissionDenied("Costs cannot be approved by the person who asked for them.")
     if approve and job.status in CLOSED_STATUSES:
         raise StepBlocked("The job is closed.")
+    if not approve and not note.strip():
+        raise InvalidWorks("Enter the reason for refusing: the contractor will read it.")
     approval.status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
     approval.decided_by = decided_by
     approval.decided_at = timezone.now()
@@ -748,10 +807,15 @@ def _check_ready_to_install(job: SecurityJob) -> None:
         latest = checks.first()
         if latest is None:
             raise StepBlocked(
-                "Some measures may affect a means of escape: record a fire-safety check first."
+                "Some measures may affect a means of escape: record a fire-safety check (or a "
+                "home fire safety visit) that passes first. An uploaded document is not enough."
             )
-        if latest.outcome == FireSafetyOutcome.CONCERNS:
-            raise StepBlocked("The fire-safety check has outstanding concerns.")
+        if not FireSafetyOutcome.passes(latest.outcome):
+            raise StepBlocked(
+                f"The fire-safety check on {latest.carried_out_on:%-d %B %Y} failed: the works "
+                "would block a means of escape. Revise the survey so they do not, then record a "
+                "new check that passes."
+            )
 
 
 def _threshold_approved_for(job: SecurityJob, total: Decimal) -> bool:
@@ -764,8 +828,21 @@ def _threshold_approved_for(job: SecurityJob, total: Decimal) -> bool:
 def _approval_request(
     job: SecurityJob, *, kind: ApprovalKind, amount: Decimal, reason: str, actor: User | None
 ) -> CostApproval:
+    policy = sla_policy_for(contract_id=job.contract_id)
+    days = (
+        policy.variation_working_days
+        if kind == ApprovalKind.VARIATION
+        else policy.cost_approval_working_days
+    )
+    now = timezone.now()
     approval = CostApproval.objects.create(
-        job=job, kind=kind, amount=amount, reason=reason, requested_by=actor
+        job=job,
+        kind=kind,
+        amount=amount,
+        reason=reason,
+        requested_by=actor,
+        requested_at=now,
+        due_at=workdays.due_at(now, workdays.Target(days, workdays.TargetUnit.WORKING_DAYS)),
     )
     _event(
         job,

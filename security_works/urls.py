@@ -6,7 +6,16 @@ app_name = "security_works"
 
 urlpatterns = [
     path("", views.job_list, name="job-list"),
+    path("approvals/", views.approvals_queue, name="approvals"),
     path("<uuid:job_id>/", views.job_detail, name="job-detail"),
+    path("<uuid:job_id>/job-sheet/", views.job_sheet_pdf, name="job-sheet"),
+    path(
+        "<uuid:job_id>/fire-safety-check/",
+        views.job_record_fire_safety_check,
+        name="fire-safety-check",
+    ),
+    path("<uuid:job_id>/variation/", views.job_request_variation, name="variation"),
+    path("<uuid:job_id>/access-notes/", views.job_access_notes, name="access-notes"),
     path("<uuid:job_id>/book-survey/", views.job_book_survey, name="book-survey"),
     path("<uuid:job_id>/survey/", views.job_record_survey, name="record-survey"),
     path(

@@ -20,15 +20,17 @@ from safer.access.roles import SPA_ROLES, role_required, user_roles
 from safer.access.seams import get_for_user_or_404
 from safer.accounts.models import User
 from safer.accounts.roles import Role
-from security_works import selectors, services
+from security_works import selectors, services, steps
 from security_works.documents import job_document_get_for_user, job_document_upload
 from security_works.exceptions import InvalidTransition, SecurityWorksError
 from security_works.forms import (
+    AccessNotesForm,
     ApprovalDecisionForm,
     BookingForm,
     CancelForm,
     ConfirmForm,
     DocumentUploadForm,
+    FireSafetyCheckForm,
     HoldForm,
     InstalledLineFormSet,
     JobStepForm,
@@ -37,9 +39,11 @@ from security_works.forms import (
     PostInstallationCheckForm,
     SurveyForm,
     SurveyLineFormSet,
+    VariationForm,
     installed_lines,
     survey_lines,
 )
+from security_works.job_sheet import job_sheet_render
 from security_works.models import (
     ApprovalStatus,
     CostApproval,
@@ -49,15 +53,14 @@ from security_works.models import (
     SecurityJob,
     SlaPolicy,
 )
+from security_works.services import MeasureLine
 
 PAGE_SIZE = 50
 # Who opens jobs: the contractor (and its manager) for its own jobs, the SPA for its authorities.
 VIEW_ROLES = (Role.CONTRACTOR, Role.PROVIDER_MANAGER, Role.SPA_TRIAGE, Role.SPA_MANAGER)
-# Who records the work. A provider manager oversees but does not record.
-WORK_ROLES = (Role.CONTRACTOR, Role.SPA_TRIAGE, Role.SPA_MANAGER)
-# Steps that change the clocks or close the job are the SPA's: a contractor cannot pause its own
-# targets or close its own job.
-SPA_ONLY = (Role.SPA_TRIAGE, Role.SPA_MANAGER)
+# Who records the work, and the SPA-only steps: see ``security_works.steps``.
+WORK_ROLES = tuple(sorted(steps.WORK_ROLES))
+SPA_ONLY = tuple(sorted(steps.SPA_ONLY))
 
 
 @role_required(*VIEW_ROLES)
@@ -92,25 +95,63 @@ def job_detail(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
         return render(request, "security_works/job_closed.html", {"job": job})
     policy = selectors.sla_policy_for(contract_id=job.contract_id)
     plan = selectors.planned_lines(job)
+    fire_check_due = selectors.fire_safety_check_due(job, plan)
     context = {
         "job": job,
         "address": address,
         "is_spa": is_spa,
         "clocks": selectors.job_clocks(job, policy=policy),
         "plan": plan,
-        "planned_total": selectors.planned_total(plan),
+        "money": selectors.job_money(job, plan),
+        "fire_safety_check_due": fire_check_due,
+        "needs_fire_safety_check": any(line.measure.affects_escape_routes for line in plan),
+        "actions": steps.job_actions(job, roles=roles, fire_safety_check_due=fire_check_due),
         "installed": InstalledMeasure.objects.filter(job=job).select_related("measure"),
         "installed_total": selectors.installed_total(job),
-        "approvals": CostApproval.objects.filter(job=job).exclude(status=ApprovalStatus.SUPERSEDED),
+        "approvals": CostApproval.objects.filter(job=job)
+        .exclude(status=ApprovalStatus.SUPERSEDED)
+        .select_related("decided_by"),
         "holds": JobHold.objects.filter(job=job),
         "documents": JobDocument.objects.filter(job=job) if address is not None else [],
         "landlord_consents": job.landlord_consents.all(),
         "fire_safety_checks": job.fire_safety_checks.all(),
-        "can_work": bool(roles & set(WORK_ROLES)) and job.is_open,
-        "can_manage": bool(roles & set(SPA_ONLY)) and job.is_open,
         "can_approve": Role.SPA_MANAGER in roles,
     }
     return render(request, "security_works/job_detail.html", context)
+
+
+@role_required(*VIEW_ROLES)
+@require_GET
+def job_sheet_pdf(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    """The job sheet a contractor prints for the visit: the same allow-list as the page and the
+    API (``contractor_view``); no address once the job is closed."""
+    user = _user(request)
+    job = selectors.security_job_get_for_user(user=user, job_id=job_id, request=request)
+    address = selectors.job_address_reveal(user=user, job=job, request=request)
+    response = HttpResponse(
+        job_sheet_render(job=job, address=address), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = (
+        content_disposition_header(as_attachment=True, filename=f"{job.reference}-job-sheet.pdf")
+        or "attachment"
+    )
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+@role_required(Role.SPA_MANAGER)
+@require_GET
+def approvals_queue(request: HttpRequest) -> HttpResponse:
+    """Cost approvals and variations waiting for an SPA manager, the most overdue first."""
+    user = _user(request)
+    page = Paginator(selectors.approvals_pending_for_user(user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "security_works/approvals_queue.html",
+        {"page": page, "now": timezone.now()},
+    )
 
 
 @role_required(*WORK_ROLES)
@@ -119,6 +160,7 @@ def job_book_survey(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
     return _booking(
         request,
         job_id,
+        step="book-survey",
         title="Book the survey",
         book=lambda job, user, when: services.security_job_book_survey(
             job=job, actor=user, booked_for=when
@@ -133,6 +175,7 @@ def job_book_installation(request: HttpRequest, job_id: uuid.UUID) -> HttpRespon
     return _booking(
         request,
         job_id,
+        step="book-installation",
         title="Book the installation",
         book=lambda job, user, when: services.security_job_book_installation(
             job=job, actor=user, booked_for=when
@@ -146,6 +189,8 @@ def job_book_installation(request: HttpRequest, job_id: uuid.UUID) -> HttpRespon
 def job_record_survey(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
     user = _user(request)
     job = selectors.security_job_get_for_user(user=user, job_id=job_id, request=request)
+    if (refused := _step_refused(request, job, "record-survey")) is not None:
+        return refused
     measures = selectors.measures_effective_on(timezone.localdate())
     data = request.POST if request.method == "POST" else None
     form = SurveyForm(data, prefix="survey")
@@ -178,6 +223,8 @@ def job_record_survey(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
 def job_record_installation(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
     user = _user(request)
     job = selectors.security_job_get_for_user(user=user, job_id=job_id, request=request)
+    if (refused := _step_refused(request, job, "record-installation")) is not None:
+        return refused
     plan = selectors.planned_lines(job)
     measures = list({line.measure.pk: line.measure for line in plan}.values())
     initial = [
@@ -216,6 +263,8 @@ def job_record_installation(request: HttpRequest, job_id: uuid.UUID) -> HttpResp
 def job_document_upload_view(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
     user = _user(request)
     job = selectors.security_job_get_for_user(user=user, job_id=job_id, request=request)
+    if (refused := _step_refused(request, job, "document-upload")) is not None:
+        return refused
     form = DocumentUploadForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -268,6 +317,7 @@ def job_put_on_hold(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
         request,
         job_id,
         form_class=HoldForm,
+        step="hold",
         title="Put the job on hold",
         button="Put on hold",
         perform=lambda job, user, data: services.security_job_put_on_hold(
@@ -284,6 +334,7 @@ def job_resume(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
         request,
         job_id,
         form_class=ConfirmForm,
+        step="resume",
         title="Resume the job",
         button="Resume",
         perform=lambda job, user, data: services.security_job_resume(job=job, actor=user),
@@ -298,6 +349,7 @@ def job_cancel(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
         request,
         job_id,
         form_class=CancelForm,
+        step="cancel",
         title="Cancel the job",
         button="Cancel the job",
         perform=lambda job, user, data: services.security_job_cancel(
@@ -314,6 +366,7 @@ def job_complete(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
         request,
         job_id,
         form_class=ConfirmForm,
+        step="complete",
         title="Complete the job",
         button="Complete",
         perform=lambda job, user, data: services.security_job_complete(job=job, actor=user),
@@ -328,6 +381,7 @@ def job_record_landlord_consent(request: HttpRequest, job_id: uuid.UUID) -> Http
         request,
         job_id,
         form_class=LandlordConsentForm,
+        step="landlord-consent",
         title="Record the landlord's answer",
         button="Save",
         perform=lambda job, user, data: services.security_job_record_landlord_consent(
@@ -351,6 +405,7 @@ def job_record_check(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
         request,
         job_id,
         form_class=PostInstallationCheckForm,
+        step="post-installation-check",
         title="Record the post-installation check",
         button="Save",
         perform=lambda job, user, data: services.security_job_record_post_installation_check(
@@ -365,6 +420,81 @@ def job_record_check(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
     )
 
 
+@role_required(*WORK_ROLES)
+@require_http_methods(["GET", "POST"])
+def job_record_fire_safety_check(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    return _action(
+        request,
+        job_id,
+        step="fire-safety-check",
+        form_class=FireSafetyCheckForm,
+        title="Record a fire-safety check",
+        lead=(
+            "Some measures may affect a means of escape. Record the check by the surveyor, the "
+            "fire and rescue service's written advice, or their home fire safety visit. The fire "
+            "service advises; the landlord or owner decides."
+        ),
+        button="Save the check",
+        perform=lambda job, user, data: services.security_job_record_fire_safety_check(
+            job=job,
+            actor=user,
+            kind=data["kind"],
+            carried_out_by=data["carried_out_by"],
+            carried_out_on=data["carried_out_on"],
+            outcome=data["outcome"],
+            notes=data["notes"],
+            document=data["document"],
+        ),
+        done="Fire-safety check recorded",
+    )
+
+
+@role_required(*WORK_ROLES)
+@require_http_methods(["GET", "POST"])
+def job_request_variation(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    return _action(
+        request,
+        job_id,
+        step="variation",
+        form_class=VariationForm,
+        form_kwargs={"measures": selectors.measures_effective_on(timezone.localdate())},
+        title="Ask for a variation",
+        lead=(
+            "Ask for more than the approved works. An SPA manager approves or refuses it; until "
+            "then it cannot be fitted or recorded as installed."
+        ),
+        button="Send the request",
+        perform=lambda job, user, data: services.security_job_request_variation(
+            job=job,
+            actor=user,
+            lines=[
+                MeasureLine(
+                    measure=data["measure"], quantity=data["quantity"], location=data["location"]
+                )
+            ],
+            reason=data["reason"],
+        ),
+        done="Variation requested: an SPA manager will decide on it",
+    )
+
+
+@role_required(*SPA_ONLY)
+@require_http_methods(["GET", "POST"])
+def job_access_notes(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    return _action(
+        request,
+        job_id,
+        step="access-notes",
+        form_class=AccessNotesForm,
+        title="Access and hazard notes for the contractor",
+        button="Save the notes",
+        perform=lambda job, user, data: services.security_job_access_notes_update(
+            job=job, actor=user, access_notes=data["access_notes"]
+        ),
+        done="Access and hazard notes saved",
+    )
+
+
 @role_required(Role.SPA_MANAGER)
 @require_http_methods(["GET", "POST"])
 def job_approval_decide(
@@ -373,11 +503,16 @@ def job_approval_decide(
     user = _user(request)
     job = selectors.security_job_get_for_user(user=user, job_id=job_id, request=request)
     approval = get_for_user_or_404(CostApproval.objects.filter(job=job), approval_id)
-    form = ApprovalDecisionForm(request.POST if request.method == "POST" else None)
+    if approval.status != ApprovalStatus.PENDING:
+        messages.info(
+            request, f"This request has already been {approval.get_status_display().lower()}."
+        )
+        return redirect("security_works:job-detail", job_id=job.pk)
+    form = ApprovalDecisionForm(request.POST if request.method == "POST" else None, job=job)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.security_job_approval_decide(
+            decided = services.security_job_approval_decide(
                 approval=approval,
                 decided_by=user,
                 approve=form.cleaned_data["decision"] == "approve",
@@ -389,19 +524,25 @@ def job_approval_decide(
         except SecurityWorksError as error:
             status = _error(form, error)
         else:
-            messages.success(request, "Decision recorded")
-            return redirect("security_works:job-detail", job_id=job.pk)
+            messages.success(
+                request,
+                f"{decided.get_kind_display()} for {job.reference} "
+                f"{decided.get_status_display().lower()}",
+            )
+            return redirect("security_works:approvals")
     elif request.method == "POST":
         status = 400
+    plan = selectors.planned_lines(job)
     return render(
         request,
-        "security_works/action_form.html",
+        "security_works/approval_decide.html",
         {
             "job": job,
+            "approval": approval,
+            "lines": approval.lines.select_related("measure"),
+            "plan": plan,
+            "planned_total": selectors.planned_total(plan),
             "form": form,
-            "title": f"{approval.get_kind_display()}: £{approval.amount:,.2f}",
-            "lead": approval.reason,
-            "button": "Save the decision",
         },
         status=status,
     )
@@ -414,16 +555,23 @@ def _action(
     request: HttpRequest,
     job_id: uuid.UUID,
     *,
+    step: str,
     form_class: type[JobStepForm],
     title: str,
     button: str,
     perform: Callable[[SecurityJob, User, dict[str, Any]], object],
     done: str,
+    lead: str = "",
+    form_kwargs: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """One step on one job: a form, a service call, the result or a clear message."""
     user = _user(request)
     job = selectors.security_job_get_for_user(user=user, job_id=job_id, request=request)
-    form = form_class(request.POST if request.method == "POST" else None, job=job)
+    if (refused := _step_refused(request, job, step)) is not None:
+        return refused
+    form = form_class(
+        request.POST if request.method == "POST" else None, job=job, **(form_kwargs or {})
+    )
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -438,7 +586,7 @@ def _action(
     return render(
         request,
         "security_works/action_form.html",
-        {"job": job, "form": form, "title": title, "button": button},
+        {"job": job, "form": form, "title": title, "button": button, "lead": lead},
         status=status,
     )
 
@@ -447,12 +595,15 @@ def _booking(
     request: HttpRequest,
     job_id: uuid.UUID,
     *,
+    step: str,
     title: str,
     book: Callable[[SecurityJob, User, Any], SecurityJob],
     done: str,
 ) -> HttpResponse:
     user = _user(request)
     job = selectors.security_job_get_for_user(user=user, job_id=job_id, request=request)
+    if (refused := _step_refused(request, job, step)) is not None:
+        return refused
     form = BookingForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -471,6 +622,16 @@ def _booking(
         {"job": job, "form": form, "title": title},
         status=status,
     )
+
+
+def _step_refused(request: HttpRequest, job: SecurityJob, step: str) -> HttpResponse | None:
+    """A step the job's state does not allow (a completed job, a booking before the survey):
+    back to the job page with the reason, never an empty form (GET and POST alike)."""
+    reason = steps.step_refusal(job, step)
+    if reason is None:
+        return None
+    messages.info(request, reason)
+    return redirect("security_works:job-detail", job_id=job.pk)
 
 
 def _error(form: Any, error: SecurityWorksError) -> int:

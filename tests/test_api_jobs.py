@@ -63,6 +63,7 @@ ADDRESS_KEYS = {
     "tenure",
     "landlord_name",
     "landlord_contact",
+    "access_notes",
     "safe_contact",
 }
 SAFE_CONTACT_KEYS = {

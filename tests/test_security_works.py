@@ -457,8 +457,12 @@ class TestApprovals:
         variation = services.security_job_request_variation(
             job=job, actor=world.acme_user, lines=[line(world.cctv, "1")], reason="Asked for CCTV"
         )
+        with pytest.raises(InvalidWorks, match="reason for refusing"):
+            services.security_job_approval_decide(
+                approval=variation, decided_by=world.spa_manager, approve=False
+            )
         services.security_job_approval_decide(
-            approval=variation, decided_by=world.spa_manager, approve=False
+            approval=variation, decided_by=world.spa_manager, approve=False, note="Not needed"
         )
         with pytest.raises(InvalidWorks, match="more than the approved works"):
             services.security_job_record_installation(
@@ -493,7 +497,7 @@ class TestApprovals:
                 job=job, actor=world.acme_user, booked_for=job.allocated_at
             )
         services.security_job_approval_decide(
-            approval=approval, decided_by=world.spa_manager, approve=False
+            approval=approval, decided_by=world.spa_manager, approve=False, note="Too costly"
         )
         with pytest.raises(StepBlocked, match="has not been approved"):
             services.security_job_book_installation(
@@ -515,8 +519,9 @@ class TestApprovals:
             job=job,
             actor=world.acme_user,
             kind=FireSafetyCheckKind.HOME_FIRE_SAFETY_VISIT,
+            carried_out_by="A Fireofficer, Kent Fire and Rescue Service",
             carried_out_on=timezone.localdate(),
-            outcome=FireSafetyOutcome.NO_CONCERNS,
+            outcome=FireSafetyOutcome.PASSED,
         )
         job = services.security_job_book_installation(
             job=job, actor=world.acme_user, booked_for=job.allocated_at
@@ -539,10 +544,12 @@ class TestApprovals:
             job=job,
             actor=world.acme_user,
             kind=FireSafetyCheckKind.SURVEYOR_CHECK,
+            carried_out_by="The surveyor",
             carried_out_on=timezone.localdate(),
-            outcome=FireSafetyOutcome.CONCERNS,
+            outcome=FireSafetyOutcome.FAILED,
+            notes="The bolts would lock the only exit",
         )
-        with pytest.raises(StepBlocked, match="outstanding concerns"):
+        with pytest.raises(StepBlocked, match="failed: the works would block a means of escape"):
             services.security_job_book_installation(
                 job=job, actor=world.acme_user, booked_for=job.allocated_at
             )

@@ -355,10 +355,14 @@ class TestSpaSteps:
         cancel = reverse("security_works:cancel", kwargs={"job_id": job.pk})
         assert spa.post(cancel, {"reason": "duplicate", "note": ""}).status_code == 302
         assert job_reload(job).status == JobStatus.CANCELLED
-        # Closed: resuming it again is a clear conflict, not a crash.
-        response = spa.post(resume, {})
-        assert response.status_code == 409
-        assert "cannot be resumed" in response.content.decode()
+        # Closed: the step's page (GET or POST) goes back to the job with the reason, never a form.
+        for method in (spa.get, spa.post):
+            response = method(resume, follow=True)
+            assert response.redirect_chain == [(detail_url(job), 302)]
+            assert "This job is cancelled: nothing more can be done on it." in (
+                response.content.decode()
+            )
+            assert "<form" not in response.content.decode().split("<main")[1]
 
     def test_landlord_consent_check_and_completion_through_the_pages(self, world: World) -> None:
         job = allocate(world, tenure=Tenure.COUNCIL)

@@ -8,6 +8,7 @@ from typing import Any
 
 from safer import workdays
 from safer.api.etags import etag_of
+from security_works.contractor_view import JobAddress, address_data
 from security_works.models import (
     TRANSITIONS,
     CostApproval,
@@ -17,7 +18,7 @@ from security_works.models import (
     SecurityJob,
     SurveyMeasure,
 )
-from security_works.selectors import JobAddress, planned_lines
+from security_works.selectors import planned_lines
 
 
 def job_version(job: SecurityJob) -> str:
@@ -66,29 +67,6 @@ def job_detail_data(job: SecurityJob, *, address: JobAddress | None) -> dict[str
         if address is not None
         else []
     )
-    address_data: dict[str, Any] | None = None
-    if address is not None:
-        rules = address.safe_contact
-        address_data = {
-            "survivor_first_name": address.survivor_first_name,
-            "address_line_1": address.address_line_1,
-            "address_line_2": address.address_line_2,
-            "town": address.town,
-            "postcode": address.postcode,
-            "tenure": address.tenure,
-            "landlord_name": address.landlord_name,
-            "landlord_contact": address.landlord_contact,
-            "safe_contact": None
-            if rules is None
-            else {
-                "safe_channels": list(rules.safe_channels),
-                "phone": rules.phone,
-                "voicemail_safe": rules.voicemail_safe,
-                "text_safe": rules.text_safe,
-                "safe_times": rules.safe_times,
-                "organisation_name_may_be_used": rules.organisation_name_may_be_used,
-            },
-        }
     return {
         "id": job.id,
         "reference": job.reference,
@@ -108,7 +86,7 @@ def job_detail_data(job: SecurityJob, *, address: JobAddress | None) -> dict[str
         "landlord_consent_required": job.landlord_consent_required,
         "landlord_consent_given": job.landlord_consent_at is not None,
         "allowed_next_states": allowed_next_states(job),
-        "address": address_data,
+        "address": address_data(address),
         "survey_measures": [
             {
                 "measure": line.measure,

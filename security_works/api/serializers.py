@@ -3,7 +3,8 @@
 Minimisation is by construction: these serializers name every field a contractor receives, and
 none of them reaches the perpetrator, the risk assessment or the children. The address and the
 safe-contact rules come only from ``job_address_reveal`` (open job, own organisation, address
-grant held) and are ``null`` otherwise; photos follow the same rule.
+grant held) and are ``null`` otherwise; photos follow the same rule. What the address block holds
+is the allow-list of ``security_works.contractor_view`` (pages and job sheet use the same).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from security_works.contractor_view import VISIT_CHANNELS
 from security_works.models import DocumentKind, JobPriority, JobStatus
 
 OPEN_STATUS_CHOICES = [
@@ -28,10 +30,18 @@ def _states_field() -> serializers.ListField:
 
 
 class SafeContactSerializer(serializers.Serializer[Any]):
-    """How the survivor may be contacted to arrange visits. Use no other way."""
+    """How the survivor may be contacted to arrange visits. Use no other way.
 
-    safe_channels = serializers.ListField(child=serializers.CharField())
-    phone = serializers.CharField(allow_blank=True)
+    The fields are ``contractor_view.VISIT_CONTACT_FIELDS`` (a test holds them equal)."""
+
+    safe_channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=[(c, c) for c in VISIT_CHANNELS]),
+        help_text="The ways marked safe that a contractor may use to arrange a visit "
+        "(empty: arrange it through the SPA).",
+    )
+    phone = serializers.CharField(
+        allow_blank=True, help_text="Blank unless a phone call or a text is marked safe."
+    )
     voicemail_safe = serializers.BooleanField()
     text_safe = serializers.BooleanField()
     safe_times = serializers.CharField(allow_blank=True)
@@ -39,6 +49,8 @@ class SafeContactSerializer(serializers.Serializer[Any]):
 
 
 class JobAddressSerializer(serializers.Serializer[Any]):
+    """The fields are ``contractor_view.ADDRESS_FIELDS`` (a test holds them equal)."""
+
     survivor_first_name = serializers.CharField()
     address_line_1 = serializers.CharField()
     address_line_2 = serializers.CharField(allow_blank=True)
@@ -47,6 +59,9 @@ class JobAddressSerializer(serializers.Serializer[Any]):
     tenure = serializers.CharField()
     landlord_name = serializers.CharField(allow_blank=True)
     landlord_contact = serializers.CharField(allow_blank=True)
+    access_notes = serializers.CharField(
+        allow_blank=True, help_text="Access and hazard notes the SPA wrote for the contractor."
+    )
     safe_contact = SafeContactSerializer(allow_null=True)
 
 
