@@ -413,7 +413,7 @@ def security_job_record_fire_safety_check(
         actor=actor,
         fire_safety_check_id=str(check.pk),
         outcome=str(outcome),
-        kind=str(kind),
+        check_kind=str(kind),
     )
     return check
 

@@ -91,9 +91,7 @@ def step_refusal(job: SecurityJob, step_name: str) -> str | None:
     if job.status in step.statuses:
         return None
     if job.status in CLOSED_STATUSES:
-        return (
-            f"This job is {job.get_status_display().lower()}: nothing more can be recorded on it."
-        )
+        return f"This job is {job.get_status_display().lower()}: nothing more can be done on it."
     return f"This job is {job.get_status_display().lower()}: it cannot be {step.words} now."
 
 
