@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.forms import BaseFormSet, formset_factory
+from django.utils import timezone
 
 from safer import workdays
 from security_works.documents import max_upload_bytes
@@ -252,6 +253,10 @@ class ApprovalDecisionForm(JobStepForm):
         return data
 
 
+def _document_label(document: JobDocument) -> str:
+    return f"Uploaded {timezone.localtime(document.uploaded_at):%-d %B %Y %H:%M}"
+
+
 class FireSafetyCheckForm(JobStepForm):
     kind = forms.ChoiceField(
         label="What kind of check was it?",
@@ -296,7 +301,7 @@ class FireSafetyCheckForm(JobStepForm):
         field = self.fields["document"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = JobDocument.objects.filter(job=self.job, kind=DocumentKind.FIRE_SAFETY)
-        field.label_from_instance = lambda d: f"Uploaded {d.uploaded_at:%-d %B %Y %H:%M}"
+        field.label_from_instance = _document_label  # type: ignore[method-assign,assignment]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

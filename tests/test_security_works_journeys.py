@@ -24,6 +24,7 @@ from security_works.models import (
     ApprovalStatus,
     CostApproval,
     DocumentKind,
+    FireSafetyCheck,
     FireSafetyCheckKind,
     FireSafetyOutcome,
     JobDocument,
@@ -78,17 +79,24 @@ def surveyed(w: World, *lines: services.MeasureLine) -> SecurityJob:
 
 
 def fire_check(
-    w: World, job: SecurityJob, outcome: str, notes: str = "", **kwargs: object
-) -> object:
+    w: World,
+    job: SecurityJob,
+    outcome: str,
+    notes: str = "",
+    *,
+    carried_out_by: str = "J Patel, Kent Fire and Rescue Service",
+    carried_out_on: dt.date | None = None,
+    document: JobDocument | None = None,
+) -> FireSafetyCheck:
     return services.security_job_record_fire_safety_check(
         job=job,
         actor=w.acme_user,
-        kind=kwargs.pop("kind", FireSafetyCheckKind.HOME_FIRE_SAFETY_VISIT),
-        carried_out_by=str(kwargs.pop("carried_out_by", "J Patel, Kent Fire and Rescue Service")),
-        carried_out_on=kwargs.pop("carried_out_on", timezone.localdate()),  # type: ignore[arg-type]
+        kind=FireSafetyCheckKind.HOME_FIRE_SAFETY_VISIT,
+        carried_out_by=carried_out_by,
+        carried_out_on=carried_out_on or timezone.localdate(),
         outcome=outcome,
         notes=notes,
-        **kwargs,  # type: ignore[arg-type]
+        document=document,
     )
 
 
@@ -115,7 +123,7 @@ class TestFireSafetyCheck:
         check = fire_check(world, job, FireSafetyOutcome.PASSED)
         assert book(world, job).status == JobStatus.INSTALLATION_BOOKED
         assert "security_job.fire_safety_check_recorded" in events(job)
-        assert check.carried_out_by == "J Patel, Kent Fire and Rescue Service"  # type: ignore[attr-defined]
+        assert check.carried_out_by == "J Patel, Kent Fire and Rescue Service"
 
     def test_an_uploaded_fire_safety_document_alone_does_not_count(self, world: World) -> None:
         job = surveyed(world, line(world.sanctuary_door))
@@ -325,7 +333,7 @@ class TestApprovalsQueue:
 
         queue = list(selectors.approvals_pending_for_user(world.second_manager))  # Kent only
         assert [a.pk for a in queue] == [old.pk, threshold.pk]
-        assert queue[0].extra == Decimal("25.00")
+        assert queue[0].extra == Decimal("25.00")  # type: ignore[attr-defined]
         counts = selectors.approvals_counts_for_user(world.second_manager)
         assert (counts.waiting, counts.overdue) == (2, 1)
         assert selectors.approvals_counts_for_user(world.spa_manager).waiting == 3
@@ -423,15 +431,15 @@ class TestMoney:
     def test_approved_only_once_approved(self, world: World) -> None:
         job = surveyed(world, line(world.sanctuary_door), line(world.cctv, "2"))  # £3,250
         acme = sign_in(Client(), world.acme_user)
-        html = acme.get(reverse("security_works:job-detail", kwargs={"job_id": job.pk})).content
-        text = html.decode()
+        detail = reverse("security_works:job-detail", kwargs={"job_id": job.pk})
+        text = acme.get(detail).content.decode()
         assert "Planned works, awaiting approval: £3,250.00" in text
         assert "Approved works" not in text
         approval = CostApproval.objects.get(job=job)
         services.security_job_approval_decide(
             approval=approval, decided_by=world.spa_manager, approve=True, note="Agreed"
         )
-        text = acme.get(reverse("security_works:job-detail", kwargs={"job_id": job.pk})).content
-        assert "Approved works: £3,250.00" in text.decode()
-        assert "Approved: Approved" not in text.decode()
-        assert text.decode().count("Approved works") == 1
+        text = acme.get(detail).content.decode()
+        assert "Approved works: £3,250.00" in text
+        assert "Approved: Approved" not in text
+        assert text.count("Approved works") == 1
