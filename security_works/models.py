@@ -131,11 +131,13 @@ class SlaPolicy(models.Model):
     )
     cost_approval_working_days = models.PositiveSmallIntegerField(
         default=2,
+        db_default=2,  # rows written by older code (and replayed data migrations) get it too
         help_text="An SPA manager decides on a total above the threshold within this many "
         "working days of the request.",
     )
     variation_working_days = models.PositiveSmallIntegerField(
         default=2,
+        db_default=2,  # rows written by older code (and replayed data migrations) get it too
         help_text="An SPA manager decides on a variation request within this many working days "
         "of the request.",
     )

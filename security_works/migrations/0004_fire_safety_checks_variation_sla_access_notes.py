@@ -137,6 +137,7 @@ class Migration(migrations.Migration):
             model_name="slapolicy",
             name="cost_approval_working_days",
             field=models.PositiveSmallIntegerField(
+                db_default=2,
                 default=2,
                 help_text="An SPA manager decides on a total above the threshold within this many working days of the request.",
             ),
@@ -145,6 +146,7 @@ class Migration(migrations.Migration):
             model_name="slapolicy",
             name="variation_working_days",
             field=models.PositiveSmallIntegerField(
+                db_default=2,
                 default=2,
                 help_text="An SPA manager decides on a variation request within this many working days of the request.",
             ),
