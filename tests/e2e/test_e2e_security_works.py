@@ -128,7 +128,7 @@ def test_contractor_journey_with_fire_check_and_variation(
     expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the advice given")
     _shot(page, screenshots, "1-fire-check-error")
     check_page(page, axe_source)
-    page.get_by_label("Notes").fill("Keep a thumb-turn on the inside of the sanctuary door")
+    page.get_by_role("textbox", name="Notes").fill("Keep a thumb-turn on the inside of the sanctuary door")
     submit(page, "Save the check")
     _said(page, "Fire-safety check recorded")
     expect(page.get_by_text("Passed with advice (recorded in the notes)")).to_be_visible()
@@ -178,8 +178,8 @@ def test_contractor_journey_with_fire_check_and_variation(
     page.reload()
     expect(page.get_by_text("Approved works: £1,620.00")).to_be_visible()
     page.get_by_role("link", name="Record the installation").click()
-    page.locator("input[name='lines-1-quantity']").fill("2")
-    page.locator("input[name='lines-1-actual_cost']").fill("170")
+    # The approved variation is its own row now, filled in from the approved works.
+    expect(page.locator("input[name='lines-2-quantity']")).to_have_value("1.00")
     submit(page, "Record the installation")
     _said(page, "Installation recorded")
 
