@@ -128,7 +128,9 @@ def test_contractor_journey_with_fire_check_and_variation(
     expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the advice given")
     _shot(page, screenshots, "1-fire-check-error")
     check_page(page, axe_source)
-    page.get_by_role("textbox", name="Notes").fill("Keep a thumb-turn on the inside of the sanctuary door")
+    page.get_by_role("textbox", name="Notes").fill(
+        "Keep a thumb-turn on the inside of the sanctuary door"
+    )
     submit(page, "Save the check")
     _said(page, "Fire-safety check recorded")
     expect(page.get_by_text("Passed with advice (recorded in the notes)")).to_be_visible()
