@@ -224,7 +224,9 @@ class JobListView(PartnerApiView):
         },
     )
     def get(self, request: Request) -> Response:
-        query = s.JobListQuerySerializer(data=request.query_params)
+        # A plain dict, not the QueryDict: DRF treats an empty value in a QueryDict as absent, so
+        # ``status=`` would pass as "no filter"; here it is refused like any other bad value.
+        query = s.JobListQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         filters = query.validated_data
         jobs = selectors.job_list_for_user(self.client.user).open()
