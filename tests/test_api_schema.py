@@ -259,8 +259,10 @@ def _engine_failures(schema: Any) -> tuple[list[str], dict[str, int]]:
                             f"{failure.title} {failure.message}\n    "
                             f"{check.failure_info.code_sample}"
                         )
-        elif isinstance(event, events.NonFatalError | events.FatalError):
-            failures.append(f"error [{getattr(event, 'label', '')}]: {event.info}")
+        elif isinstance(event, events.NonFatalError):
+            failures.append(f"error [{event.label}]: {event.info}")
+        elif isinstance(event, events.FatalError):
+            failures.append(f"fatal: {event.exception!r}")
     return failures, phases
 
 
