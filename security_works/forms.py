@@ -184,7 +184,10 @@ class DocumentUploadForm(GovukMixin, forms.Form):
     kind = forms.ChoiceField(label="What is it?", choices=DocumentKind.choices)
     file = forms.FileField(
         label="File",
-        help_text="A JPEG or PNG photo, or a PDF. Photo locations and camera details are removed.",
+        help_text=(
+            "A JPEG or PNG photo (up to 50 megapixels), or a PDF. Locations, camera details, "
+            "authors and titles are removed before the file is stored."
+        ),
         error_messages={"required": "Choose a file to upload"},
     )
 

@@ -35,6 +35,24 @@ def test_an_unknown_api_url_is_a_json_404(path: str, method: str) -> None:
     assert _is_error_shape(response.json())
 
 
+@pytest.mark.parametrize("path", ["/api/", "/api/nothing-here/", "/api/v1/jobs/x/y/z/"])
+def test_an_unknown_api_url_is_a_json_404_even_with_debug_on(settings, path: str) -> None:
+    # With DEBUG on, Django answers an unmatched URL with its HTML debug page, not handler404.
+    settings.DEBUG = True
+    response = Client().post(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert _is_error_shape(response.json())
+
+
+@pytest.mark.parametrize("query", ["status=", "due_before=", "due_after=", "page=", "page_size="])
+def test_an_empty_filter_value_is_refused_not_ignored(world: PersonaWorld, query: str) -> None:
+    _, token = issue(world.organisations["contractor"], Scope.JOBS_READ)
+    response = api(token).get(f"/api/v1/jobs/?{query}")
+    assert response.status_code == 400
+    assert query.rstrip("=") in response.json()["errors"]
+
+
 def test_an_unknown_api_url_is_a_json_404_with_a_valid_token(world: PersonaWorld) -> None:
     _, token = issue(world.organisations["contractor"], Scope.JOBS_READ)
     response = api(token).get("/api/v1/jobs/not-a-job/extra/")

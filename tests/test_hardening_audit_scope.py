@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import uuid
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from django.urls import reverse
 
 from safer.audit.models import AccessAction, AccessLog, AuthEventKind
 from safer.audit.scoping import authority_paths
+from safer.audit.selectors import auditable_models
 from safer.casefile.models import CaseFile, Person
 from tests.factories import AccessLogFactory, AuthEventFactory, PerpetratorFactory, PersonaWorld
 from tests.helpers import sign_in
@@ -237,3 +240,93 @@ def test_a_deleted_record_keeps_its_authority_through_its_history(
     exported = {r[4] for r in _csv(kent_auditor.get(reverse("audit:access-log-export")))[1:]}
     assert ids["kent"] in exported
     assert ids["medway"] not in exported
+
+
+# --- No existence oracle: "never existed" and "another authority's" answer alike ---------------
+
+
+def _random_id(model: Any) -> str:
+    field = model._meta.pk
+    if field.get_internal_type() == "UUIDField":
+        return str(uuid.uuid4())
+    if field.get_internal_type() in {"AutoField", "BigAutoField", "IntegerField", "SmallAutoField"}:
+        return "987654321"
+    return "no-such-record-x9"
+
+
+def _body(response: Any, record_id: str) -> str:
+    """The page without what differs on every response (CSP nonce, CSRF token) and the id."""
+    text = re.sub(r'nonce="[^"]*"', "", response.content.decode())
+    text = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", text)
+    return text.replace(record_id, "ID")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "audit:record-access",
+        "audit:record-access-export",
+        "audit:record-changes",
+        "audit:record-changes-export",
+    ],
+)
+def test_a_random_id_and_another_authoritys_case_answer_alike(
+    kent_auditor: Client, world: PersonaWorld, name: str
+) -> None:
+    medway_id, missing_id = str(world.other_authority_case.pk), str(uuid.uuid4())
+    medway = kent_auditor.get(reverse(name, args=["casefile.casefile", medway_id]))
+    missing = kent_auditor.get(reverse(name, args=["casefile.casefile", missing_id]))
+    assert medway.status_code == missing.status_code == 404
+    assert _body(medway, medway_id) == _body(missing, missing_id)
+    own = kent_auditor.get(reverse(name, args=["casefile.casefile", str(world.own_case.pk)]))
+    assert own.status_code == 200
+
+
+def test_an_id_that_names_nothing_is_404_for_every_record_type(
+    kent_auditor: Client, world: PersonaWorld
+) -> None:
+    opened = []
+    for model in auditable_models():
+        label = model._meta.label_lower
+        response = kent_auditor.get(reverse("audit:record-access", args=[label, _random_id(model)]))
+        if response.status_code != 404:
+            opened.append((label, response.status_code))
+    assert not opened
+    # The lookup says "not found" too.
+    lookup = kent_auditor.get(
+        reverse("audit:home"), {"record_type": "casefile.casefile", "record_id": str(uuid.uuid4())}
+    )
+    assert "This is not a valid ID for that record type" in lookup.content.decode()
+
+
+def test_another_authoritys_staff_account_is_404_like_a_missing_one(
+    kent_auditor: Client, world: PersonaWorld
+) -> None:
+    label = "accounts.user"
+    theirs = kent_auditor.get(
+        reverse("audit:record-access", args=[label, str(world.medway_spa_triage.pk)])
+    )
+    missing = kent_auditor.get(reverse("audit:record-access", args=[label, str(uuid.uuid4())]))
+    assert theirs.status_code == missing.status_code == 404
+    own = kent_auditor.get(reverse("audit:record-access", args=[label, str(world.spa_triage.pk)]))
+    assert own.status_code == 200
+
+
+def test_a_missing_record_with_a_row_the_auditor_may_read_still_opens(
+    kent_auditor: Client, world: PersonaWorld
+) -> None:
+    gone = str(uuid.uuid4())
+    AccessLogFactory.create(user=world.spa_triage, record_type="casefile.person", record_id=gone)
+    response = kent_auditor.get(reverse("audit:record-access", args=["casefile.person", gone]))
+    assert response.status_code == 200
+    # The same kind of row by Medway staff is not the Kent auditor's to read: not found.
+    other = str(uuid.uuid4())
+    AccessLogFactory.create(
+        user=world.medway_spa_triage, record_type="casefile.person", record_id=other
+    )
+    assert (
+        kent_auditor.get(
+            reverse("audit:record-access", args=["casefile.person", other])
+        ).status_code
+        == 404
+    )

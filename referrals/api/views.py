@@ -11,7 +11,8 @@ import uuid
 from typing import Any
 
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
@@ -30,14 +31,14 @@ from referrals.models import Referral
 from referrals.services.submit import referral_submit
 from safer.api.exceptions import INVALID, ApiError, UnprocessableRequest
 from safer.api.models import Scope
-from safer.api.schema import IDEMPOTENCY_KEY, error_responses
+from safer.api.schema import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_PATTERN, error_responses
 from safer.api.services import IdempotencyKeyReused, idempotent_execute, request_fingerprint
 from safer.api.views import PartnerApiView
 from safer.organisations.models import District
 
 TAG = "Referrals"
 # Printable ASCII without spaces: what clients put in headers without surprises.
-_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
+_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 STATUS_EXAMPLE = OpenApiExample(
     "Received",
     response_only=True,
@@ -85,7 +86,23 @@ class ReferralSubmitView(PartnerApiView):
             "second referral; the same key with a different body is refused (422).\n\n"
             "The answer holds the reference and status only. Scope: `referrals:submit`."
         ),
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[
+            IDEMPOTENCY_KEY,
+            OpenApiParameter(
+                name="Location",
+                type=OpenApiTypes.STR,
+                location=OpenApiParameter.HEADER,
+                response=[201],
+                description="Where to follow the referral's status.",
+            ),
+            OpenApiParameter(
+                name="Idempotent-Replayed",
+                type=OpenApiTypes.STR,
+                location=OpenApiParameter.HEADER,
+                response=[201],
+                description="`true` when this is the first answer sent again for a retry.",
+            ),
+        ],
         request=ReferralSubmitSerializer,
         examples=[REFERRAL_EXAMPLE],
         responses={

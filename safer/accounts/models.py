@@ -128,3 +128,21 @@ class AccountEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.user_id} by {self.actor_label}"
+
+
+class SignInThrottle(models.Model):
+    """Failed sign-ins for one email address, counted from every client address.
+
+    django-axes locks an email *from one address*; this slows guesses at one account spread over
+    many addresses (``safer.accounts.services.throttle``). Keyed by a keyed hash of the
+    normalised email, so the table is not a list of the addresses people typed; a row exists for
+    an email whether or not it has an account, so the delay tells nothing about accounts.
+    """
+
+    account_key = models.CharField(max_length=64, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.failures} failed sign-in(s)"

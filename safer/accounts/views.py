@@ -37,6 +37,7 @@ from safer.accounts.services import (
     CannotEndCurrentSession,
     TwoFactorAlreadySetUp,
     backup_codes_regenerate,
+    email_normalise,
     otp_verify,
     password_reset_complete,
     password_reset_request,
@@ -47,6 +48,13 @@ from safer.accounts.services import (
     user_session_end,
     user_sessions_end_others,
     user_sign_out,
+)
+from safer.accounts.services.throttle import (
+    DEVICE_COOKIE,
+    DEVICE_COOKIE_MAX_AGE,
+    SignInDelayed,
+    known_device_cookie,
+    known_device_has,
 )
 from safer.accounts.services.two_factor import (
     BACKUP_CODE_COUNT,
@@ -91,11 +99,18 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     next_url = _next_url(request)
     form = SignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = sign_in_attempt(
-            request=request,
-            email=form.cleaned_data["email"],
-            password=form.cleaned_data["password"],
-        )
+        email = form.cleaned_data["email"]
+        try:
+            user = sign_in_attempt(
+                request=request,
+                email=email,
+                password=form.cleaned_data["password"],
+                known_device=known_device_has(
+                    request.COOKIES.get(DEVICE_COOKIE), email=email_normalise(email)
+                ),
+            )
+        except SignInDelayed as delayed:
+            return _sign_in_delayed(request, delayed)
         if user is not None:
             step = (
                 "accounts:two_factor_verify"
@@ -106,6 +121,30 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         # A locked-out attempt gets this page too, and django-axes' middleware then replaces it.
         form.add_error("email", SIGN_IN_FAILED_MESSAGE)
     return render(request, "accounts/login.html", {"form": form, "next": next_url})
+
+
+def _sign_in_delayed(request: HttpRequest, delayed: SignInDelayed) -> HttpResponse:
+    """The same page and status for every email, known or not (429, with Retry-After)."""
+    seconds = delayed.seconds
+    wait = f"{seconds} seconds" if seconds < 120 else f"{(seconds + 59) // 60} minutes"
+    response = render(request, "accounts/sign_in_delayed.html", {"wait": wait}, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+def _remember_device(request: HttpRequest, response: HttpResponse, user: User) -> HttpResponse:
+    """After a full sign-in (password and second factor): this browser is a known device for
+    the account, so the per-account delay never keeps its owner out of it."""
+    response.set_cookie(
+        DEVICE_COOKIE,
+        known_device_cookie(request.COOKIES.get(DEVICE_COOKIE), email=email_normalise(user.email)),
+        max_age=DEVICE_COOKIE_MAX_AGE,
+        path=reverse("accounts:login"),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
 
 
 @never_cache
@@ -138,7 +177,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         if result.accepted:
             if result.backup_code_used:
                 _backup_code_message(request, result.backup_codes_left)
-            return HttpResponseRedirect(next_url)
+            return _remember_device(request, HttpResponseRedirect(next_url), user)
         if result.try_again_at is not None:
             when = timezone.localtime(result.try_again_at).strftime("%H:%M:%S")
             form.add_error("code", CODE_THROTTLED.format(when=when))
@@ -169,11 +208,12 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         codes = totp_enrolment_confirm(request=request, user=user, code=form.cleaned_data["code"])
         if codes is not None:
-            return render(
+            page = render(
                 request,
                 "accounts/backup_codes.html",
                 {"codes": codes, "next": next_url, "first_time": True},
             )
+            return _remember_device(request, page, user)
         form.add_error("code", SET_UP_CODE_WRONG)
     context = {
         "form": form,

@@ -107,14 +107,24 @@ def error_responses(
     return {code: error_response(code, examples.get(code)) for code in sorted({*codes, 401, 429})}
 
 
+# The rule ``referrals.api.views.idempotency_key`` enforces: 1 to 100 printable ASCII characters.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,100}$"
 IDEMPOTENCY_KEY = OpenApiParameter(
     name="Idempotency-Key",
-    type=OpenApiTypes.STR,
+    type={
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 100,
+        "pattern": IDEMPOTENCY_KEY_PATTERN,
+    },
     location=OpenApiParameter.HEADER,
     required=True,
     description=(
-        "A unique value per referral (a UUID is ideal), 1 to 100 characters. Send the same key "
-        "when you retry: you get the first answer back and no second referral is made."
+        "A unique value per referral (a UUID is ideal): 1 to 100 printable ASCII characters, no "
+        "spaces. Send the same key with the same body when you retry: you get the first answer "
+        "back (with `Idempotent-Replayed: true`) and no second referral is made. The same key "
+        "with a different body is refused (422). Keys are remembered for 30 days per client; "
+        "a missing or malformed key is refused (400)."
     ),
     examples=[OpenApiExample("A UUID", value="4d0c2b6e-52a4-4c55-9c07-0a9f0a1b7e11")],
 )

@@ -16,6 +16,7 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -32,6 +33,7 @@ from rest_framework.views import APIView
 from safer.accounts.models import User
 from safer.api import throttle
 from safer.api.authentication import ApiTokenAuthentication
+from safer.api.exceptions import api_error_response
 from safer.api.models import ApiClient, Scope
 from safer.api.permissions import HasScope
 from safer.api.services import api_call_record
@@ -158,3 +160,9 @@ def _docs(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponse]:
 
 swagger_ui = _docs(_SwaggerView.as_view(url_name="api:schema"))
 redoc = _docs(_RedocView.as_view(url_name="api:schema"))
+
+
+@csrf_exempt  # any method: a partner's POST to a wrong URL is a 404 too, not a CSRF page
+def api_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any URL under /api/ that names no endpoint: the API's JSON 404, whatever DEBUG is."""
+    return api_error_response(404)

@@ -10,8 +10,11 @@ member of staff). They read:
   one of their authorities;
 - sign-in events of users who belong to one of their authorities (``authority_staff``), and failed
   attempts naming such a user's email address;
-- the record pages (who looked, who changed what) of a record of their authority, or of a record
-  with no known authority (then only the rows above).
+- the record pages (who looked, who changed what) of a record of their authority; of a record
+  with no known authority only when they may read an access-log row about it (then only the
+  rows above); of shared reference data while it exists. Anything else, including an id that
+  names nothing, is "not found" (``AuditScope.may_see``), so the pages tell no one whether
+  another authority's record exists.
 
 A record belongs to an authority through its foreign keys (``authority_paths``: a referral through
 its case file, a GBO score through its goal's CYP case), so a new model is covered without a list
@@ -315,11 +318,41 @@ class AuditScope:
         return Q(user_id__in=staff.values("pk")) | Q(Q(user__isnull=True), Exists(named))
 
     def may_see(self, ref: RecordRef) -> bool:
-        """Whether the record's pages are open to this auditor (see the module docstring)."""
+        """Whether the record's pages are open to this auditor (see the module docstring).
+
+        Decided only by what this auditor may read, so a record that never existed and another
+        authority's record get the same answer (no existence oracle):
+
+        - a record of one of their authorities, live or in its history: yes;
+        - a record of another authority: no;
+        - a record whose authority is not known (deleted with no history, never linked to an
+          authority, or an id that names nothing): only when the access log holds a row about
+          it that they may read; otherwise no, as for an id that names nothing;
+        - a record of a type that belongs to no authority (reference data): yes while it
+          exists (or its history does), the same for every auditor.
+        """
 
         def has(sources: list[tuple[QuerySet[Any], str]]) -> bool:
             return any(rows.filter(**{f: ref.record_id}).exists() for rows, f in sources)
 
         if has(_sources(ref.model, self.authorities)):
             return True
-        return not has(_sources(ref.model, None))
+        owned = ref.model is User or bool(authority_paths(ref.model))
+        if owned and has(_sources(ref.model, None)):
+            return False
+        if not owned and (ref.instance is not None or self._has_history(ref)):
+            return True
+        return self._has_readable_access_rows(ref)
+
+    @staticmethod
+    def _has_history(ref: RecordRef) -> bool:
+        return any(
+            event_model._default_manager.filter(pgh_obj_id=ref.record_id).exists()
+            for event_model in event_models(tracks_model=ref.model)
+        )
+
+    def _has_readable_access_rows(self, ref: RecordRef) -> bool:
+        from safer.audit.models import AccessLog
+
+        rows = AccessLog.objects.filter(record_type=ref.record_type, record_id=ref.record_id)
+        return rows.filter(self.access_log_q()).exists()

@@ -203,7 +203,8 @@ class DocumentUploadSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=DocumentKind.choices)
     file = serializers.FileField(
         help_text=(
-            "A JPEG or PNG photo, or a PDF, checked by content. Photo metadata (EXIF, GPS) is "
+            "A JPEG or PNG photo (at most 50 megapixels), or a PDF, checked by content. Photo "
+            "metadata (EXIF, GPS) and PDF metadata, scripts, actions and embedded files are "
             "removed before it is stored."
         )
     )

@@ -224,7 +224,9 @@ class JobListView(PartnerApiView):
         },
     )
     def get(self, request: Request) -> Response:
-        query = s.JobListQuerySerializer(data=request.query_params)
+        # A plain dict, not the QueryDict: DRF treats an empty value in a QueryDict as absent, so
+        # ``status=`` would pass as "no filter"; here it is refused like any other bad value.
+        query = s.JobListQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         filters = query.validated_data
         jobs = selectors.job_list_for_user(self.client.user).open()
@@ -311,7 +313,9 @@ class _JobStepView(PartnerApiView):
         except (InvalidTransition, StepBlocked) as refused:
             job.refresh_from_db()
             raise Conflict(refused.message, allowed_next_states=allowed_next_states(job)) from None
-        except (InvalidWorks, UploadRefused) as invalid:
+        except UploadRefused as refused:
+            raise ApiError(refused.message, errors={"file": [refused.message]}) from None
+        except InvalidWorks as invalid:
             raise ApiError(invalid.message) from None
         job.refresh_from_db()
         return job, result
@@ -474,9 +478,13 @@ class DocumentUploadView(_JobStepView):
         summary="Upload a photo or document",
         description=(
             "Adds a photo (JPEG or PNG) or a PDF to an open job, as multipart/form-data. Files "
-            "are checked by their content, not their name; photos are re-encoded without any "
-            "metadata (EXIF, GPS), because a photo's location can reveal a safe address."
-            + _STEP_DESCRIPTION
+            "are checked by their content, not their name or the part's content type. Photos "
+            "are re-encoded without any metadata (EXIF, GPS), because a photo's location can "
+            "reveal a safe address; an image over 50 megapixels is refused. PDFs are rewritten "
+            "without their document information and XMP metadata (author, title, GPS), "
+            "JavaScript, automatic actions and embedded files. A file that is also something "
+            "else (a PDF that is also a web page, an image with an archive appended) is "
+            "refused. A refusal is a 400 naming `file` in `errors`." + _STEP_DESCRIPTION
         ),
         parameters=[IF_MATCH],
         request={"multipart/form-data": s.DocumentUploadSerializer},
@@ -510,7 +518,13 @@ class DocumentUploadView(_JobStepView):
                             "uploaded (whatever its name says). Upload a JPEG or PNG photo, or a "
                             "PDF."
                         ),
-                        "errors": {},
+                        "errors": {
+                            "file": [
+                                "This file is a program, not a photo or document, so it cannot "
+                                "be uploaded (whatever its name says). Upload a JPEG or PNG "
+                                "photo, or a PDF."
+                            ]
+                        },
                     }
                 },
             ),

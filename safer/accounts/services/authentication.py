@@ -12,6 +12,11 @@ from safer.accounts.services.sessions import (
     user_session_start,
     user_sessions_end_all,
 )
+from safer.accounts.services.throttle import (
+    SignInDelayed,
+    sign_in_throttle_claim,
+    sign_in_throttle_clear,
+)
 from safer.audit.models import AuthEventKind
 from safer.audit.services import auth_event_record
 
@@ -22,14 +27,32 @@ def email_normalise(email: str) -> str:
     return email.strip().lower()
 
 
-def sign_in_attempt(*, request: HttpRequest, email: str, password: str) -> User | None:
+def sign_in_attempt(
+    *, request: HttpRequest, email: str, password: str, known_device: bool = False
+) -> User | None:
     """Check an email and password; on success sign the user in (first factor only).
 
     Returns None for an unknown email, a wrong password, an inactive account and a lockout alike,
-    so the caller cannot tell them apart (nor can anyone watching its responses). Not one
-    transaction: django-axes must keep the failure it records even when nothing else is written.
+    so the caller cannot tell them apart (nor can anyone watching its responses). Raises
+    ``SignInDelayed`` while the email's per-account wait runs (``throttle``), for known and
+    unknown emails alike, unless ``known_device`` (the browser completed a sign-in for this email
+    before). Not one transaction: the failures counted by django-axes and the throttle must stay
+    even when nothing else is written.
     """
     email = email_normalise(email)
+    try:
+        sign_in_throttle_claim(email=email, known_device=known_device)
+    except SignInDelayed as delayed:
+        auth_event_record(
+            kind=AuthEventKind.LOCKED_OUT,
+            attempted_username=email,
+            request=request,
+            detail=(
+                "too many failed sign-in attempts for this email from any address; "
+                f"asked to wait {delayed.seconds} s"
+            ),
+        )
+        raise
     user = authenticate(request, username=email, password=password)
     if not isinstance(user, User):
         # A lockout is recorded by the axes signal receiver (safer.accounts.lockout).
@@ -38,6 +61,7 @@ def sign_in_attempt(*, request: HttpRequest, email: str, password: str) -> User 
                 kind=AuthEventKind.SIGN_IN_FAILED, attempted_username=email, request=request
             )
         return None
+    sign_in_throttle_clear(email=email)
     _sign_in_complete(request=request, user=user)
     return user
 
