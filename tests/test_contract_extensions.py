@@ -160,3 +160,32 @@ def test_the_allocate_page_warns_when_the_provider_has_no_live_contract(
     assert response.status_code == 302
     cyp.refresh_from_db()
     assert cyp.allocated_worker == sw.cyp_worker
+
+
+def test_the_system_administrator_records_an_extension_in_the_admin(
+    client: Client, world: PersonaWorld
+) -> None:
+    contract = _security(world, extension_options=1)
+    sign_in(client, world.system_admin)
+    url = reverse("admin:organisations_contractextension_add")
+    refused = client.post(
+        url, {"contract": contract.pk, "exercised_on": "2025-09-01", "new_end_date": "2025-10-01"}
+    )
+    assert refused.status_code == 200
+    assert "after the contract&#x27;s current end, 30 November 2025" in refused.content.decode()
+    done = client.post(url, {"contract": contract.pk, "exercised_on": "2025-09-01"})
+    assert done.status_code == 302
+    extension = contract.extensions.get()
+    assert (extension.new_end_date, extension.value_added) == (
+        D(2026, 11, 30),
+        Decimal("400000.00"),
+    )
+    assert extension.recorded_by == world.system_admin
+    # Recorded once, never changed or deleted.
+    change = reverse("admin:organisations_contractextension_change", args=[extension.pk])
+    client.post(change, {"contract": contract.pk, "exercised_on": "2020-01-01"})
+    extension.refresh_from_db()
+    assert extension.exercised_on == D(2025, 9, 1)
+    delete = reverse("admin:organisations_contractextension_delete", args=[extension.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert contract.extensions.count() == 1
