@@ -116,6 +116,8 @@ class ContractExtensionAdmin(admin.ModelAdmin):
             new_end_date=data.get("new_end_date"),
             value_added=data.get("value_added"),
             note=data.get("note", ""),
-            recorded_by=user,  # type: ignore[arg-type]
+            recorded_by=user,
         )
-        obj.pk = saved.pk
+        # The admin's messages and log entry describe ``obj``: make it the row written.
+        for model_field in ContractExtension._meta.concrete_fields:
+            setattr(obj, model_field.attname, getattr(saved, model_field.attname))

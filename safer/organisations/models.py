@@ -255,7 +255,8 @@ class ContractExtension(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.contract.reference} extended to {self.new_end_date:%-d %B %Y}"
+        end = f"{self.new_end_date:%-d %B %Y}" if self.new_end_date else "a new end date"
+        return f"{self.contract.reference} extended to {end}"
 
 
 def _add_years(day: dt.date, years: int) -> dt.date:
