@@ -167,9 +167,11 @@ def test_seed_has_the_people_contracts_rates_and_history_every_journey_needs(
 
     cyp_manager = holder("cyp.manager@example.org")
     assert Role.PROVIDER_MANAGER in user_roles(cyp_manager)
+    assert cyp_manager.organisation is not None
     assert cyp_manager.organisation.kind == OrganisationKind.CYP_SUPPORT
     refuge = holder("refuge.referrer@example.org")
     assert Role.REFERRER in user_roles(refuge)
+    assert refuge.organisation is not None
     assert refuge.organisation.kind == OrganisationKind.ACCOMMODATION
     for organisation, name in TEAMS:  # two workers each, so a case can be transferred
         team = Team.objects.get(organisation__name=organisation, name=name)
