@@ -189,3 +189,28 @@ def test_the_system_administrator_records_an_extension_in_the_admin(
     delete = reverse("admin:organisations_contractextension_delete", args=[extension.pk])
     assert client.post(delete, {"post": "yes"}).status_code == 403
     assert contract.extensions.count() == 1
+
+
+def test_the_spa_accept_page_warns_when_the_job_would_have_no_live_contract(
+    client: Client, tmp_path: object
+) -> None:
+    import io
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    from referrals.models import Referral
+    from safer.accounts.models import User
+    from safer.organisations.models import ContractExtension
+
+    assert isinstance(tmp_path, Path)
+    call_command("seed_demo", logins_file=tmp_path / "logins.txt", stdout=io.StringIO())
+    referral = Referral.objects.get(reference="SAFER-DEMO-0002")  # Canterbury: East Kent
+    sign_in(client, User.objects.get(email="spa.triage@example.org"))
+    url = reverse("referrals:accept", kwargs={"referral_id": referral.pk})
+    page = client.get(url).content.decode()
+    assert "Security works:" not in page  # 23/00074 is live, in its second extension
+    # Without its extensions the contract ended on 30 November 2025.
+    ContractExtension.objects.filter(contract__reference="23/00074").delete()
+    page = client.get(url).content.decode()
+    assert "Security works: Example Secure Homes (East Kent) has no contract with Kent" in page
