@@ -1,93 +1,24 @@
-"""Reporting's demo data: contracts for Kent and Medway, the units of safe accommodation each
-commissioned, and quarterly payments against the support contracts, so the returns' commissioned
-units and spend sections have figures. Fictional, realistic in size (domain.md §1), idempotent:
-a row is written only when missing, through the services, as the demo commissioner."""
+"""Reporting's demo data: the units of safe accommodation Kent and Medway each commissioned, and
+quarterly payments against the support contracts of the core's demo, so the returns'
+commissioned units and spend sections have figures; then about two years of history (see
+``benchmarks.data.history``) so the trends have figures. Fictional, realistic in size
+(domain.md §1), idempotent: a row is written only when missing, through the services, as the
+demo commissioner."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 
+from benchmarks.data.history import history_ensure
 from reporting.commissioning.services import commissioned_units_record, contract_spend_record
-from reporting.models import CommissionedUnits, ContractSpend
+from reporting.models import CommissionedUnits, ContractSpend, DashboardSnapshot
 from reporting.periods import Period
 from reporting.rollover import return_templates_roll_forward
-from safer.demo import ADULT, CONTRACTOR_EAST, CYP, REFUGE, SPA, DemoContext, demo_seeder
-from safer.organisations.models import CommissioningAuthority, Contract, ServiceElement
-
-
-@dataclass(frozen=True)
-class DemoContract:
-    reference: str
-    authority: str
-    provider: str
-    element: str
-    start: dt.date
-    end: dt.date
-    value_per_year: str
-    extension_options: int = 0
-    extensions_taken: int = 0
-
-
-CONTRACTS = [
-    # The published property-security award (23/00074): £400,000 a year, first extension taken.
-    DemoContract(
-        "23/00074",
-        "kent",
-        CONTRACTOR_EAST,
-        ServiceElement.SECURITY,
-        dt.date(2023, 12, 1),
-        dt.date(2025, 11, 30),
-        "400000.00",
-        2,
-        1,
-    ),
-    DemoContract(
-        "KCC-SPA-DEMO",
-        "kent",
-        SPA,
-        ServiceElement.SPA,
-        dt.date(2024, 4, 1),
-        dt.date(2027, 3, 31),
-        "240000.00",
-    ),
-    DemoContract(
-        "KCC-ADULT-DEMO",
-        "kent",
-        ADULT,
-        ServiceElement.ADULT_SUPPORT,
-        dt.date(2024, 4, 1),
-        dt.date(2027, 3, 31),
-        "520000.00",
-    ),
-    # The CYP service's published ceiling: up to £760,446 a year, two years + 1 + 1.
-    DemoContract(
-        "KCC-CYP-DEMO",
-        "kent",
-        CYP,
-        ServiceElement.CYP,
-        dt.date(2024, 4, 1),
-        dt.date(2026, 3, 31),
-        "760446.00",
-        2,
-        1,
-    ),
-    DemoContract(
-        "MC-ADULT-DEMO",
-        "medway",
-        ADULT,
-        ServiceElement.ADULT_SUPPORT,
-        dt.date(2024, 10, 1),
-        dt.date(2026, 9, 30),
-        "180000.00",
-        1,
-        1,
-    ),
-]
+from safer.demo import CONTRACTOR_EAST, REFUGE, DemoContext, demo_seeder
+from safer.organisations.models import CommissioningAuthority, ServiceElement
 
 # Units commissioned per year: (authority, type, units, provider or None, contract reference).
 UNITS = [
@@ -111,7 +42,7 @@ SPEND_PATTERN = [Decimal("0.93"), Decimal("0.98"), Decimal("1.02"), Decimal("0.9
 def reporting_demo(context: DemoContext) -> Iterator[str]:
     commissioner = context.users.get("commissioner")
     authorities = {a.code: a for a in CommissioningAuthority.objects.all()}
-    contracts = {spec.reference: _contract(spec, context, authorities) for spec in CONTRACTS}
+    contracts = context.contracts  # core's demo: live today, extensions as data
     today = timezone.localdate()
     this_year = Period.year_containing(today)
     units_added = 0
@@ -167,32 +98,15 @@ def reporting_demo(context: DemoContext) -> Iterator[str]:
                 recorded_by=commissioner,
             )
             entries_added += 1
+    history = history_ensure(context)
+    if history is not None:
+        # Snapshots computed before the history would hide it until they age out.
+        DashboardSnapshot.objects.all().delete()
+        summary = ", ".join(f"{n:,} {name.replace('_', ' ')}" for name, n in history.items())
+        yield f"History (about twenty months, fictional): {summary}."
     yield (
         f"Reporting: {len(contracts)} contracts; {units_added} commissioned-units rows and "
         f"{entries_added} support-contract payments added."
-    )
-
-
-def _contract(
-    spec: DemoContract,
-    context: DemoContext,
-    authorities: dict[str, CommissioningAuthority],
-) -> Contract:
-    """The contract by its reference; made only when missing (another app's demo may own it)."""
-    existing = Contract.objects.filter(reference=spec.reference).first()
-    if existing is not None:
-        return existing
-    return Contract.objects.create(
-        reference=spec.reference,
-        authority=authorities[spec.authority],
-        provider=context.organisations[spec.provider],
-        service_element=spec.element,
-        title=f"Demo {spec.element.replace('_', ' ')} contract",
-        start_date=spec.start,
-        end_date=spec.end,
-        value_per_year=Decimal(spec.value_per_year),
-        extension_options=spec.extension_options,
-        extensions_taken=spec.extensions_taken,
     )
 
 

@@ -18,7 +18,8 @@ import datetime as dt
 import hashlib
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -51,11 +52,14 @@ from safer.casefile.models import (
 from safer.organisations.models import (
     AgencyType,
     CommissioningAuthority,
+    Contract,
     District,
     Organisation,
     OrganisationKind,
+    ServiceElement,
     Team,
 )
+from safer.organisations.services import contract_extension_record
 
 # Census 2021 usual residents, rounded (shared/domain.md §2). Outward codes are a demo subset.
 KENT_DISTRICTS = [
@@ -143,75 +147,289 @@ ADULT = "Example Domestic Abuse Support"
 CYP = "Example Young People's Service"
 REFUGE = "Example Refuge Housing"
 POLICE = "Example Constabulary (demo)"
+# Commissioners of both authorities who see the joint board's sums (aggregates only).
+JOINT_BOARD = "Kent and Medway Joint Commissioning Board (demo)"
 
+EAST_ADULTS = "East Kent adults"
+WEST_ADULTS = "West Kent adults"
+MEDWAY_ADULTS = "Medway adults"
+YOUNG_PEOPLE = "Kent young people"
+TEAMS = [(ADULT, EAST_ADULTS), (ADULT, WEST_ADULTS), (ADULT, MEDWAY_ADULTS), (CYP, YOUNG_PEOPLE)]
+
+
+def _login(
+    key: str,
+    role: Role,
+    name: str,
+    organisation: str,
+    authorities: tuple[str, ...] = ("kent",),
+    team: str = "",
+    email: str = "",
+) -> DemoLogin:
+    return DemoLogin(
+        key,
+        role,
+        email or f"{key.replace('_', '.')}@example.org",
+        name,
+        organisation,
+        authorities,
+        team,
+    )
+
+
+KENT_AND_MEDWAY = ("kent", "medway")
+
+# One sign-in per role a journey needs (README lists them). Two workers in every support team,
+# so a case can be transferred; a contractor for each contract area; a commissioner for each
+# authority and one for the joint board.
 LOGINS = [
-    DemoLogin(
-        "referrer", Role.REFERRER, "referrer@example.org", "Rita Referrer", POLICE, ("kent",)
+    _login("referrer", Role.REFERRER, "Rita Referrer", POLICE),
+    _login(
+        "refuge_referrer",
+        Role.REFERRER,
+        "Ruth Refuge",
+        REFUGE,
+        KENT_AND_MEDWAY,
+        email="refuge.referrer@example.org",
     ),
-    DemoLogin(
-        "spa_triage", Role.SPA_TRIAGE, "spa.triage@example.org", "Tariq Triage", SPA, ("kent",)
-    ),
-    DemoLogin(
-        "spa_manager", Role.SPA_MANAGER, "spa.manager@example.org", "Mina Manager", SPA, ("kent",)
-    ),
-    DemoLogin(
+    _login("spa_triage", Role.SPA_TRIAGE, "Tariq Triage", SPA),
+    _login("spa_manager", Role.SPA_MANAGER, "Mina Manager", SPA),
+    _login(
         "medway_spa_triage",
         Role.SPA_TRIAGE,
-        "medway.triage@example.org",
         "Morgan Medway",
         SPA,
         ("medway",),
+        email="medway.triage@example.org",
     ),
-    DemoLogin(
-        "contractor",
+    _login("contractor", Role.CONTRACTOR, "Chris Contractor", CONTRACTOR_EAST),
+    _login(
+        "contractor_west",
         Role.CONTRACTOR,
-        "contractor@example.org",
-        "Chris Contractor",
-        CONTRACTOR_EAST,
-        ("kent",),
+        "Wren Westlock",
+        CONTRACTOR_WEST,
+        KENT_AND_MEDWAY,
+        email="contractor.west@example.org",
     ),
-    DemoLogin(
+    _login(
         "adult_support_worker",
         Role.ADULT_SUPPORT_WORKER,
-        "adult.worker@example.org",
         "Ash Worker",
         ADULT,
-        ("kent",),
-        team="East Kent adults",
+        team=EAST_ADULTS,
+        email="adult.worker@example.org",
     ),
-    DemoLogin(
+    _login(
+        "adult_support_worker_2",
+        Role.ADULT_SUPPORT_WORKER,
+        "Eden Eastwood",
+        ADULT,
+        team=EAST_ADULTS,
+        email="adult.worker2@example.org",
+    ),
+    _login(
+        "west_adult_worker",
+        Role.ADULT_SUPPORT_WORKER,
+        "Wynn Weald",
+        ADULT,
+        team=WEST_ADULTS,
+        email="west.worker@example.org",
+    ),
+    _login(
+        "west_adult_worker_2",
+        Role.ADULT_SUPPORT_WORKER,
+        "Wallis Downs",
+        ADULT,
+        team=WEST_ADULTS,
+        email="west.worker2@example.org",
+    ),
+    _login(
+        "medway_adult_worker",
+        Role.ADULT_SUPPORT_WORKER,
+        "Mel Riverside",
+        ADULT,
+        ("medway",),
+        team=MEDWAY_ADULTS,
+        email="medway.worker@example.org",
+    ),
+    _login(
+        "medway_adult_worker_2",
+        Role.ADULT_SUPPORT_WORKER,
+        "Max Estuary",
+        ADULT,
+        ("medway",),
+        team=MEDWAY_ADULTS,
+        email="medway.worker2@example.org",
+    ),
+    _login(
         "cyp_worker",
         Role.CYP_WORKER,
-        "cyp.worker@example.org",
         "Cam Young",
         CYP,
-        ("kent",),
-        team="Kent young people",
+        KENT_AND_MEDWAY,
+        team=YOUNG_PEOPLE,
+        email="cyp.worker@example.org",
     ),
-    DemoLogin(
+    _login(
+        "cyp_worker_2",
+        Role.CYP_WORKER,
+        "Kai Youngs",
+        CYP,
+        KENT_AND_MEDWAY,
+        team=YOUNG_PEOPLE,
+        email="cyp.worker2@example.org",
+    ),
+    _login(
         "provider_manager",
         Role.PROVIDER_MANAGER,
-        "provider.manager@example.org",
         "Pat Provider",
         ADULT,
-        ("kent", "medway"),
+        KENT_AND_MEDWAY,
+        email="provider.manager@example.org",
     ),
-    DemoLogin(
-        "commissioner",
+    _login(
+        "cyp_provider_manager",
+        Role.PROVIDER_MANAGER,
+        "Casey Youthful",
+        CYP,
+        KENT_AND_MEDWAY,
+        email="cyp.manager@example.org",
+    ),
+    _login("commissioner", Role.COMMISSIONER, "Connie Commissioner", COUNCIL),
+    _login(
+        "medway_commissioner",
         Role.COMMISSIONER,
-        "commissioner@example.org",
-        "Connie Commissioner",
-        COUNCIL,
-        ("kent",),
+        "Mo Commissioner",
+        MEDWAY_COUNCIL,
+        ("medway",),
+        email="medway.commissioner@example.org",
     ),
-    DemoLogin("auditor", Role.AUDITOR, "auditor@example.org", "Aud Itor", COUNCIL, ("kent",)),
-    DemoLogin(
-        "system_admin",
-        Role.SYSTEM_ADMIN,
-        "admin@example.org",
-        "Sam Admin",
-        COUNCIL,
-        ("kent",),
+    _login(
+        "joint_board",
+        Role.COMMISSIONER,
+        "Jordan Board",
+        JOINT_BOARD,
+        KENT_AND_MEDWAY,
+        email="joint.board@example.org",
+    ),
+    _login("auditor", Role.AUDITOR, "Aud Itor", COUNCIL),
+    _login("system_admin", Role.SYSTEM_ADMIN, "Sam Admin", COUNCIL, email="admin@example.org"),
+]
+
+
+@dataclass(frozen=True)
+class DemoContract:
+    reference: str
+    authority: str
+    provider: str
+    element: str
+    title: str
+    start: dt.date
+    end: dt.date
+    value_per_year: str
+    extension_options: int = 0
+    # (exercised on, new end date) of each extension exercised; the value added is a year's.
+    extensions: tuple[tuple[dt.date, dt.date], ...] = ()
+
+
+# Live on the demo's today (and over the history's two years) so new jobs and support cases
+# attach to a contract. The property-security award 23/00074 follows shared/domain.md: £800,000
+# for 1 December 2023 to 30 November 2025, two optional one-year extensions, both exercised here
+# (it runs to 30 November 2027). The other references and their figures are fictional.
+CONTRACTS = [
+    DemoContract(
+        "23/00074",
+        "kent",
+        CONTRACTOR_EAST,
+        ServiceElement.SECURITY,
+        "Sanctuary property security: East Kent",
+        dt.date(2023, 12, 1),
+        dt.date(2025, 11, 30),
+        "400000.00",
+        2,
+        (
+            (dt.date(2025, 9, 1), dt.date(2026, 11, 30)),
+            (dt.date(2026, 9, 1), dt.date(2027, 11, 30)),
+        ),
+    ),
+    DemoContract(
+        "KCC-SEC-WEST-DEMO",
+        "kent",
+        CONTRACTOR_WEST,
+        ServiceElement.SECURITY,
+        "Sanctuary property security: West Kent",
+        dt.date(2024, 4, 1),
+        dt.date(2026, 3, 31),
+        "300000.00",
+        2,
+        ((dt.date(2026, 1, 15), dt.date(2027, 3, 31)),),
+    ),
+    DemoContract(
+        "MC-SEC-DEMO",
+        "medway",
+        CONTRACTOR_WEST,
+        ServiceElement.SECURITY,
+        "Sanctuary property security: Medway",
+        dt.date(2024, 10, 1),
+        dt.date(2027, 9, 30),
+        "90000.00",
+        1,
+    ),
+    DemoContract(
+        "KCC-SPA-DEMO",
+        "kent",
+        SPA,
+        ServiceElement.SPA,
+        "Single Point of Access",
+        dt.date(2024, 4, 1),
+        dt.date(2027, 3, 31),
+        "240000.00",
+    ),
+    DemoContract(
+        "KCC-ADULT-DEMO",
+        "kent",
+        ADULT,
+        ServiceElement.ADULT_SUPPORT,
+        "Support for adult survivors",
+        dt.date(2024, 4, 1),
+        dt.date(2027, 3, 31),
+        "520000.00",
+    ),
+    # The CYP service's published ceiling: up to £760,446 a year, two years + 1 + 1.
+    DemoContract(
+        "KCC-CYP-DEMO",
+        "kent",
+        CYP,
+        ServiceElement.CYP,
+        "Children and young people in safe accommodation",
+        dt.date(2024, 4, 1),
+        dt.date(2026, 3, 31),
+        "760446.00",
+        2,
+        ((dt.date(2025, 12, 1), dt.date(2027, 3, 31)),),
+    ),
+    DemoContract(
+        "MC-ADULT-DEMO",
+        "medway",
+        ADULT,
+        ServiceElement.ADULT_SUPPORT,
+        "Support for adult survivors: Medway",
+        dt.date(2024, 10, 1),
+        dt.date(2026, 9, 30),
+        "180000.00",
+        1,
+        ((dt.date(2026, 6, 1), dt.date(2027, 9, 30)),),
+    ),
+    DemoContract(
+        "MC-CYP-DEMO",
+        "medway",
+        CYP,
+        ServiceElement.CYP,
+        "Children and young people: Medway",
+        dt.date(2024, 10, 1),
+        dt.date(2027, 9, 30),
+        "120000.00",
+        1,
     ),
 ]
 
@@ -252,6 +470,7 @@ class DemoContext:
     teams: dict[str, Team]
     users: dict[str, User]  # by DemoLogin.key, e.g. "spa_manager"
     case_files: dict[str, CaseFile]  # by reference
+    contracts: dict[str, Contract] = field(default_factory=dict)  # by reference
 
 
 DemoSeeder = Callable[[DemoContext], Iterator[str]]
@@ -277,8 +496,13 @@ def seed(*, logins_path: Path | None = None) -> Iterator[str]:
         teams = _teams(organisations)
         users = {login.key: _user(login, organisations, teams, authorities) for login in LOGINS}
         case_files = _cases(teams)
+        contracts = _contracts(organisations, authorities, users["commissioner"])
         context = DemoContext(
-            organisations=organisations, teams=teams, users=users, case_files=case_files
+            organisations=organisations,
+            teams=teams,
+            users=users,
+            case_files=case_files,
+            contracts=contracts,
         )
         for seeder in _SEEDERS:
             app_lines.extend(seeder(context))
@@ -288,7 +512,7 @@ def seed(*, logins_path: Path | None = None) -> Iterator[str]:
         f"Demo data: {District.objects.count()} districts in "
         f"{CommissioningAuthority.objects.count()} authorities, "
         f"{Organisation.objects.count()} organisations, {len(users)} sign-ins, "
-        f"{len(case_files)} demo case files."
+        f"{len(case_files)} demo case files, {len(contracts)} contracts live today."
     )
     yield from app_lines
     yield from _login_lines()
@@ -328,7 +552,8 @@ def _organisations(authorities: dict[str, CommissioningAuthority]) -> dict[str, 
             [*WEST_KENT, "medway"],
         ),
         (ADULT, OrganisationKind.ADULT_SUPPORT, "", [kent, medway], []),
-        (CYP, OrganisationKind.CYP_SUPPORT, "", [kent], []),
+        (CYP, OrganisationKind.CYP_SUPPORT, "", [kent, medway], []),
+        (JOINT_BOARD, OrganisationKind.COUNCIL, "", [kent, medway], []),
         (REFUGE, OrganisationKind.ACCOMMODATION, "", [kent, medway], []),
         (POLICE, OrganisationKind.REFERRING_AGENCY, AgencyType.POLICE, [kent, medway], []),
         (
@@ -397,15 +622,47 @@ def _organisations(authorities: dict[str, CommissioningAuthority]) -> dict[str, 
 
 def _teams(organisations: dict[str, Organisation]) -> dict[str, Team]:
     teams: dict[str, Team] = {}
-    for organisation, name in (
-        (ADULT, "East Kent adults"),
-        (ADULT, "West Kent adults"),
-        (CYP, "Kent young people"),
-    ):
+    for organisation, name in TEAMS:
         teams[name], _ = Team.objects.get_or_create(
             organisation=organisations[organisation], name=name
         )
     return teams
+
+
+def _contracts(
+    organisations: dict[str, Organisation],
+    authorities: dict[str, CommissioningAuthority],
+    commissioner: User,
+) -> dict[str, Contract]:
+    """The demo contracts and their extensions, each written only when missing (the admin may
+    have recorded more since: they are kept)."""
+    contracts: dict[str, Contract] = {}
+    for spec in CONTRACTS:
+        contract = Contract.objects.filter(reference=spec.reference).first()
+        if contract is None:
+            contract = Contract.objects.create(
+                reference=spec.reference,
+                authority=authorities[spec.authority],
+                provider=organisations[spec.provider],
+                service_element=spec.element,
+                title=f"{spec.title} (demo)",
+                start_date=spec.start,
+                end_date=spec.end,
+                value_per_year=Decimal(spec.value_per_year),
+                extension_options=spec.extension_options,
+            )
+        recorded = set(contract.extensions.values_list("new_end_date", flat=True))
+        for exercised_on, new_end in spec.extensions:
+            if new_end not in recorded and contract.current_end_date < new_end:
+                contract_extension_record(
+                    contract=contract,
+                    exercised_on=exercised_on,
+                    new_end_date=new_end,
+                    recorded_by=commissioner,
+                    note="Demo: option exercised.",
+                )
+        contracts[spec.reference] = contract
+    return contracts
 
 
 def _user(

@@ -44,6 +44,7 @@ from safer.organisations.models import (
     OrganisationKind,
     ServiceElement,
 )
+from safer.organisations.selectors import contract_live_for, no_live_contract_warning
 from security_works.contractor_view import JobAddress, job_address_for_contractor
 from security_works.models import (
     CLOSED_STATUSES,
@@ -326,14 +327,29 @@ def contractor_suggest(
 def security_contract_for(
     *, contractor: Organisation, authority: CommissioningAuthority, on: dt.date
 ) -> Contract | None:
-    """The contractor's security contract with the authority in force on ``on``."""
-    candidates = Contract.objects.filter(
-        provider=contractor,
-        authority=authority,
-        service_element=ServiceElement.SECURITY,
-        start_date__lte=on,
-    ).order_by("-start_date")
-    return next((c for c in candidates if c.is_active_on(on)), None)
+    """The contractor's security contract with the authority in force on ``on`` (extensions
+    exercised included)."""
+    return contract_live_for(
+        provider=contractor, authority=authority, service_element=ServiceElement.SECURITY, on=on
+    )
+
+
+def security_contract_warning(
+    *, case_file: CaseFile, contractor: Organisation | None, on: dt.date
+) -> str:
+    """Words for the person allocating a job for the case when the contractor (by default the
+    one suggested for the district) has no security contract with the case's authority live on
+    ``on``: the job would carry no contract. "" when there is one."""
+    authority = case_file.authority
+    if contractor is None:
+        district = case_file.household.district
+        if district is not None:
+            contractor = contractor_suggest(authority=authority, district=district)
+        if contractor is None:
+            return ""  # the allocation itself says no contractor covers the district
+    if security_contract_for(contractor=contractor, authority=authority, on=on):
+        return ""
+    return no_live_contract_warning(provider=contractor, authority=authority, on=on)
 
 
 # --- Budget -----------------------------------------------------------------------------------

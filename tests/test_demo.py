@@ -55,7 +55,8 @@ def test_seed_creates_kent_medway_organisations_and_one_sign_in_per_role(tmp_pat
         assert login.totp_secret_base32 in output
     assert CaseFile.objects.filter(reference__startswith="SAFER-DEMO-").count() >= 5
     for case_file in CaseFile.objects.select_related("household"):
-        assert "Example Street" in case_file.household.address_line_1
+        address = case_file.household.address_line_1
+        assert "Example Street" in address or "History Example Road" in address
 
 
 def _row_counts() -> dict[str, int]:
@@ -139,3 +140,91 @@ def test_apps_add_demo_data_through_a_registered_seeder(tmp_path: Path) -> None:
     (context,) = seen
     assert context.users["spa_manager"].email == "spa.manager@example.org"
     assert "SAFER-DEMO-0001" in context.case_files
+
+
+def test_seed_has_the_people_contracts_rates_and_history_every_journey_needs(
+    tmp_path: Path,
+) -> None:
+    import datetime as dt
+
+    from django.db.models import Count, Min, Q
+    from django.utils import timezone
+
+    from benchmarks.data.history import MARKER_PREFIX
+    from referrals.models import Referral
+    from safer.casefile.models import ReferenceCounter
+    from safer.demo import CONTRACTS, TEAMS
+    from safer.organisations.models import Contract, Team
+    from security_works.demo import SCHEDULE_OF_RATES
+    from security_works.models import JobStatus, Measure, SecurityJob
+    from support.models import AdultSupportCase, CypCase
+
+    _run(tmp_path / "logins.txt")
+    today = timezone.localdate()
+
+    def holder(email: str) -> User:
+        return User.objects.select_related("organisation").get(email=email)
+
+    cyp_manager = holder("cyp.manager@example.org")
+    assert Role.PROVIDER_MANAGER in user_roles(cyp_manager)
+    assert cyp_manager.organisation is not None
+    assert cyp_manager.organisation.kind == OrganisationKind.CYP_SUPPORT
+    refuge = holder("refuge.referrer@example.org")
+    assert Role.REFERRER in user_roles(refuge)
+    assert refuge.organisation is not None
+    assert refuge.organisation.kind == OrganisationKind.ACCOMMODATION
+    for organisation, name in TEAMS:  # two workers each, so a case can be transferred
+        team = Team.objects.get(organisation__name=organisation, name=name)
+        assert User.objects.filter(team=team, is_active=True).count() >= 2, name
+    contractors = Organisation.objects.filter(kind=OrganisationKind.SECURITY_CONTRACTOR)
+    for contractor in contractors:  # a sign-in for each contract area
+        assert User.objects.filter(organisation=contractor).exists(), contractor
+    medway = holder("medway.commissioner@example.org")
+    assert Role.COMMISSIONER in user_roles(medway)
+    assert set(medway.authorities.values_list("code", flat=True)) == {"medway"}
+    joint = holder("joint.board@example.org")
+    assert Role.COMMISSIONER in user_roles(joint)
+    assert set(joint.authorities.values_list("code", flat=True)) == {"kent", "medway"}
+
+    # Contracts live today, extensions as data; the domain notes' dates for 23/00074.
+    for spec in CONTRACTS:
+        assert Contract.objects.get(reference=spec.reference).is_active_on(today), spec.reference
+    security = Contract.objects.get(reference="23/00074")
+    assert (security.start_date, security.end_date) == (dt.date(2023, 12, 1), dt.date(2025, 11, 30))
+    assert security.current_end_date == dt.date(2027, 11, 30)
+    assert security.total_value == 1_600_000
+    cyp = Contract.objects.get(reference="KCC-CYP-DEMO")
+    assert (cyp.value_per_year, cyp.extension_options) == (760_446, 2)
+
+    codes = {row[0] for row in SCHEDULE_OF_RATES}
+    assert codes <= set(Measure.objects.values_list("code", flat=True))
+    assert len(codes) >= 20
+
+    # The named journeys' starting points.
+    kit = CypCase.objects.get(case_file__reference="SAFER-DEMO-0003", child__given_name="Kit")
+    assert kit.allocated_worker_id is None
+    job = SecurityJob.objects.get(case_file__reference="SAFER-DEMO-0001")
+    assert job.contract == security
+    assert job.status == JobStatus.ALLOCATED
+
+    # About twenty months of history, built once, apart from the named cases.
+    assert ReferenceCounter.objects.filter(prefix=MARKER_PREFIX).count() == 1
+    history = Referral.objects.exclude(reference__startswith="SAFER-DEMO-")
+    first = history.aggregate(first=Min("received_at"))["first"]
+    assert first is not None
+    assert (today - timezone.localdate(first)).days >= 18 * 30
+    assert history.count() >= 200
+    assert not CaseFile.objects.filter(reference__startswith="SAFER-DEMO-B").exists()
+    completed = SecurityJob.objects.filter(status=JobStatus.COMPLETED).annotate(
+        fitted=Count("installed_measures")
+    )
+    assert completed.exists()
+    assert not completed.filter(fitted=0).exists()
+    assert not SecurityJob.objects.filter(
+        ~Q(case_file__reference__startswith="SAFER-DEMO-"), contract__isnull=True
+    ).exists()
+    contacted = AdultSupportCase.objects.filter(
+        first_contact_at__isnull=False, closed_at__isnull=False
+    ).exclude(case_file__reference__startswith="SAFER-DEMO-")
+    assert contacted.exists()
+    assert not contacted.annotate(n=Count("sessions")).filter(n=0).exists()

@@ -30,6 +30,8 @@ REFERENCE_DATA_CHANGELISTS = [
     "/admin/reporting/kpicontracttarget/",
     "/admin/reporting/ageband/",
     "/admin/reporting/reportingpolicy/",
+    "/admin/organisations/contract/",
+    "/admin/organisations/contractextension/",
 ]
 
 
@@ -46,7 +48,12 @@ def test_system_admin_can_open_each_reference_data_changelist(
 
 
 @pytest.mark.parametrize(
-    "url", ["/admin/security_works/measure/add/", "/admin/reporting/ageband/add/"]
+    "url",
+    [
+        "/admin/security_works/measure/add/",
+        "/admin/reporting/ageband/add/",
+        "/admin/organisations/contractextension/add/",
+    ],
 )
 def test_system_admin_can_add_reference_data(admin_client: Client, url: str) -> None:
     assert admin_client.get(url).status_code == 200
@@ -55,7 +62,7 @@ def test_system_admin_can_add_reference_data(admin_client: Client, url: str) -> 
 def test_system_admin_group_holds_no_case_person_or_audit_permission() -> None:
     group = Group.objects.get(name=ROLE_GROUP_NAMES[Role.SYSTEM_ADMIN])
     apps = set(group.permissions.values_list("content_type__app_label", flat=True))
-    assert apps == {"security_works", "referrals", "support", "reporting"}
+    assert apps == {"security_works", "referrals", "support", "reporting", "organisations"}
     models = set(group.permissions.values_list("content_type__model", flat=True))
     assert not models & {
         "casefile",

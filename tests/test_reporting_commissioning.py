@@ -524,9 +524,9 @@ def test_demo_has_commissioned_units_and_quarterly_payments_for_kent_and_medway(
         ("medway", "2025-26"): 134,
         ("medway", "2026-27"): 134,
     }
-    # Every complete quarter from April 2025 to September 2026 (six), for each of the four
-    # support contracts (three Kent, one Medway); none for the security contract.
-    assert ContractSpend.objects.count() == 24
+    # Every complete quarter from April 2025 to September 2026 (six), for each of the five
+    # support contracts (three Kent, two Medway); none for the security contracts.
+    assert ContractSpend.objects.count() == 30
     assert not ContractSpend.objects.filter(contract__service_element="security").exists()
     assert set(
         ContractSpend.objects.values_list("contract__authority__code", flat=True).distinct()

@@ -45,6 +45,7 @@ from safer.organisations.models import (
     OrganisationKind,
     ServiceElement,
 )
+from safer.organisations.services import contract_extension_record
 from security_works.models import (
     CancellationReason,
     FeelsSafer,
@@ -504,7 +505,6 @@ def build_dataset() -> Dataset:
             end_date=dt.date(2025, 11, 30),
             value_per_year=Decimal("400000.00"),
             extension_options=2,
-            extensions_taken=1,
         ),
         "adult": Contract.objects.create(
             authority=kent,
@@ -525,6 +525,10 @@ def build_dataset() -> Dataset:
             value_per_year=Decimal("730000.00"),
         ),
     }
+    # The first optional year exercised: to 30 November 2026.
+    contract_extension_record(
+        contract=contracts["security"], exercised_on=dt.date(2025, 9, 1), recorded_by=None
+    )
     worker = UserFactory.create(organisation=organisations["adult"])
     data = Dataset(kent, districts, contracts, organisations, worker)
     b = Builder(data)

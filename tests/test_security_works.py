@@ -17,6 +17,7 @@ from safer.casefile.models import (
     CaseFile,
     Tenure,
 )
+from safer.organisations.services import contract_extension_record
 from safer.workdays import Rag
 from security_works import selectors, services
 from security_works.exceptions import InvalidTransition, InvalidWorks, StepBlocked
@@ -639,7 +640,10 @@ class TestBudget:
         assert agreement.current_end_date == dt.date(2025, 11, 30)
         assert agreement.maximum_end_date == dt.date(2027, 11, 30)
         # Both extensions taken: £1.6m to 30 November 2027.
-        agreement.extensions_taken = 2
+        for exercised_on in (dt.date(2025, 9, 1), dt.date(2026, 9, 1)):
+            contract_extension_record(
+                contract=agreement, exercised_on=exercised_on, recorded_by=None
+            )
         assert agreement.total_value == Decimal("1600000.00")
         # The first contract year (with 29 February 2024) pro-rated by days.
         assert agreement.budget_between(dt.date(2023, 12, 1), dt.date(2024, 5, 31)) == (

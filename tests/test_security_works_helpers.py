@@ -34,6 +34,7 @@ from safer.organisations.models import (
     OrganisationKind,
     ServiceElement,
 )
+from safer.organisations.services import contract_extension_record
 from security_works.models import Measure, SecurityJob
 from security_works.services import InstalledLine, MeasureLine
 
@@ -155,10 +156,17 @@ def contract(provider: Organisation, auth: CommissioningAuthority, **fields: obj
         "value_per_year": Decimal("400000.00"),
         "extension_options": 2,
         "extension_years": 1,
-        "extensions_taken": 2,
     }
     values.update(fields)
-    return Contract.objects.create(authority=auth, provider=provider, **values)
+    taken = int(values.pop("extensions_taken", 2))  # type: ignore[call-overload]
+    made = Contract.objects.create(authority=auth, provider=provider, **values)
+    for _ in range(taken):  # each exercised three months before the term it extends ends
+        contract_extension_record(
+            contract=made,
+            exercised_on=made.current_end_date - dt.timedelta(days=91),
+            recorded_by=None,
+        )
+    return made
 
 
 def line(m: Measure, quantity: str = "1", location: str = "") -> MeasureLine:

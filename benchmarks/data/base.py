@@ -175,6 +175,9 @@ class _Household:
 class BuilderBase:
     """The state the writers share, the clock helpers, reference data and staff."""
 
+    # The fictional people's names and streets start with it (the demo's history uses another).
+    name_prefix = "Bench"
+
     # Set by the writers as they go.
     authorities: dict[str, CommissioningAuthority]
     districts: dict[str, District]

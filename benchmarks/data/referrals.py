@@ -83,7 +83,7 @@ class ReferralWriter(BuilderBase):
             household = Household(
                 authority=authority,
                 district=district,
-                address_line_1=f"{rng.randint(1, 240)} Bench Example Road",
+                address_line_1=f"{rng.randint(1, 240)} {self.name_prefix} Example Road",
                 town=f"Exampleton ({district.name})",
                 postcode=f"ZZ{rng.randint(10, 99)} {rng.randint(1, 9)}ZZ",
                 tenure=tenure,
@@ -96,7 +96,7 @@ class ReferralWriter(BuilderBase):
             survivor = Person(
                 household=household,
                 household_role=HouseholdRole.SURVIVOR,
-                given_name=f"Bench{i}",
+                given_name=f"{self.name_prefix}{i}",
                 family_name="Survivor",
                 date_of_birth=dt.date(year, rng.randint(1, 12), rng.randint(1, 28)),
                 sex=Sex.FEMALE if rng.random() < 0.88 else Sex.MALE,
@@ -118,7 +118,7 @@ class ReferralWriter(BuilderBase):
                     Person(
                         household=household,
                         household_role=HouseholdRole.CHILD,
-                        given_name=f"Bench{i}Child{c + 1}",
+                        given_name=f"{self.name_prefix}{i}Child{c + 1}",
                         family_name="Survivor",
                         date_of_birth=dt.date(arrived.year - rng.randint(1, 16), 6, 1),
                         sex=rng.choice([Sex.FEMALE, Sex.MALE]),

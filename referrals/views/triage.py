@@ -38,6 +38,7 @@ from safer.accounts.roles import Role
 from safer.casefile.models import ContactChannel, HouseholdRole, Person, SafeContactRules
 from safer.casefile.templatetags.casefile import safe_contact_warnings
 from safer.organisations.models import District, Organisation, OrganisationKind
+from security_works.selectors import security_contract_warning
 
 TRIAGE_ROLES = (Role.SPA_TRIAGE, Role.SPA_MANAGER)
 PAGE_SIZE = 50
@@ -394,8 +395,24 @@ def accept(request: HttpRequest, referral_id: str) -> HttpResponse:
             form.add_error(None, error.message)
         else:
             messages.success(request, f"Referral {referral.reference} accepted.")
+            if data["security_works"] and (
+                warning := security_contract_warning(
+                    case_file=referral.case_file,
+                    contractor=data["contractor"],
+                    on=timezone.localdate(),
+                )
+            ):
+                messages.warning(request, f"The security job has no contract. {warning}")
             return redirect("referrals:detail", referral_id=referral.id)
-    return _form_page(request, "referrals/triage/accept.html", referral, form)
+    return _form_page(
+        request,
+        "referrals/triage/accept.html",
+        referral,
+        form,
+        contract_warning=security_contract_warning(
+            case_file=referral.case_file, contractor=None, on=timezone.localdate()
+        ),
+    )
 
 
 @role_required(*TRIAGE_ROLES)

@@ -77,8 +77,10 @@ def contracts_for_commissioner(user: User | AnonymousUser) -> QuerySet[Contract]
     """The user's authorities' contracts (commissioners only)."""
     if Role.COMMISSIONER not in user_roles(user):
         return Contract.objects.none()
-    return Contract.objects.filter(authority__in=user_authorities(user)).select_related(
-        "provider", "authority"
+    return (
+        Contract.objects.filter(authority__in=user_authorities(user))
+        .select_related("provider", "authority")
+        .prefetch_related("extensions")  # the current end and budget derive from them
     )
 
 

@@ -82,9 +82,11 @@ def contracts_in(
     *, scope: Scope, period: Period, service_element: str | None = None
 ) -> list[Contract]:
     """The scope's contracts in force at some point of the period (few rows: one per contract)."""
-    contracts = Contract.objects.filter(
-        authority_id__in=scope.authority_ids, start_date__lte=period.end
-    ).select_related("provider")
+    contracts = (
+        Contract.objects.filter(authority_id__in=scope.authority_ids, start_date__lte=period.end)
+        .select_related("provider")
+        .prefetch_related("extensions")  # the current end and budget derive from them
+    )
     if scope.contract_id:
         contracts = contracts.filter(pk=scope.contract_id)
     if scope.provider_id:

@@ -18,6 +18,8 @@ from safer.access.seams import record_get_for_user
 from safer.accounts.models import User
 from safer.accounts.roles import Role
 from safer.casefile.models import CaseEvent, SafeContactRules
+from safer.organisations.models import ServiceElement
+from safer.organisations.selectors import contract_live_for, no_live_contract_warning
 from support.models import (
     AdultSupportCase,
     ContactAttempt,
@@ -273,3 +275,14 @@ def cyp_case_detail_for_user(
 
 def case_kind(case: Any) -> str:
     return "cyp" if isinstance(case, CypCase) else "adult"
+
+
+def support_case_contract_warning(case: AdultSupportCase | CypCase, *, on: dt.date) -> str:
+    """Words for the person allocating when the provider has no adult or CYP contract with the
+    case's authority live on ``on`` (extensions included); "" when there is one."""
+    element = ServiceElement.CYP if isinstance(case, CypCase) else ServiceElement.ADULT_SUPPORT
+    if contract_live_for(
+        provider=case.provider, authority=case.authority, service_element=element, on=on
+    ):
+        return ""
+    return no_live_contract_warning(provider=case.provider, authority=case.authority, on=on)

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from safer.access.roles import role_required
@@ -23,6 +24,7 @@ from support.selectors.cases import (
     adult_case_detail_for_user,
     cyp_case_detail_for_user,
     support_case_access_for,
+    support_case_contract_warning,
 )
 from support.selectors.config import workers_for
 from support.services import adult as adult_services
@@ -111,6 +113,7 @@ def case_allocate(request: HttpRequest, case_id: uuid.UUID, kind: str) -> HttpRe
         submit="Allocate",
         action=allocate,
         success="Case allocated",
+        extra={"warning": support_case_contract_warning(case, on=timezone.localdate())},
     )
 
 

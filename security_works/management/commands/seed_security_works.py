@@ -21,41 +21,9 @@ from safer.organisations.models import (
     OrganisationKind,
     ServiceElement,
 )
+from safer.organisations.services import contract_extension_record
+from security_works.demo import RATES_FROM, SCHEDULE_OF_RATES
 from security_works.models import Measure
-
-RATES_FROM = dt.date(2023, 12, 1)
-
-# (code, description, unit, unit cost, affects a means of escape)
-SCHEDULE_OF_RATES: list[tuple[str, str, str, str, bool]] = [
-    (
-        "sanctuary-room",
-        "Sanctuary room: solid-core door re-hung to open outwards, two mortice "
-        "bolts, three heavy steel hinges, hinge bolts, 180° viewer",
-        "room",
-        "1450.00",
-        True,
-    ),
-    ("bs-5-lever-mortice", "British Standard 5-lever mortice lock", "each", "95.00", True),
-    ("anti-snap-cylinder", "Anti-snap cylinder lock", "each", "65.00", False),
-    ("reinforced-doorset", "Reinforced replacement doorset", "each", "1200.00", True),
-    ("hinge-bolts", "Hinge bolts (pair)", "pair", "25.00", False),
-    ("door-viewer", "Door viewer (180°)", "each", "20.00", False),
-    ("door-chain", "Door chain or limiter", "each", "25.00", False),
-    ("london-bar", "London bar", "each", "45.00", False),
-    ("birmingham-bar", "Birmingham bar", "each", "45.00", False),
-    ("anti-arson-letterbox", "Anti-arson letterbox", "each", "85.00", False),
-    ("letterbox-bag", "Fire-retardant letterbox bag", "each", "35.00", False),
-    ("letterbox-cover", "Letterbox cover", "each", "30.00", False),
-    ("security-film", "Laminated glass or security film", "square metre", "60.00", True),
-    ("window-lock", "Key-operated window lock", "each", "22.00", True),
-    ("patio-anti-lift", "Anti-lift device for patio doors", "each", "30.00", False),
-    ("security-lighting", "Security lighting (PIR)", "each", "110.00", False),
-    ("intruder-alarm", "Intruder alarm", "each", "450.00", False),
-    ("video-doorbell", "Video doorbell", "each", "120.00", False),
-    ("cctv", "CCTV camera (fitted)", "each", "300.00", False),
-    ("personal-alarm", "Personal alarm", "each", "40.00", False),
-    ("smoke-alarm", "Smoke alarm", "each", "25.00", False),
-]
 
 
 class Command(BaseCommand):
@@ -97,7 +65,7 @@ class Command(BaseCommand):
             per_year = Decimal("400000") if authority.code == "kent" else Decimal("100000")
             share = (per_year / len(contractors)).quantize(Decimal("0.01"))
             for lot, contractor in enumerate(contractors, start=1):
-                _, new = Contract.objects.get_or_create(
+                contract, new = Contract.objects.get_or_create(
                     reference=f"23/00074/{authority.code}/{lot}",
                     defaults={
                         "authority": authority,
@@ -109,8 +77,12 @@ class Command(BaseCommand):
                         "value_per_year": share,
                         "extension_options": 2,
                         "extension_years": 1,
-                        "extensions_taken": 2,
                     },
                 )
+                if new:  # both extensions exercised: to 30 November 2027
+                    for exercised_on in (dt.date(2025, 9, 1), dt.date(2026, 9, 1)):
+                        contract_extension_record(
+                            contract=contract, exercised_on=exercised_on, recorded_by=None
+                        )
                 created += new
         return created

@@ -1,0 +1,230 @@
+"""The journeys a new user tries first, in a real browser, starting from ``seed_demo`` alone (no
+factories): each person signs in with the printed demo password and their demo authenticator.
+
+- The CYP provider manager allocates a child's case waiting in their team's list, then transfers
+  it to the other worker of the team.
+- A refuge's referrer refers a child directly; the case waits for the CYP provider manager.
+- The East Kent contractor books and records a survey from the schedule of rates on a demo job,
+  which belongs to the property-security contract live today (23/00074, in its extension).
+
+Screenshots of each end state go to test-results/e2e/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import BrowserContext, Page, expect
+
+from safer.accounts.models import User
+from safer.demo import LOGINS, DemoLogin
+from security_works.models import SecurityJob, SurveyMeasure
+from support.models import CypCase
+from tests.e2e.conftest import (
+    ConsoleErrors,
+    OutsideRequests,
+    check_page,
+    submit,
+    unexpected_console_errors,
+)
+from tests.helpers import totp_code
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+BY_KEY = {login.key: login for login in LOGINS}
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> dict[str, DemoLogin]:
+    call_command("seed_demo", logins_file=tmp_path / "logins.txt", stdout=io.StringIO())
+    return BY_KEY
+
+
+def sign_in_demo(page: Page, login: DemoLogin) -> User:
+    """Sign in as the demo sign-in says: email, the printed password, the authenticator code."""
+    user = User.objects.get(email=login.email)
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    page.goto("/accounts/login/")
+    page.get_by_label("Email address").fill(login.email)
+    page.get_by_label("Password", exact=True).fill(login.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Security code").fill(totp_code(device))
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(lambda url: "/accounts/" not in url)
+    return user
+
+
+def sign_out(context: BrowserContext) -> None:
+    context.clear_cookies()
+
+
+def fill_date(page: Page, label: str, day: dt.date) -> None:
+    """A date by its label, as a single date input or as GOV.UK's day, month and year."""
+    group = page.get_by_role("group", name=label)
+    if group.count():
+        group.get_by_label("Day").fill(str(day.day))
+        group.get_by_label("Month").fill(str(day.month))
+        group.get_by_label("Year").fill(str(day.year))
+        return
+    field = page.get_by_label(label, exact=True)
+    kind = field.get_attribute("type")
+    field.fill(day.isoformat() if kind == "date" else day.strftime("%d/%m/%Y"))
+
+
+def _no_contract_warning(page: Page) -> None:
+    expect(page.locator(".govuk-warning-text", has_text="no contract")).to_have_count(0)
+
+
+def test_cyp_provider_manager_allocates_a_childs_case_and_transfers_it(
+    page: Page,
+    demo: dict[str, DemoLogin],
+    screenshots: Path,
+    axe_source: str,
+    console_errors: ConsoleErrors,
+    outside_requests: OutsideRequests,
+) -> None:
+    waiting = CypCase.objects.get(case_file__reference="SAFER-DEMO-0003", child__given_name="Kit")
+    assert waiting.allocated_worker_id is None
+    first, second = (
+        User.objects.get(email=demo["cyp_worker"].email),
+        User.objects.get(email=demo["cyp_worker_2"].email),
+    )
+    assert first.team is not None
+    assert first.team_id == second.team_id
+    team = first.team.name
+
+    sign_in_demo(page, demo["cyp_provider_manager"])
+    page.goto("/support/team/")
+    page.get_by_role("link", name=f"Allocate {waiting.reference}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Allocate the case")
+    _no_contract_warning(page)  # the CYP contract is live today (in its extension)
+    check_page(page, axe_source)
+    page.get_by_label("Worker").select_option(label=f"{first.full_name} ({team})")
+    submit(page, "Allocate")
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text("Case allocated")
+    expect(page.locator("main")).to_contain_text(first.full_name)
+
+    page.get_by_role("link", name="Transfer to another worker").click()
+    page.get_by_label("Worker").select_option(label=f"{second.full_name} ({team})")
+    page.get_by_label("Handover note").fill("Kit prefers after-school visits; school is aware.")
+    submit(page, "Transfer")
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text("Case transferred")
+    expect(page.locator("main")).to_contain_text(second.full_name)
+    page.screenshot(path=screenshots / "demo-cyp-transferred.png", full_page=True)
+
+    waiting.refresh_from_db()
+    assert waiting.allocated_worker_id == second.pk
+    assert unexpected_console_errors(console_errors) == []
+    assert outside_requests.urls == []
+
+
+def test_refuge_referrer_refers_a_child_directly(
+    page: Page,
+    context: BrowserContext,
+    demo: dict[str, DemoLogin],
+    screenshots: Path,
+    axe_source: str,
+    console_errors: ConsoleErrors,
+) -> None:
+    sign_in_demo(page, demo["refuge_referrer"])
+    page.goto("/support/refer-child/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Refer a child to the children and young people's service"
+    )
+    check_page(page, axe_source)
+    page.get_by_label("Child's first name").fill("Robin")
+    page.get_by_label("Child's last name").fill("Refugee-Example")
+    fill_date(page, "Child's date of birth", dt.date(2017, 3, 14))
+    page.get_by_label("Child's sex").select_option(label="Female")
+    page.get_by_label("Parent or carer's first name").fill("Jamie")
+    page.get_by_label("Parent or carer's last name").fill("Refugee-Example")
+    page.get_by_label("Refuge", exact=True).check()
+    page.get_by_label("District").select_option(label="Canterbury")
+    page.get_by_label("Address line 1").fill("Example Refuge, 1 Example Close")
+    page.get_by_label("Town").fill("Exampleton")
+    page.get_by_label("Postcode").fill("ZZ99 9ZZ")
+    page.get_by_label("Phone call", exact=True).check()
+    page.get_by_label("Safe phone number").fill("07700 900999")
+    page.get_by_label("Safe times to call").fill("Weekdays 10:00 to 12:00 (refuge office)")
+    page.get_by_label("Why are you referring the child?").fill(
+        "Robin arrived with her mother last week and is not sleeping; she asked to talk to someone."
+    )
+    page.get_by_label("The parent or carer knows about this referral and agrees to it").check()
+    submit(page, "Send the referral")
+    expect(page).to_have_url(re.compile(r"/support/refer-child/sent/$"))
+    page.screenshot(path=screenshots / "demo-direct-referral-sent.png", full_page=True)
+
+    case = CypCase.objects.get(child__given_name="Robin")
+    assert case.source == "direct"
+    assert case.referring_organisation is not None
+    assert case.referring_organisation.name == demo["refuge_referrer"].organisation
+    expect(page.locator("main")).to_contain_text(case.case_file.reference)
+
+    # The CYP provider manager finds it waiting for allocation.
+    sign_out(context)
+    sign_in_demo(page, demo["cyp_provider_manager"])
+    page.goto("/support/team/")
+    expect(page.get_by_role("link", name=f"Allocate {case.reference}")).to_be_visible()
+    assert unexpected_console_errors(console_errors) == []
+
+
+def test_contractor_surveys_a_demo_job_from_the_schedule_of_rates(
+    page: Page,
+    demo: dict[str, DemoLogin],
+    screenshots: Path,
+    axe_source: str,
+    console_errors: ConsoleErrors,
+) -> None:
+    job = SecurityJob.objects.select_related("contract").get(case_file__reference="SAFER-DEMO-0001")
+    today = timezone.localdate()
+    assert job.contract is not None
+    assert job.contract.reference == "23/00074"
+    assert job.contract.end_date < today <= job.contract.current_end_date  # in its extension
+
+    sign_in_demo(page, demo["contractor"])
+    page.goto("/jobs/")
+    page.get_by_role("link", name=job.reference).first.click()
+    expect(page.locator("main")).to_contain_text(re.compile(r"Contract\s*23/00074"))
+    check_page(page, axe_source)
+
+    page.get_by_role("link", name="Book the survey").click()
+    page.get_by_label("Date").fill(today.isoformat())
+    page.get_by_label("Time").fill("10:30")
+    submit(page, "Save")
+    expect(page.locator(".govuk-notification-banner--success")).to_be_visible()
+
+    page.get_by_role("link", name="Record the survey").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Record the survey")
+    measure = page.get_by_label("Measure 1", exact=True)
+    options = measure.locator("option").all_text_contents()
+    assert any("Anti-snap cylinder lock" in o for o in options), options
+    assert any("Sanctuary room" in o for o in options), options
+    measure.select_option(label=next(o for o in options if "Anti-snap cylinder lock" in o))
+    page.get_by_label("Quantity 1", exact=True).fill("2")
+    page.get_by_label("Where 1", exact=True).fill("front and back doors")
+    page.get_by_label("Measure 2", exact=True).select_option(
+        label=next(o for o in options if "Door viewer" in o)
+    )
+    page.get_by_label("Quantity 2", exact=True).fill("1")
+    page.get_by_label("The survivor has agreed to the works recommended below").check()
+    submit(page, "Record the survey")
+    expect(page.locator(".govuk-notification-banner--success")).to_be_visible()
+    page.screenshot(path=screenshots / "demo-job-surveyed.png", full_page=True)
+
+    lines = SurveyMeasure.objects.filter(job=job).select_related("measure")
+    assert {(line.measure.code, line.quantity, line.unit_cost) for line in lines} == {
+        ("anti-snap-cylinder", 2, 65),
+        ("door-viewer", 1, 20),
+    }
+    job.refresh_from_db()
+    assert job.surveyed_at is not None
+    assert job.contract is not None
+    assert job.contract.is_active_on(today)
+    assert unexpected_console_errors(console_errors) == []
