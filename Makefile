@@ -11,14 +11,21 @@ DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=safer.settings.production \
 	ALLOWED_HOSTS=safer.example.org DATABASE_URL=postgresql://safer@db.invalid:5432/safer \
 	REDIS_URL=redis://redis.invalid:6379/0 SAFER_SITE_URL=https://safer.example.org
 
-.PHONY: help install assets run test lint format bench e2e services-stop services-reset clean
+# `make run` serves as production does (gunicorn, DEBUG off); `make dev` is the developers' server.
+PILOT_SETTINGS := DJANGO_SETTINGS_MODULE=safer.settings.pilot
+SOAK_DURATION ?= 600
+
+.PHONY: help install assets run dev test lint format bench soak e2e services-stop services-reset clean
 
 help:
-	@echo "make run    install, migrate, load demo data and serve on http://127.0.0.1:$(PORT) with a worker"
+	@echo "make run    install, migrate, load demo data and serve on http://127.0.0.1:$(PORT) as production"
+	@echo "            does (gunicorn, DEBUG off) with a worker and beat: to try or pilot SAFER"
+	@echo "make dev    the same with Django's autoreloading development server (DEBUG on)"
 	@echo "make test   the whole test suite (embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL)"
 	@echo "make lint   ruff, ruff format --check, mypy, makemigrations --check, check --deploy"
 	@echo "make e2e    browser tests in headless Chromium (needs Debian's chromium package)"
-	@echo "make bench  benchmarks; results in docs/performance.md"
+	@echo "make bench  benchmarks, then the soak (make soak); results in docs/performance.md"
+	@echo "make soak   20 signed-in demo users against the make run stack for SOAK_DURATION seconds"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,19 +44,24 @@ safer/static/build/safer.css: node_modules/.installed scripts/build-assets.mjs $
 
 assets: safer/static/build/safer.css
 
-# Collected again only when a static source changed; a second `make run` skips it.
-staticfiles/.collected: $(VENV)/.installed safer/static/build/safer.css $(shell find safer/static -type f -not -path 'safer/static/build/*' 2>/dev/null)
-	$(PY) manage.py collectstatic --noinput --verbosity 0
+# Collected again only when a static source changed; a second `make run` skips it. Collected with
+# the hashed storage `make run` serves (staticfiles/staticfiles.json is its manifest).
+staticfiles/.collected-hashed: $(VENV)/.installed safer/static/build/safer.css $(shell find safer/static -type f -not -path 'safer/static/build/*' 2>/dev/null)
+	$(PILOT_SETTINGS) $(PY) manage.py collectstatic --noinput --verbosity 0
 	touch $@
 
 install: $(VENV)/.installed assets
 
-# devserver checks the database and broker first (one line if unreachable), migrates, loads the
-# demo data, then runs the web server, a worker and beat until Ctrl-C.
-run: install staticfiles/.collected
+# serve (gunicorn) and devserver (runserver) check the database and broker first (one line if
+# unreachable), migrate, load the demo data, then run the web server, a worker and beat until
+# Ctrl-C, which stops them all and the embedded PostgreSQL and Redis.
+run: install staticfiles/.collected-hashed
+	PORT=$(PORT) $(PILOT_SETTINGS) $(PY) manage.py serve --migrate --seed-demo
+
+dev: install
 	PORT=$(PORT) $(PY) manage.py devserver --migrate --seed-demo
 
-test: install staticfiles/.collected
+test: install staticfiles/.collected-hashed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 e2e: install
@@ -66,8 +78,12 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: install
+bench: install staticfiles/.collected-hashed
 	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.soak --duration $(SOAK_DURATION)
+
+soak: install staticfiles/.collected-hashed
+	$(PY) -m benchmarks.soak --duration $(SOAK_DURATION)
 
 services-stop: $(VENV)/.installed
 	$(PY) manage.py embedded stop

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
+import redis
+from django import db
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.messages.storage.cookie import CookieStorage
@@ -159,11 +163,44 @@ def _is_api_request_safely(request: HttpRequest) -> bool:
         return False
 
 
+# What a request meets when a service SAFER depends on is down rather than when SAFER is wrong:
+# the database (Django wraps every driver's error) or Redis (the cache, the broker).
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    db.OperationalError,
+    db.InterfaceError,
+    redis.ConnectionError,
+    redis.TimeoutError,
+)
+# How long a browser (or a proxy) is told to wait before asking again when a service is down.
+RETRY_AFTER_SECONDS = 60
+
+
 def error_500(request: HttpRequest) -> HttpResponse:
     """Render without the request: whatever failed (the database, the session store, a context
-    processor) must not fail this page too, and no one's details can appear on it."""
+    processor) must not fail this page too, and no one's details can appear on it.
+
+    When the database or Redis cannot be reached the answer is 503 with its own page ("try again
+    in a few minutes"), which is what happened and what a load balancer understands.
+    """
     if _is_api_request_safely(request):
         return api_error_response(500)
-    template = loader.get_template("errors/500.html")
     context = {"service_name": settings.SERVICE_NAME, "council_name": settings.COUNCIL_NAME}
-    return HttpResponseServerError(template.render(context))
+    # Django calls this handler while handling the exception, so it is still the current one.
+    if isinstance(sys.exc_info()[1], UNAVAILABLE_ERRORS):
+        page = loader.get_template("errors/503.html").render(context)
+        response = HttpResponse(page, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return HttpResponseServerError(loader.get_template("errors/500.html").render(context))
+
+
+def too_many_requests(request: HttpRequest, *, retry_after: int) -> HttpResponse:
+    """A 429 page for anything that limits how often a person may do something (the API answers
+    its own 429s in JSON). Says when to try again; never what was counted or why."""
+    if is_api_request(request):
+        response: HttpResponse = api_error_response(429)
+    else:
+        minutes = max(1, -(-retry_after // 60))  # rounded up: "wait 1 minute", never 0
+        response = render(request, "errors/429.html", {"retry_minutes": minutes}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response

@@ -145,6 +145,17 @@ USE_I18N = True
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Serving (make run / make dev: safer/management/commands/serve.py and devserver.py) --------
+
+# Which process this is (web, worker, beat), set by `make run`/`make dev` for their children;
+# only used to name database connections.
+PROCESS_NAME = env_str("SAFER_PROCESS_NAME", "django")
+# gunicorn under `make run`: processes x threads is the most database connections the web holds.
+SAFER_WEB_WORKERS = env_int("SAFER_WEB_WORKERS", 2, minimum=1)
+SAFER_WEB_THREADS = env_int("SAFER_WEB_THREADS", 4, minimum=1)
+# Celery worker processes under `make run`/`make dev` (one database connection each).
+SAFER_WORKER_CONCURRENCY = env_int("SAFER_WORKER_CONCURRENCY", 2, minimum=1)
+
 # --- Database ---------------------------------------------------------------------------------
 
 
@@ -157,13 +168,24 @@ def _database_url(environment: str) -> str:
     return embedded.postgres_url()
 
 
-def databases(environment: str) -> dict[str, dict[str, object]]:
+def databases(environment: str, *, conn_max_age: int = 60) -> dict[str, dict[str, object]]:
+    """The database, with connections that stay bounded (docs/decisions/0008-pilot-serving.md).
+
+    A persistent connection belongs to the thread that opened it, so a process holds at most one
+    per thread that has served a request: bounded under gunicorn (a fixed pool of threads) and in
+    Celery (a fixed pool of processes). Django's runserver starts a thread per request, so
+    development passes ``conn_max_age=0`` (closed after each request).
+    """
     config = database_config(_database_url(environment))
-    config["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+    config["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", conn_max_age, minimum=0)
+    # A kept connection is checked before reuse, so a restarted database costs one retry-free
+    # reconnect rather than an error page.
     config["CONN_HEALTH_CHECKS"] = True
     config["ATOMIC_REQUESTS"] = False
     options = dict(config.get("OPTIONS") or {})  # type: ignore[call-overload]
     options.setdefault("connect_timeout", 5)
+    # Names the process in pg_stat_activity ("safer-web", "safer-worker"): who holds connections.
+    options.setdefault("application_name", f"safer-{PROCESS_NAME}"[:63])
     config["OPTIONS"] = options
     return {"default": config}
 
