@@ -183,6 +183,54 @@ def test_production_reads_secrets_from_files_and_passes_the_deploy_check(tmp_pat
     assert "no issues" in result.stdout
 
 
+# --- make run's settings: production's hardening but for HTTPS ---------------------------------
+
+
+def test_make_run_settings_pass_the_deploy_check_but_for_what_needs_https() -> None:
+    changes = {
+        "DJANGO_SETTINGS_MODULE": "safer.settings.pilot",
+        "SECRET_KEY": PRODUCTION_ENV["SECRET_KEY"],
+        **reachable_database(),
+    }
+
+    result = manage("check", "--deploy", env_changes=changes)
+
+    assert result.returncode == 0, result.stderr
+    warnings = set(re.findall(r"\((security\.\w+)\)", result.stderr + result.stdout))
+    # HSTS, the HTTPS redirect and Secure cookies cannot work on http://127.0.0.1; DEBUG, the
+    # secret key, ALLOWED_HOSTS and the rest must pass as in production.
+    assert warnings == {"security.W004", "security.W008", "security.W012", "security.W016"}
+
+
+def test_make_run_makes_its_own_secret_key_once_and_keeps_it(tmp_path: Path) -> None:
+    changes = {
+        "DJANGO_SETTINGS_MODULE": "safer.settings.pilot",
+        "SECRET_KEY": None,
+        "SAFER_VAR_DIR": str(tmp_path),
+        **reachable_database(),
+        "REDIS_URL": settings.REDIS_URL,
+    }
+    if "DATABASE_URL" not in changes:  # the embedded server lives under the real var/
+        changes["DATABASE_URL"] = settings_database_url()
+    show = ["shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)"]
+
+    first = manage(*show, env_changes=changes)
+    second = manage(*show, env_changes=changes)
+
+    key_file = tmp_path / "pilot-secret-key"
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == second.stdout.strip() == key_file.read_text().strip()
+    assert len(first.stdout.strip()) >= 50
+    assert first.stdout.strip() != "development-only-not-secret"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+def settings_database_url() -> str:
+    """The embedded server's ``postgres`` database (the embedded default is a Unix socket)."""
+    database = settings.DATABASES["default"]
+    return f"postgresql://{database['USER']}@/postgres?host={database['HOST']}"
+
+
 # --- Unreachable dependencies at start-up -------------------------------------------------------
 
 
@@ -207,14 +255,22 @@ def test_preflight_succeeds_silently_when_both_answer() -> None:
     assert result.stderr == ""
 
 
-def test_make_run_with_database_unreachable_is_one_line() -> None:
-    # REDIS_URL names the running broker, so the devserver leaves it running when it gives up.
+@pytest.mark.parametrize(
+    ("command", "settings_module"),
+    [("serve", "safer.settings.pilot"), ("devserver", "safer.settings.development")],
+)
+def test_make_run_and_make_dev_with_database_unreachable_is_one_line(
+    command: str, settings_module: str
+) -> None:
+    # REDIS_URL names the running broker, so the command leaves it running when it gives up.
     changes: dict[str, str | None] = {
+        "DJANGO_SETTINGS_MODULE": settings_module,
         "DATABASE_URL": UNREACHABLE_DATABASE_URL,
         "REDIS_URL": settings.REDIS_URL,
+        "SECRET_KEY": PRODUCTION_ENV["SECRET_KEY"],
     }
 
-    result = manage("devserver", "--migrate", "--port=8199", env_changes=changes)
+    result = manage(command, "--migrate", "--port=8199", env_changes=changes)
 
     assert_one_line_error(result, "SAFER cannot start: the database at 127.0.0.1 is unreachable")
 
