@@ -11,11 +11,12 @@ with the password and the TOTP code computed from the demo secret, and work thei
 starts from the service's own sections, keeps those its role may open, and follows the links it
 finds there, with a pause between requests (``--think``, seconds on average).
 
-Reported: requests, errors (any status of 400 or more, a redirect to sign-in, a failed connection;
-target 0), latency p50/p95/max, the peak number of PostgreSQL connections by process (target: at
-most web workers x threads + worker processes + beat), and the resident memory of each process at
-the start of the load and at the end. The stack is stopped with Ctrl-C (SIGINT) at the end, and the
-soak checks nothing it started is left running.
+Reported: requests; errors (a 5xx, a redirect to sign-in, a failed connection; target 0); links a
+page offered that answered 4xx to the person it was shown to (with the persona: a page offering
+what its reader may not open); latency p50/p95/max; the peak number of PostgreSQL connections by
+process (target: at most web workers x threads + worker processes + beat); and the resident
+memory of each process at the start of the load and at the end. The stack is stopped with Ctrl-C
+(SIGINT) at the end, and the soak checks nothing it started is left running.
 
     python -m benchmarks.soak                  # 10 minutes, 20 users
     python -m benchmarks.soak --duration 60    # a quick look
@@ -249,14 +250,20 @@ class ConnectionSampler(threading.Thread):
 @dataclass
 class Tally:
     latencies_ms: list[float] = field(default_factory=list)
+    # The server failing: a 5xx, no answer, a session lost. Target: none.
     errors: Counter[str] = field(default_factory=Counter)
+    # A link on a page that led to a 4xx for the person it was shown to: not the server falling
+    # over, but a page offering what its reader may not open (reported, to be fixed).
+    dead_links: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, milliseconds: float, error: str | None) -> None:
+    def add(self, milliseconds: float, error: str | None, dead_link: str | None = None) -> None:
         with self.lock:
             self.latencies_ms.append(milliseconds)
             if error:
                 self.errors[error] += 1
+            if dead_link:
+                self.dead_links[dead_link] += 1
 
 
 class TotpSteps:
@@ -363,18 +370,20 @@ class User(threading.Thread):
 
     def _visit(self, path: str) -> None:
         began = time.perf_counter()
-        error = None
+        error = dead_link = None
         try:
             response = self.session.get(f"{self.base_url}{path}", timeout=60)
             if "/accounts/login" in response.url:
                 error = "signed out (sent to sign in)"
-            elif response.status_code >= 400:
+            elif response.status_code >= 500:
                 error = f"{response.status_code} {_shape(path)}"
+            elif response.status_code >= 400:
+                dead_link = f"{response.status_code} {_shape(path)} ({self.login.key})"
             elif "text/html" in response.headers.get("Content-Type", ""):
                 self._learn(path, response.text)
         except requests.RequestException as failure:
             error = f"{type(failure).__name__} {_shape(path)}"
-        self.tally.add((time.perf_counter() - began) * 1000, error)
+        self.tally.add((time.perf_counter() - began) * 1000, error, dead_link)
 
 
 def _shape(path: str) -> str:
@@ -405,6 +414,8 @@ class Result:
     requests: int
     errors: int
     error_kinds: dict[str, int]
+    dead_links: int
+    dead_link_kinds: dict[str, int]
     requests_per_second: float
     p50_ms: float
     p95_ms: float
@@ -535,6 +546,8 @@ def main(argv: list[str] | None = None) -> int:
         requests=len(latencies),
         errors=sum(tally.errors.values()),
         error_kinds=dict(tally.errors.most_common(10)),
+        dead_links=sum(tally.dead_links.values()),
+        dead_link_kinds=dict(tally.dead_links.most_common(20)),
         requests_per_second=round(len(latencies) / elapsed, 1) if elapsed else 0.0,
         p50_ms=round(statistics.median(latencies), 1) if latencies else 0.0,
         p95_ms=round(percentile(latencies, 0.95), 1),
@@ -567,9 +580,11 @@ def report(result: Result) -> str:
         f"{result.duration_s} s against the make run stack, {result.date}",
         f"Machine: {result.machine}",
         "",
-        "| requests | req/s | errors | p50 ms | p95 ms | max ms | peak DB connections (bound) |",
-        "|---|---|---|---|---|---|---|",
-        f"| {result.requests} | {result.requests_per_second} | {result.errors} | {result.p50_ms} "
+        "| requests | req/s | errors | links to a 4xx | p50 ms | p95 ms | max ms "
+        "| peak DB connections (bound) |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {result.requests} | {result.requests_per_second} | {result.errors} "
+        f"| {result.dead_links} | {result.p50_ms} "
         f"| {result.p95_ms} | {result.max_ms} | {result.peak_connections} "
         f"({result.connection_bound}) |",
         "",
@@ -578,6 +593,12 @@ def report(result: Result) -> str:
     ]
     if result.error_kinds:
         lines += ["", "Errors: " + "; ".join(f"{k} x{v}" for k, v in result.error_kinds.items())]
+    if result.dead_link_kinds:
+        lines += [
+            "",
+            "Links that led to a 4xx (page, persona): "
+            + "; ".join(f"{k} x{v}" for k, v in result.dead_link_kinds.items()),
+        ]
     if result.sign_in_failures:
         lines += ["", "Sign-ins that failed: " + "; ".join(result.sign_in_failures)]
     lines += [

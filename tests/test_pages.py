@@ -467,3 +467,52 @@ def test_csrf_failure_page_is_in_the_service_style(error_urls: None) -> None:
     assert "Sorry, your form could not be sent" in html
     assert "CSRF" not in html
     assert "build/safer.css" in html
+
+
+@pytest.mark.django_db
+def test_database_down_gives_a_503_page_that_reveals_nothing(
+    django_assert_num_queries: DjangoAssertNumQueries,
+) -> None:
+    from django.db import OperationalError
+
+    request = HttpRequest()
+    request.path = "/cases/"
+    try:
+        raise OperationalError('connection to server failed: database "safer" is not there')
+    except OperationalError:
+        with django_assert_num_queries(0):
+            response = views.error_500(request)
+
+    html = response.content.decode()
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    assert "Sorry, the service is unavailable" in html
+    for leak in ("connection to server", "is not there", "OperationalError", "Traceback"):
+        assert leak not in html
+
+
+@pytest.mark.django_db
+def test_too_many_requests_page_says_when_to_try_again_and_nothing_else() -> None:
+    request = HttpRequest()
+    request.path = "/refer/"
+    request.method = "GET"
+    request.META["SERVER_NAME"] = "testserver"
+    request.META["SERVER_PORT"] = "80"
+
+    response = views.too_many_requests(request, retry_after=90)
+
+    html = response.content.decode()
+    assert response.status_code == 429
+    assert response["Retry-After"] == "90"
+    assert "Sorry, there have been too many attempts" in html
+    assert "Wait 2 minutes" in html
+
+
+def test_too_many_requests_under_the_api_is_json() -> None:
+    request = HttpRequest()
+    request.path = "/api/v1/referrals/"
+
+    response = views.too_many_requests(request, retry_after=30)
+
+    assert response.status_code == 429
+    assert response["Content-Type"] == "application/json"
