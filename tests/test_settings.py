@@ -212,7 +212,12 @@ def test_make_run_makes_its_own_secret_key_once_and_keeps_it(tmp_path: Path) -> 
     }
     if "DATABASE_URL" not in changes:  # the embedded server lives under the real var/
         changes["DATABASE_URL"] = settings_database_url()
-    show = ["shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)"]
+    show = [
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY)",
+    ]
 
     first = manage(*show, env_changes=changes)
     second = manage(*show, env_changes=changes)
