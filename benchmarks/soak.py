@@ -382,7 +382,8 @@ class User(threading.Thread):
             elif "text/html" in response.headers.get("Content-Type", ""):
                 self._learn(path, response.text)
         except requests.RequestException as failure:
-            error = f"{type(failure).__name__} {_shape(path)}"
+            reason = re.sub(r"0x[0-9a-f]+", "", str(failure))[:90]
+            error = f"{type(failure).__name__} {_shape(path)}: {reason}"
         self.tally.add((time.perf_counter() - began) * 1000, error, dead_link)
 
 
