@@ -14,6 +14,7 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
+    OrderBy,
     OuterRef,
     Q,
     QuerySet,
@@ -61,7 +62,7 @@ class QueueFilters:
     sort: str = ""  # "" (priority), "due", "oldest", "newest"
 
 
-_QUEUE_SORTS = {
+_QUEUE_SORTS: dict[str, tuple[str | OrderBy, ...]] = {
     "due": (F("sla_due_at").asc(nulls_last=True), "received_at"),
     "oldest": ("received_at",),
     "newest": (F("received_at").desc(),),

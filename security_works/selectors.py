@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, F, OrderBy, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncQuarter
 from django.http import HttpRequest
 from django.utils import timezone
@@ -152,7 +152,7 @@ class JobListFilters:
     sort: str = ""  # "" (nearest breach), "newest", "oldest", "reference"
 
 
-_JOB_SORTS = {
+_JOB_SORTS: dict[str, tuple[str | OrderBy, ...]] = {
     "newest": (F("allocated_at").desc(),),
     "oldest": ("allocated_at",),
     "reference": ("reference",),

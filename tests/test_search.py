@@ -87,6 +87,7 @@ def test_phone_numbers_become_national_digits(typed: str) -> None:
         ("safer-2026-123", "SAFER-2026-000123"),
         ("SW 2026 42", "SW-2026-000042"),
         ("cy/2026/7", "CY-2026-000007"),
+        ("safer-2025-b00042", "SAFER-2025-B00042"),
     ],
 )
 def test_references_are_normalised(typed: str, expected: str) -> None:

@@ -71,7 +71,8 @@ class SearchQueryError(ValueError):
         self.message = message
 
 
-_REFERENCE = re.compile(r"^([A-Z]{2,5})[\s\-/]*(\d{4})[\s\-/]*(\d{1,6})$")
+# The number part may carry a letter (the bench data's "B00042", a CYP case's child suffix).
+_REFERENCE = re.compile(r"^([A-Z]{2,5})[\s\-/]*(\d{4})[\s\-/]*([A-Z]?\d{1,6}[A-Z]?)$")
 _POSTCODE = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?)(\d[A-Z]{2})$")
 _OUTWARD = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?$")
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-\s](\d{1,2})[/.\-\s](\d{4})$")
@@ -129,7 +130,9 @@ def _reference(text: str) -> SearchQuery | None:
     if match is None:
         return None
     prefix, year, number = match.groups()
-    return SearchQuery(kind=QueryKind.REFERENCE, text=f"{prefix}-{year}-{int(number):06d}")
+    if number.isdigit():
+        number = f"{int(number):06d}"
+    return SearchQuery(kind=QueryKind.REFERENCE, text=f"{prefix}-{year}-{number}")
 
 
 def _date(text: str) -> SearchQuery | None:
