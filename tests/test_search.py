@@ -95,7 +95,7 @@ def test_references_are_normalised(typed: str, expected: str) -> None:
     assert (query.kind, query.text) == (QueryKind.REFERENCE, expected)
 
 
-@pytest.mark.parametrize("typed", ["Jane Smith", "o'brien", "Anne-Marie", "Zoë"])
+@pytest.mark.parametrize("typed", ["Jane Smith", "o'brien", "Anne-Marie", "Zoë", "Bench12"])
 def test_names(typed: str) -> None:
     query = search_query_parse(typed)
     assert query.kind is QueryKind.NAME

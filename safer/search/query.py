@@ -79,7 +79,8 @@ _NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-\s](\d{1,2})[/.\-\s](\d{4})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _WORDS_DATE = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})$")
 _PHONE_PUNCTUATION = re.compile(r"[\s\-().]")
-_NAME = re.compile(r"^[^\W\d_]+(?:[\s'\u2019\-][^\W\d_]+)*$")
+# Words of letters (digits allowed: a name as some systems store it, "Bench12" in the bench data).
+_NAME = re.compile(r"^[^\W_]+(?:[\s'\u2019\-][^\W_]+)*$")
 _MONTHS = {
     name: number
     for number, names in enumerate(
