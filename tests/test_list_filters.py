@@ -55,7 +55,7 @@ def test_queue_filters_by_due_worker_and_district_and_sorts(client: Client) -> N
     html = client.get(url, {"worker": "unassigned"}).content.decode()
     assert _refs(html, overdue, later, mine) == [True, True, False]
     district = later.case_file.household.district_id
-    html = client.get(url, {"district": district}).content.decode()
+    html = client.get(url, {"district": str(district)}).content.decode()
     assert _refs(html, overdue, later, mine) == [False, True, False]
     # The form keeps what was chosen (no JavaScript needed to read it back).
     assert 'value="overdue" selected' in client.get(url, {"due": "overdue"}).content.decode()
@@ -119,7 +119,7 @@ def test_job_list_filters_status_due_priority_and_sorts() -> None:
     assert _refs(html, overdue, emergency, done) == [True, False, False]
     html = client.get(url, {"priority": JobPriority.EMERGENCY}).content.decode()
     assert _refs(html, overdue, emergency, done) == [False, True, False]
-    html = client.get(url, {"district": w.medway_district.pk}).content.decode()
+    html = client.get(url, {"district": str(w.medway_district.pk)}).content.decode()
     assert _refs(html, overdue, emergency, done) == [False, False, False]
     assert "No jobs match these filters." in html
     html = client.get(url, {"sort": "newest"}).content.decode()
@@ -165,6 +165,6 @@ def test_caseload_filters_by_service_due_and_sorts(world: Any) -> None:
     html = client.get(url, {"due": "week"}).content.decode()
     assert _refs(html, adult, cyp) == [True, False]
     other = world.extra["districts"]["canterbury"].pk
-    html = client.get(url, {"district": other}).content.decode()
+    html = client.get(url, {"district": str(other)}).content.decode()
     assert _refs(html, adult, cyp) == [False, False]
     assert "No open cases of yours match these filters." in html
