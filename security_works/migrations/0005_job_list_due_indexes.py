@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('casefile', '0004_search_indexes'),
         ('organisations', '0002_add_contract'),
-        ('security_works', '0003_system_admin_reference_data'),
+        ('security_works', '0004_fire_safety_checks_variation_sla_access_notes'),
     ]
 
     operations = [
