@@ -145,6 +145,57 @@ TARGETS: list[Target] = [
         budget_p95_ms=250,
         prepare=signed_in("commissioner"),
     ),
+    # Search (safer.search). Every bench survivor's family name is "Survivor": that search
+    # matches all 5,700 people and shows the newest 20 per record type (the worst case); the
+    # others match a handful. Postcodes are "ZZnn nZZ", phones "07700 900nnn".
+    Target(
+        name="search by postcode (triage worker)",
+        path="/search/?q=zz50+5zz",
+        budget_p95_ms=250,
+        prepare=signed_in("spa_triage"),
+    ),
+    Target(
+        name="search by name, every survivor matches (triage worker)",
+        path="/search/?q=Survivor",
+        budget_p95_ms=400,
+        prepare=signed_in("spa_triage"),
+    ),
+    Target(
+        name="search by first name (triage worker)",
+        path="/search/?q=Bench1234",
+        budget_p95_ms=250,
+        prepare=signed_in("spa_triage"),
+    ),
+    Target(
+        name="search by date of birth (triage worker)",
+        path="/search/?q=15%2F6%2F1990",
+        budget_p95_ms=250,
+        prepare=signed_in("spa_triage"),
+    ),
+    Target(
+        name="search by phone (triage worker)",
+        path="/search/?q=07700+900123",
+        budget_p95_ms=250,
+        prepare=signed_in("spa_triage"),
+    ),
+    Target(
+        name="search by reference (triage worker)",
+        path="/search/?q=SW-2026-B00042",
+        budget_p95_ms=250,
+        prepare=signed_in("spa_triage"),
+    ),
+    Target(
+        name="search by name (adult support worker)",
+        path="/search/?q=Survivor",
+        budget_p95_ms=250,
+        prepare=signed_in("adult_support_worker"),
+    ),
+    Target(
+        name="search by postcode (contractor)",
+        path="/search/?q=zz50+5zz",
+        budget_p95_ms=250,
+        prepare=signed_in("contractor"),
+    ),
     Target(
         name="dashboard, computed on view (commissioner)",
         path="/reports/dashboard/",

@@ -5,9 +5,13 @@ class ReferralsConfig(AppConfig):
     name = "referrals"
 
     def ready(self) -> None:
+        from referrals.search import REFERRAL_SEARCH
         from referrals.services.drafts import draft_discard
         from safer.celery import app
         from safer.exit import session_exit_hook_register
+        from safer.search.registry import search_provider_register
+
+        search_provider_register(REFERRAL_SEARCH)
 
         # "Exit this page" deletes the visitor's draft at once, not two hours later.
         session_exit_hook_register(draft_discard)

@@ -14,6 +14,7 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
+    OrderBy,
     OuterRef,
     Q,
     QuerySet,
@@ -21,6 +22,7 @@ from django.db.models import (
     When,
 )
 from django.http import HttpRequest
+from django.utils import timezone
 
 from referrals.models import (
     AdviceContact,
@@ -54,6 +56,17 @@ class QueueFilters:
     urgent: bool | None = None
     risk_level: str = ""
     possible_repeat: bool = False
+    due: str = ""  # "", "overdue", "today", "contact_overdue"
+    worker_id: uuid.UUID | None = None
+    unassigned: bool = False
+    sort: str = ""  # "" (priority), "due", "oldest", "newest"
+
+
+_QUEUE_SORTS: dict[str, tuple[str | OrderBy, ...]] = {
+    "due": (F("sla_due_at").asc(nulls_last=True), "received_at"),
+    "oldest": ("received_at",),
+    "newest": (F("received_at").desc(),),
+}
 
 
 def referral_queue(*, user: User | AnonymousUser, filters: QueueFilters) -> QuerySet[Referral]:
@@ -74,18 +87,36 @@ def referral_queue(*, user: User | AnonymousUser, filters: QueueFilters) -> Quer
         referrals = referrals.filter(
             Exists(ReferralMatch.objects.filter(referral=OuterRef("pk"), status=MatchStatus.OPEN))
         )
+    now = timezone.now()
+    if filters.due == "overdue":
+        referrals = referrals.filter(sla_due_at__lt=now)
+    elif filters.due == "today":
+        end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59)
+        referrals = referrals.filter(sla_due_at__gte=now, sla_due_at__lte=end_of_today)
+    elif filters.due == "contact_overdue":
+        referrals = referrals.filter(
+            first_contact_attempted_at__isnull=True, first_contact_due_at__lt=now
+        )
+    if filters.unassigned:
+        referrals = referrals.filter(triage_worker__isnull=True)
+    elif filters.worker_id is not None:
+        referrals = referrals.filter(triage_worker_id=filters.worker_id)
+    order = _QUEUE_SORTS.get(
+        filters.sort,
+        (
+            F("urgent").desc(),
+            F("risk_rank").desc(),
+            F("sla_due_at").asc(nulls_last=True),
+            "received_at",
+        ),
+    )
     return (
         referrals.annotate(
             open_matches=Count("matches", filter=Q(matches__status=MatchStatus.OPEN)),
             risk_rank=_RISK_ORDER,
         )
         .select_related("case_file__household__district", "case_file__authority")
-        .order_by(
-            F("urgent").desc(),
-            F("risk_rank").desc(),
-            F("sla_due_at").asc(nulls_last=True),
-            "received_at",
-        )
+        .order_by(*order, "id")
     )
 
 

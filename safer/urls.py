@@ -19,6 +19,7 @@ urlpatterns = [
     ),
     path("accounts/", include("safer.accounts.urls")),
     path("cases/", include("safer.casefile.urls")),
+    path("search/", include("safer.search.urls")),
     path("refer/", include("referrals.urls_public")),
     path("referrals/", include("referrals.urls")),
     path("audit/", include("safer.audit.urls")),

@@ -3,3 +3,9 @@ from django.apps import AppConfig
 
 class SecurityWorksConfig(AppConfig):
     name = "security_works"
+
+    def ready(self) -> None:
+        from safer.search.registry import search_provider_register
+        from security_works.search import JOB_SEARCH
+
+        search_provider_register(JOB_SEARCH)

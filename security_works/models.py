@@ -279,6 +279,17 @@ class SecurityJob(models.Model):
         indexes = [
             models.Index(fields=["contractor", "status"], name="security_job_contractor_idx"),
             models.Index(fields=["authority", "status"], name="security_job_authority_idx"),
+            # The job list's default (open jobs by nearest deadline) and its "due" filters.
+            models.Index(
+                fields=["contractor", "next_due_at"],
+                condition=~Q(status__in=["completed", "cancelled"]),
+                name="security_job_open_due_idx",
+            ),
+            models.Index(
+                fields=["authority", "next_due_at"],
+                condition=~Q(status__in=["completed", "cancelled"]),
+                name="security_job_auth_open_due_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, F, OrderBy, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncQuarter
 from django.http import HttpRequest
 from django.utils import timezone
@@ -55,6 +55,7 @@ from security_works.models import (
     FireSafetyOutcome,
     InstalledMeasure,
     JobPriority,
+    JobStatus,
     Measure,
     SecurityJob,
     SecurityJobQuerySet,
@@ -140,13 +141,50 @@ def job_address_reveal(
     return address
 
 
-def job_list_for_user(user: User | AnonymousUser) -> SecurityJobQuerySet:
-    """The job list: nearest breach first, in a fixed number of queries."""
-    return (
-        SecurityJob.objects.visible_to(user)
-        .select_related("district", "contractor")
-        .by_nearest_breach()
-    )
+@dataclass(frozen=True)
+class JobListFilters:
+    """What the job list is narrowed by (``security_works.forms.JobFilterForm``)."""
+
+    status: str = "open"  # "open", "all", "closed" or a JobStatus value
+    district_id: uuid.UUID | None = None
+    due: str = ""  # "", "overdue", "soon" (a deadline within 2 days, overdue included)
+    priority: str = ""
+    sort: str = ""  # "" (nearest breach), "newest", "oldest", "reference"
+
+
+_JOB_SORTS: dict[str, tuple[str | OrderBy, ...]] = {
+    "newest": (F("allocated_at").desc(),),
+    "oldest": ("allocated_at",),
+    "reference": ("reference",),
+}
+
+
+def job_list_for_user(
+    user: User | AnonymousUser, filters: JobListFilters | None = None
+) -> SecurityJobQuerySet:
+    """The job list: nearest breach first unless sorted otherwise, in a fixed number of
+    queries. Filters use the partial index on open jobs' deadlines."""
+    filters = filters or JobListFilters(status="all")
+    jobs = SecurityJob.objects.visible_to(user)
+    if filters.status == "open":
+        jobs = jobs.open()
+    elif filters.status == "closed":
+        jobs = jobs.closed()
+    elif filters.status in JobStatus.values:
+        jobs = jobs.filter(status=filters.status)
+    if filters.district_id:
+        jobs = jobs.filter(district_id=filters.district_id)
+    if filters.priority in JobPriority.values:
+        jobs = jobs.filter(priority=filters.priority)
+    now = timezone.now()
+    if filters.due == "overdue":
+        jobs = jobs.filter(next_due_at__lt=now)
+    elif filters.due == "soon":
+        jobs = jobs.filter(next_due_at__lt=now + dt.timedelta(days=2))
+    jobs = jobs.select_related("district", "contractor")
+    if filters.sort in _JOB_SORTS:
+        return jobs.order_by(*_JOB_SORTS[filters.sort], "id")
+    return jobs.order_by(F("next_due_at").asc(nulls_last=True), "allocated_at", "id")
 
 
 # --- Policy and clocks ------------------------------------------------------------------------

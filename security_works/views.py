@@ -17,12 +17,16 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods
 
 from safer.access.roles import SPA_ROLES, role_required, user_roles
+from safer.access.scoping import user_authorities
 from safer.access.seams import get_for_user_or_404
 from safer.accounts.models import User
 from safer.accounts.roles import Role
+from safer.organisations.models import District
+from safer.paging import page_without_count
 from security_works import selectors, services, steps
 from security_works.documents import job_document_get_for_user, job_document_upload
 from security_works.exceptions import InvalidTransition, SecurityWorksError
+from security_works.filters import JobFilterForm
 from security_works.forms import (
     AccessNotesForm,
     ApprovalDecisionForm,
@@ -66,9 +70,14 @@ SPA_ONLY = tuple(sorted(steps.SPA_ONLY))
 @role_required(*VIEW_ROLES)
 @require_GET
 def job_list(request: HttpRequest) -> HttpResponse:
-    """Jobs by nearest breach. Rows carry no personal details (reference, district, dates)."""
-    page = Paginator(selectors.job_list_for_user(request.user), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    """Jobs by nearest breach (or as sorted), filtered, paged without a COUNT. Rows carry no
+    personal details (reference, district, dates)."""
+    districts = District.objects.filter(authority__in=user_authorities(request.user))
+    form = JobFilterForm(request.GET or None, districts=districts)
+    page = page_without_count(
+        selectors.job_list_for_user(request.user, form.filters()),
+        params=request.GET,
+        per_page=PAGE_SIZE,
     )
     policies = _policies()
     now = timezone.now()
@@ -79,7 +88,11 @@ def job_list(request: HttpRequest) -> HttpResponse:
         }
         for job in page.object_list
     ]
-    return render(request, "security_works/job_list.html", {"page": page, "rows": rows})
+    return render(
+        request,
+        "security_works/job_list.html",
+        {"page": page, "rows": rows, "form": form, "filtered": bool(request.GET)},
+    )
 
 
 @role_required(*VIEW_ROLES)

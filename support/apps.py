@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class SupportConfig(AppConfig):
     name = "support"
     verbose_name = "Support casework"
+
+    def ready(self) -> None:
+        from safer.search.registry import search_provider_register
+        from support.search import ADULT_CASE_SEARCH, CYP_CASE_SEARCH
+
+        search_provider_register(ADULT_CASE_SEARCH)
+        search_provider_register(CYP_CASE_SEARCH)

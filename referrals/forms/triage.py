@@ -53,6 +53,31 @@ class QueueFilterForm(forms.Form):
         label="Risk", required=False, choices=[("", "Any"), *RiskLevel.choices]
     )
     possible_repeat = forms.BooleanField(label="Possible repeats only", required=False)
+    due = forms.ChoiceField(
+        label="Due",
+        required=False,
+        choices=[
+            ("", "Any time"),
+            ("overdue", "Triage overdue"),
+            ("today", "Triage due today"),
+            ("contact_overdue", "First contact overdue"),
+        ],
+    )
+    worker = forms.ChoiceField(
+        label="Triage worker",
+        required=False,
+        choices=[("", "Anyone"), ("me", "Me"), ("unassigned", "Nobody yet")],
+    )
+    sort = forms.ChoiceField(
+        label="Sort by",
+        required=False,
+        choices=[
+            ("", "Priority (urgent, risk, then due)"),
+            ("due", "Triage due, soonest first"),
+            ("oldest", "Received, oldest first"),
+            ("newest", "Received, newest first"),
+        ],
+    )
 
     def __init__(self, *args: Any, districts: QuerySet[District], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

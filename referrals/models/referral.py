@@ -207,7 +207,21 @@ class Referral(models.Model):
     class Meta:
         ordering = ["-received_at"]
         indexes = [
-            models.Index(fields=["status", "urgent", "sla_due_at"], name="referral_queue_idx")
+            models.Index(fields=["status", "urgent", "sla_due_at"], name="referral_queue_idx"),
+            # The queue's "due" filters and sorts, over open referrals only (partial: small).
+            models.Index(
+                fields=["sla_due_at"],
+                condition=Q(status__in=["received", "in_triage", "awaiting_information"]),
+                name="referral_open_due_idx",
+            ),
+            models.Index(
+                fields=["first_contact_due_at"],
+                condition=Q(
+                    status__in=["received", "in_triage", "awaiting_information"],
+                    first_contact_attempted_at__isnull=True,
+                ),
+                name="referral_contact_due_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

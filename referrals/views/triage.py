@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -38,6 +37,7 @@ from safer.accounts.roles import Role
 from safer.casefile.models import ContactChannel, HouseholdRole, Person, SafeContactRules
 from safer.casefile.templatetags.casefile import safe_contact_warnings
 from safer.organisations.models import District, Organisation, OrganisationKind
+from safer.paging import page_without_count
 from security_works.selectors import security_contract_warning
 
 TRIAGE_ROLES = (Role.SPA_TRIAGE, Role.SPA_MANAGER)
@@ -80,10 +80,16 @@ def queue(request: HttpRequest) -> HttpResponse:
             urgent={"yes": True, "no": False}.get(data["urgent"]),
             risk_level=data["risk_level"],
             possible_repeat=data["possible_repeat"],
+            due=data["due"],
+            worker_id=request.user.pk if data["worker"] == "me" else None,
+            unassigned=data["worker"] == "unassigned",
+            sort=data["sort"],
         )
-    page = Paginator(
-        selectors.referral_queue(user=request.user, filters=filters), PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    page = page_without_count(
+        selectors.referral_queue(user=request.user, filters=filters),
+        params=request.GET,
+        per_page=PAGE_SIZE,
+    )
     now = timezone.now()
     rows = [
         {

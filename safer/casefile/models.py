@@ -18,8 +18,10 @@ import pghistory
 import pgtrigger
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -28,6 +30,7 @@ from safer.access.roles import CASEWORK_ROLES, SPA_ROLES, user_roles
 from safer.access.scoping import authority_scope_q
 from safer.accounts.roles import Role
 from safer.organisations.models import CommissioningAuthority, District
+from safer.search.expressions import DigitsOnly, outward_code_key, postcode_key
 
 if TYPE_CHECKING:
     from safer.accounts.models import User
@@ -171,6 +174,14 @@ class Household(models.Model):
 
     objects = HouseholdQuerySet.as_manager()
 
+    class Meta:
+        # Search (safer.search): a full postcode or its outward code, any case, with or
+        # without the space. The expressions are the ones the search filters on.
+        indexes = [
+            models.Index(postcode_key(), name="household_postcode_key_idx"),
+            models.Index(outward_code_key(), name="household_outward_code_idx"),
+        ]
+
     def __str__(self) -> str:
         # Never the address: a household's label may reach a log or a page title.
         return f"Household {str(self.id)[:8]}"
@@ -217,7 +228,12 @@ class Person(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["family_name", "date_of_birth"], name="person_name_dob_idx")
+            models.Index(fields=["family_name", "date_of_birth"], name="person_name_dob_idx"),
+            # Search (safer.search): any part of a name (trigram, for UPPER(...) LIKE '%…%',
+            # which is what icontains is), and a date of birth alone.
+            GinIndex(OpClass(Upper("given_name"), name="gin_trgm_ops"), name="person_given_trgm"),
+            GinIndex(OpClass(Upper("family_name"), name="gin_trgm_ops"), name="person_family_trgm"),
+            models.Index(fields=["date_of_birth"], name="person_dob_idx"),
         ]
 
     def __str__(self) -> str:
@@ -341,6 +357,10 @@ class SafeContactRules(models.Model):
     notes = models.TextField(blank=True)
 
     objects = SafeContactRulesQuerySet.as_manager()
+
+    class Meta:
+        # Search (safer.search): the phone number's digits, however it was typed.
+        indexes = [models.Index(DigitsOnly("phone"), name="safe_contact_phone_digits_idx")]
 
     def __str__(self) -> str:
         return f"Safe contact rules for {self.case_file_id}"

@@ -7,9 +7,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from safer.access.roles import role_required
+from safer.access.scoping import user_authorities
 from safer.access.seams import access_log_record_many
 from safer.accounts.roles import Role
 from safer.audit.models import AccessAction
+from safer.organisations.models import District
+from support.filters import CaseloadFilterForm
 from support.selectors.caseload import team_overview, worker_caseload
 from support.views.common import WORKER_ROLES
 
@@ -17,7 +20,9 @@ from support.views.common import WORKER_ROLES
 @role_required(*WORKER_ROLES)
 @require_GET
 def caseload(request: HttpRequest) -> HttpResponse:
-    rows = worker_caseload(user=request.user)
+    districts = District.objects.filter(authority__in=user_authorities(request.user))
+    form = CaseloadFilterForm(request.GET or None, districts=districts)
+    rows = worker_caseload(user=request.user, filters=form.filters())
     # Rows name people: logged like a search result page.
     access_log_record_many(
         user=request.user,
@@ -25,7 +30,11 @@ def caseload(request: HttpRequest) -> HttpResponse:
         records=[row.case for row in rows],
         request=request,
     )
-    return render(request, "support/caseload.html", {"rows": rows})
+    return render(
+        request,
+        "support/caseload.html",
+        {"rows": rows, "form": form, "filtered": bool(request.GET)},
+    )
 
 
 @role_required(Role.PROVIDER_MANAGER)
