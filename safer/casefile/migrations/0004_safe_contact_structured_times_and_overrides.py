@@ -27,109 +27,208 @@ def clear_structured_safe_times(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('casefile', '0003_track_case_file_deletes'),
-        ('organisations', '0002_add_contract'),
+        ("casefile", "0003_track_case_file_deletes"),
+        ("organisations", "0002_add_contract"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SafeContactOverride',
+            name="SafeContactOverride",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('service', models.CharField(choices=[('spa', 'Single Point of Access'), ('adult', 'Adult support'), ('cyp', "Children and young people's support"), ('works', 'Security works')], max_length=10)),
-                ('rules', models.JSONField(default=list)),
-                ('reason', models.CharField(max_length=300)),
-                ('occurred_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "service",
+                    models.CharField(
+                        choices=[
+                            ("spa", "Single Point of Access"),
+                            ("adult", "Adult support"),
+                            ("cyp", "Children and young people's support"),
+                            ("works", "Security works"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("rules", models.JSONField(default=list)),
+                ("reason", models.CharField(max_length=300)),
+                (
+                    "occurred_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
             ],
             options={
-                'ordering': ['-occurred_at'],
+                "ordering": ["-occurred_at"],
             },
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='safecontactrules',
-            name='insert_insert',
+            model_name="safecontactrules",
+            name="insert_insert",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='safecontactrules',
-            name='update_update',
+            model_name="safecontactrules",
+            name="update_update",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='safecontactrules',
-            name='delete_delete',
+            model_name="safecontactrules",
+            name="delete_delete",
         ),
         migrations.AddField(
-            model_name='safecontactrules',
-            name='safe_days',
+            model_name="safecontactrules",
+            name="safe_days",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='safecontactrules',
-            name='safe_windows',
+            model_name="safecontactrules",
+            name="safe_windows",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='safecontactrules',
-            name='who_may_answer',
-            field=models.CharField(blank=True, choices=[('', 'Not stated'), ('survivor_only', 'Only the survivor'), ('anyone', 'Anyone who answers may be told who is calling')], default='', max_length=20),
+            model_name="safecontactrules",
+            name="who_may_answer",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "Not stated"),
+                    ("survivor_only", "Only the survivor"),
+                    ("anyone", "Anyone who answers may be told who is calling"),
+                ],
+                default="",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='safecontactrulesevent',
-            name='safe_days',
+            model_name="safecontactrulesevent",
+            name="safe_days",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='safecontactrulesevent',
-            name='safe_windows',
+            model_name="safecontactrulesevent",
+            name="safe_windows",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='safecontactrulesevent',
-            name='who_may_answer',
-            field=models.CharField(blank=True, choices=[('', 'Not stated'), ('survivor_only', 'Only the survivor'), ('anyone', 'Anyone who answers may be told who is calling')], default='', max_length=20),
+            model_name="safecontactrulesevent",
+            name="who_may_answer",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "Not stated"),
+                    ("survivor_only", "Only the survivor"),
+                    ("anyone", "Anyone who answers may be told who is calling"),
+                ],
+                default="",
+                max_length=20,
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='safecontactrules',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "casefile_safecontactrulesevent" ("alternative_contact", "case_file_id", "email", "id", "notes", "organisation_name_may_be_used", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "safe_channels", "safe_days", "safe_times", "safe_windows", "text_safe", "voicemail_safe", "who_may_answer") VALUES (NEW."alternative_contact", NEW."case_file_id", NEW."email", NEW."id", NEW."notes", NEW."organisation_name_may_be_used", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."phone", NEW."safe_channels", NEW."safe_days", NEW."safe_times", NEW."safe_windows", NEW."text_safe", NEW."voicemail_safe", NEW."who_may_answer"); RETURN NULL;', hash='dc07955c0f9b630fb00b0f90a0e836ea82df6773', operation='INSERT', pgid='pgtrigger_insert_insert_5ceae', table='casefile_safecontactrules', when='AFTER')),
+            model_name="safecontactrules",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "casefile_safecontactrulesevent" ("alternative_contact", "case_file_id", "email", "id", "notes", "organisation_name_may_be_used", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "safe_channels", "safe_days", "safe_times", "safe_windows", "text_safe", "voicemail_safe", "who_may_answer") VALUES (NEW."alternative_contact", NEW."case_file_id", NEW."email", NEW."id", NEW."notes", NEW."organisation_name_may_be_used", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."phone", NEW."safe_channels", NEW."safe_days", NEW."safe_times", NEW."safe_windows", NEW."text_safe", NEW."voicemail_safe", NEW."who_may_answer"); RETURN NULL;',
+                    hash="dc07955c0f9b630fb00b0f90a0e836ea82df6773",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_5ceae",
+                    table="casefile_safecontactrules",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='safecontactrules',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "casefile_safecontactrulesevent" ("alternative_contact", "case_file_id", "email", "id", "notes", "organisation_name_may_be_used", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "safe_channels", "safe_days", "safe_times", "safe_windows", "text_safe", "voicemail_safe", "who_may_answer") VALUES (NEW."alternative_contact", NEW."case_file_id", NEW."email", NEW."id", NEW."notes", NEW."organisation_name_may_be_used", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."phone", NEW."safe_channels", NEW."safe_days", NEW."safe_times", NEW."safe_windows", NEW."text_safe", NEW."voicemail_safe", NEW."who_may_answer"); RETURN NULL;', hash='358b41df896f8e5d7a05fbdd60ad191785dc535d', operation='UPDATE', pgid='pgtrigger_update_update_02d50', table='casefile_safecontactrules', when='AFTER')),
+            model_name="safecontactrules",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "casefile_safecontactrulesevent" ("alternative_contact", "case_file_id", "email", "id", "notes", "organisation_name_may_be_used", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "safe_channels", "safe_days", "safe_times", "safe_windows", "text_safe", "voicemail_safe", "who_may_answer") VALUES (NEW."alternative_contact", NEW."case_file_id", NEW."email", NEW."id", NEW."notes", NEW."organisation_name_may_be_used", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."phone", NEW."safe_channels", NEW."safe_days", NEW."safe_times", NEW."safe_windows", NEW."text_safe", NEW."voicemail_safe", NEW."who_may_answer"); RETURN NULL;',
+                    hash="358b41df896f8e5d7a05fbdd60ad191785dc535d",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_02d50",
+                    table="casefile_safecontactrules",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='safecontactrules',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "casefile_safecontactrulesevent" ("alternative_contact", "case_file_id", "email", "id", "notes", "organisation_name_may_be_used", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "safe_channels", "safe_days", "safe_times", "safe_windows", "text_safe", "voicemail_safe", "who_may_answer") VALUES (OLD."alternative_contact", OLD."case_file_id", OLD."email", OLD."id", OLD."notes", OLD."organisation_name_may_be_used", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."phone", OLD."safe_channels", OLD."safe_days", OLD."safe_times", OLD."safe_windows", OLD."text_safe", OLD."voicemail_safe", OLD."who_may_answer"); RETURN NULL;', hash='c60803cdb97f3e95a97ccdcd96ea28d9afc74e87', operation='DELETE', pgid='pgtrigger_delete_delete_74b62', table='casefile_safecontactrules', when='AFTER')),
+            model_name="safecontactrules",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "casefile_safecontactrulesevent" ("alternative_contact", "case_file_id", "email", "id", "notes", "organisation_name_may_be_used", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "safe_channels", "safe_days", "safe_times", "safe_windows", "text_safe", "voicemail_safe", "who_may_answer") VALUES (OLD."alternative_contact", OLD."case_file_id", OLD."email", OLD."id", OLD."notes", OLD."organisation_name_may_be_used", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."phone", OLD."safe_channels", OLD."safe_days", OLD."safe_times", OLD."safe_windows", OLD."text_safe", OLD."voicemail_safe", OLD."who_may_answer"); RETURN NULL;',
+                    hash="c60803cdb97f3e95a97ccdcd96ea28d9afc74e87",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_74b62",
+                    table="casefile_safecontactrules",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddField(
-            model_name='safecontactoverride',
-            name='actor',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="safecontactoverride",
+            name="actor",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='safecontactoverride',
-            name='authority',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.commissioningauthority'),
+            model_name="safecontactoverride",
+            name="authority",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="organisations.commissioningauthority",
+            ),
         ),
         migrations.AddField(
-            model_name='safecontactoverride',
-            name='case_event',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='contact_override', to='casefile.caseevent'),
+            model_name="safecontactoverride",
+            name="case_event",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="contact_override",
+                to="casefile.caseevent",
+            ),
         ),
         migrations.AddField(
-            model_name='safecontactoverride',
-            name='case_file',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contact_overrides', to='casefile.casefile'),
+            model_name="safecontactoverride",
+            name="case_file",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="contact_overrides",
+                to="casefile.casefile",
+            ),
         ),
         migrations.AddField(
-            model_name='safecontactoverride',
-            name='organisation',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.organisation'),
+            model_name="safecontactoverride",
+            name="organisation",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="organisations.organisation",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='safecontactoverride',
-            trigger=pgtrigger.compiler.Trigger(name='safe_contact_override_append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='f8d1fb20be0e566c7e0286c117ca4a3433c68fd6', operation='UPDATE OR DELETE', pgid='pgtrigger_safe_contact_override_append_only_2181e', table='casefile_safecontactoverride', when='BEFORE')),
+            model_name="safecontactoverride",
+            trigger=pgtrigger.compiler.Trigger(
+                name="safe_contact_override_append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="f8d1fb20be0e566c7e0286c117ca4a3433c68fd6",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_safe_contact_override_append_only_2181e",
+                    table="casefile_safecontactoverride",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.RunPython(parse_existing_safe_times, clear_structured_safe_times),
     ]
