@@ -396,22 +396,25 @@ def _crawl(
 def _read(client: Client, url: str, persona: str, sightings: Sightings) -> None:
     with transaction.atomic():
         response = client.get(url)
-        body = b"".join(response.streaming_content) if response.streaming else response.content
+        body = response.getvalue()  # streamed (a CSV export) or not
         transaction.set_rollback(True)
     sightings.add(persona, url, _text(body, response.get("Content-Type", "")))
 
 
 # The API: each scope's client reads what that scope allows; its holder's role is the row.
-API_ROLES = {Scope.JOBS_READ: "contractor", Scope.REFERRALS_SUBMIT: "referrer"}
+API_ROLES: dict[str, str] = {Scope.JOBS_READ: "contractor", Scope.REFERRALS_SUBMIT: "referrer"}
 
 
-def _api_crawl(world: PersonaWorld, made: dict[str, Any], sightings: Sightings) -> None:
-    tokens = {
+def _api_tokens(world: PersonaWorld) -> dict[str, str]:
+    return {
         Scope.JOBS_READ: issue(
             world.organisations["contractor"], Scope.JOBS_READ, Scope.JOBS_UPDATE
         )[1],
         Scope.REFERRALS_SUBMIT: issue(world.organisations["police"], Scope.REFERRALS_SUBMIT)[1],
     }
+
+
+def _api_crawl(made: dict[str, Any], tokens: dict[str, str], sightings: Sightings) -> None:
     ids = {
         "job_id": made["job"].pk,
         "referral_id": made["referral"].pk,
@@ -509,6 +512,7 @@ def test_markers_appear_only_where_each_role_is_entitled(
         world=world, session_keys=session_keys, sessions={}, extra=_make_records(world)
     )
     made = _marker_case(world)
+    tokens = _api_tokens(world)
 
     problems: list[str] = []
     fixed: list[str] = []
@@ -521,11 +525,12 @@ def test_markers_appear_only_where_each_role_is_entitled(
         sightings = Sightings()
         downloads = _run_outbox(sightings)
         _crawl(mw, made, sightings, downloads)
-        _api_crawl(world, made, sightings)
+        _api_crawl(made, tokens, sightings)
         for record in caplog.records:
             sightings.add("log", f"log {record.name}", record.getMessage() + repr(record.args))
         for message in mail.outbox:
-            body = message.subject + message.body + repr(getattr(message, "alternatives", ""))
+            alternatives = repr(getattr(message, "alternatives", ""))
+            body = f"{message.subject}\n{message.body}\n{alternatives}"
             sightings.add("email", f"email to {message.to}", body)
         # The entitled cells must be seen somewhere, or the crawl proves nothing.
         spa_seen = set(sightings.seen.get("spa_triage", {}))
