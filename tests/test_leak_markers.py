@@ -131,7 +131,7 @@ NOTHING: frozenset[str] = frozenset()
 # "closed" column applies.
 ENTITLED_OPEN: dict[str, frozenset[str]] = {
     "anonymous": NOTHING,
-    "referrer": frozenset({"survivor_name"}),
+    "referrer": NOTHING,  # their own referrals' reference and status only
     "spa_triage": ALL,
     "spa_manager": ALL,
     "contractor": frozenset({"survivor_name", "address", "postcode", "phone"}),
@@ -142,12 +142,13 @@ ENTITLED_OPEN: dict[str, frozenset[str]] = {
     "auditor": NOTHING,
     "system_admin": NOTHING,
 }
+# The provider manager keeps their organisation's closed cases (oversight, complaints, subject
+# access): its organisation's grant stays when a case closes; the workers' go.
 ENTITLED_CLOSED: dict[str, frozenset[str]] = {
     **ENTITLED_OPEN,
     "contractor": NOTHING,
     "adult_support_worker": NOTHING,
     "cyp_worker": NOTHING,
-    "provider_manager": NOTHING,
 }
 # Channels nobody is entitled to see a marker in.
 CHANNELS_NOBODY = ("log", "email", "outbox", "task")
