@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from safer import workdays
 from safer.casefile.models import ContactChannel
+from security_works.contractor_view import VISIT_CHANNELS
 from security_works.documents import max_upload_bytes
 from security_works.models import (
     CancellationReason,
@@ -79,7 +80,10 @@ class BookingForm(WhenForm):
 
     arranged_via = forms.ChoiceField(
         label="How did you arrange the visit with the survivor?",
-        choices=[("", "Choose how"), *ContactChannel.choices],
+        choices=[
+            ("", "Choose how"),
+            *((c, ContactChannel(c).label) for c in (*VISIT_CHANNELS, ContactChannel.VIA_REFERRER)),
+        ],
         error_messages={"required": "Select how you arranged the visit"},
     )
     unsafe_contact_reason = forms.CharField(

@@ -156,14 +156,7 @@ CHANNELS_NOBODY = ("log", "email", "outbox", "task")
 # Known gaps, each owned by an open issue: the marker is seen although the table says it must not
 # be. A gap listed here is reported as expected; a gap that is fixed fails the test until it is
 # removed from this list (so the list can only shrink).
-KNOWN_GAPS: frozenset[tuple[str, str]] = frozenset(
-    {
-        # Issue 16, "a contractor view by allow-list": the job page shows the whole safe-contact
-        # panel (the safe email address and the free-text notes).
-        ("contractor", "email"),
-        ("contractor", "notes"),
-    }
-)
+KNOWN_GAPS: frozenset[tuple[str, str]] = frozenset()
 
 SKIP_ROUTES = {
     "exit-this-page",  # flushes the session: nothing to read
