@@ -31,3 +31,8 @@ class StepBlocked(SecurityWorksError):
 
 class InvalidWorks(SecurityWorksError):
     """What was entered cannot be accepted (no measures, a measure outside the approved works)."""
+
+
+class UnsafeContact(SecurityWorksError):
+    """The survivor's safe-contact rules warn against how or when the visit was arranged: the
+    contractor reads the warnings and gives a reason before going ahead."""

@@ -12,6 +12,8 @@ from django.forms import BaseFormSet, formset_factory
 from django.utils import timezone
 
 from safer import workdays
+from safer.casefile.models import ContactChannel
+from security_works.contractor_view import VISIT_CHANNELS
 from security_works.documents import max_upload_bytes
 from security_works.models import (
     CancellationReason,
@@ -73,7 +75,24 @@ class WhenForm(GovukMixin, forms.Form):
 
 
 class BookingForm(WhenForm):
-    pass
+    """When the visit is, how it was arranged with the survivor, and (only if the safe-contact
+    rules warn against it) why the contractor went ahead."""
+
+    arranged_via = forms.ChoiceField(
+        label="How did you arrange the visit with the survivor?",
+        choices=[
+            ("", "Choose how"),
+            *((c, ContactChannel(c).label) for c in (*VISIT_CHANNELS, ContactChannel.VIA_REFERRER)),
+        ],
+        error_messages={"required": "Select how you arranged the visit"},
+    )
+    unsafe_contact_reason = forms.CharField(
+        label="Why you went ahead against the safe-contact rules",
+        required=False,
+        max_length=300,
+        help_text="Only if the rules above warn against this, for example: the survivor asked "
+        "for an evening visit.",
+    )
 
 
 class OptionalWhenForm(WhenForm):

@@ -22,15 +22,29 @@ from safer.access.roles import user_has_role
 from safer.access.services import casefile_access_grant, casefile_access_revoke
 from safer.accounts.models import User
 from safer.accounts.roles import Role
+from safer.casefile.contact import IN_PERSON, RuleBreach, breaches_text, contact_check
 from safer.casefile.models import (
     VIEW_CASEFILE_ADDRESS,
     WORK_ON_CASEFILE,
+    CaseEvent,
     CaseFile,
+    ContactChannel,
+    ContactService,
+    SafeContactRules,
     Tenure,
 )
-from safer.casefile.services import case_event_record, reference_next
+from safer.casefile.services import (
+    case_event_record,
+    reference_next,
+    safe_contact_override_record,
+)
 from safer.organisations.models import Organisation, OrganisationKind
-from security_works.exceptions import InvalidTransition, InvalidWorks, StepBlocked
+from security_works.exceptions import (
+    InvalidTransition,
+    InvalidWorks,
+    StepBlocked,
+    UnsafeContact,
+)
 from security_works.models import (
     CLOSED_STATUSES,
     FIRE_SAFETY_CHECK_STATUSES,
@@ -199,23 +213,35 @@ def security_job_record_make_safe(
 
 @transaction.atomic
 def security_job_book_survey(
-    *, job: SecurityJob, actor: User | None, booked_for: dt.datetime
+    *,
+    job: SecurityJob,
+    actor: User | None,
+    booked_for: dt.datetime,
+    arranged_via: str = "",
+    unsafe_contact_reason: str = "",
 ) -> SecurityJob:
+    """Book the survey visit. The safe-contact rule judges how it was arranged
+    (``arranged_via``, a channel of the rules) and when the visit is; going against it needs a
+    reason."""
     job = _lock(job)
     _check_move(job, JobStatus.SURVEY_BOOKED)
     if workdays.local_date(booked_for) < workdays.local_date(job.allocated_at):
         raise InvalidWorks("The survey cannot be booked before the job was allocated.")
+    breaches, reason = _visit_check(job, booked_for, arranged_via, unsafe_contact_reason, actor)
     rebooking = job.status == JobStatus.SURVEY_BOOKED
     job.survey_booked_for = booked_for
     job.status = JobStatus.SURVEY_BOOKED
     _save(job, "survey_booked_for", "status")
-    _event(
+    event = _event(
         job,
         "survey_rebooked" if rebooking else "survey_booked",
-        f"Survey {'re' if rebooking else ''}booked for {_local(booked_for)} ({job.reference})",
+        f"Survey {'re' if rebooking else ''}booked for {_local(booked_for)} ({job.reference})"
+        + (" - against the safe-contact rules, with a reason" if reason else ""),
         actor=actor,
         booked_for=booked_for.isoformat(),
+        arranged_via=arranged_via,
     )
+    _visit_override(event, actor, breaches, reason)
     return job
 
 
@@ -526,26 +552,38 @@ def security_job_approval_decide(
 
 @transaction.atomic
 def security_job_book_installation(
-    *, job: SecurityJob, actor: User | None, booked_for: dt.datetime
+    *,
+    job: SecurityJob,
+    actor: User | None,
+    booked_for: dt.datetime,
+    arranged_via: str = "",
+    unsafe_contact_reason: str = "",
 ) -> SecurityJob:
+    """Book the installation visit. The safe-contact rule judges how it was arranged
+    (``arranged_via``, a channel of the rules) and when the visit is; going against it needs a
+    reason."""
     job = _lock(job)
     _check_move(job, JobStatus.INSTALLATION_BOOKED)
     _check_ready_to_install(job)
     surveyed = job.surveyed_at
     if surveyed is not None and workdays.local_date(booked_for) < workdays.local_date(surveyed):
         raise InvalidWorks("The installation cannot be booked before the survey.")
+    breaches, reason = _visit_check(job, booked_for, arranged_via, unsafe_contact_reason, actor)
     rebooking = job.status == JobStatus.INSTALLATION_BOOKED
     job.installation_booked_for = booked_for
     job.status = JobStatus.INSTALLATION_BOOKED
     _save(job, "installation_booked_for", "status")
-    _event(
+    event = _event(
         job,
         "installation_rebooked" if rebooking else "installation_booked",
         f"Installation {'re' if rebooking else ''}booked for {_local(booked_for)} "
-        f"({job.reference})",
+        f"({job.reference})"
+        + (" - against the safe-contact rules, with a reason" if reason else ""),
         actor=actor,
         booked_for=booked_for.isoformat(),
+        arranged_via=arranged_via,
     )
+    _visit_override(event, actor, breaches, reason)
     return job
 
 
@@ -918,8 +956,10 @@ def _save(job: SecurityJob, *fields: str) -> None:
     job.save(update_fields=[*fields, *_DEADLINE_FIELDS])
 
 
-def _event(job: SecurityJob, kind: str, summary: str, *, actor: User | None, **data: Any) -> None:
-    case_event_record(
+def _event(
+    job: SecurityJob, kind: str, summary: str, *, actor: User | None, **data: Any
+) -> CaseEvent:
+    return case_event_record(
         case_file=job.case_file,
         kind=f"{EVENT_PREFIX}{kind}",
         summary=summary[:300],
@@ -958,6 +998,39 @@ def _when(moment: dt.datetime | None, *, not_before: dt.datetime) -> dt.datetime
     if moment < not_before:
         raise InvalidWorks("This cannot be recorded for a time before the previous step.")
     return moment
+
+
+def _visit_check(
+    job: SecurityJob,
+    booked_for: dt.datetime,
+    arranged_via: str,
+    reason: str,
+    actor: User | None,
+) -> tuple[list[RuleBreach], str]:
+    """What the survivor's safe-contact rules say against arranging this visit (the channel it
+    was arranged on) and against its time (a visit is contact in person)."""
+    if arranged_via and arranged_via not in ContactChannel.values:
+        raise InvalidWorks("Choose how the visit was arranged.")
+    rules = SafeContactRules.objects.filter(case_file_id=job.case_file_id).first()
+    channels = [arranged_via, IN_PERSON] if arranged_via else [IN_PERSON]
+    breaches = contact_check(rules, channels=channels, at=booked_for)
+    reason = reason.strip() if breaches else ""
+    if breaches and (not reason or actor is None):
+        raise UnsafeContact(breaches_text(breaches))
+    return breaches, reason
+
+
+def _visit_override(
+    event: CaseEvent, actor: User | None, breaches: list[RuleBreach], reason: str
+) -> None:
+    if reason and actor is not None:
+        safe_contact_override_record(
+            event=event,
+            actor=actor,
+            service=ContactService.WORKS,
+            breaches=breaches,
+            reason=reason,
+        )
 
 
 def _local(moment: dt.datetime) -> str:

@@ -25,7 +25,7 @@ from safer.organisations.models import District
 from safer.paging import page_without_count
 from security_works import selectors, services, steps
 from security_works.documents import job_document_get_for_user, job_document_upload
-from security_works.exceptions import InvalidTransition, SecurityWorksError
+from security_works.exceptions import InvalidTransition, SecurityWorksError, UnsafeContact
 from security_works.filters import JobFilterForm
 from security_works.forms import (
     AccessNotesForm,
@@ -175,8 +175,12 @@ def job_book_survey(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
         job_id,
         step="book-survey",
         title="Book the survey",
-        book=lambda job, user, when: services.security_job_book_survey(
-            job=job, actor=user, booked_for=when
+        book=lambda job, user, form: services.security_job_book_survey(
+            job=job,
+            actor=user,
+            booked_for=form.moment(),
+            arranged_via=form.cleaned_data["arranged_via"],
+            unsafe_contact_reason=form.cleaned_data["unsafe_contact_reason"],
         ),
         done="Survey booked",
     )
@@ -190,8 +194,12 @@ def job_book_installation(request: HttpRequest, job_id: uuid.UUID) -> HttpRespon
         job_id,
         step="book-installation",
         title="Book the installation",
-        book=lambda job, user, when: services.security_job_book_installation(
-            job=job, actor=user, booked_for=when
+        book=lambda job, user, form: services.security_job_book_installation(
+            job=job,
+            actor=user,
+            booked_for=form.moment(),
+            arranged_via=form.cleaned_data["arranged_via"],
+            unsafe_contact_reason=form.cleaned_data["unsafe_contact_reason"],
         ),
         done="Installation booked",
     )
@@ -610,7 +618,7 @@ def _booking(
     *,
     step: str,
     title: str,
-    book: Callable[[SecurityJob, User, Any], SecurityJob],
+    book: Callable[[SecurityJob, User, BookingForm], SecurityJob],
     done: str,
 ) -> HttpResponse:
     user = _user(request)
@@ -621,7 +629,10 @@ def _booking(
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            book(job, user, form.moment())
+            book(job, user, form)
+        except UnsafeContact as warning:
+            form.add_error("unsafe_contact_reason", warning.message)
+            status = 400
         except SecurityWorksError as error:
             status = _error(form, error)
         else:
@@ -632,7 +643,13 @@ def _booking(
     return render(
         request,
         "security_works/booking_form.html",
-        {"job": job, "form": form, "title": title},
+        {
+            "job": job,
+            "form": form,
+            "title": title,
+            # The rules above the form, as on the job page (only while the address is shown).
+            "address": selectors.job_address_reveal(user=user, job=job, request=request),
+        },
         status=status,
     )
 

@@ -97,8 +97,9 @@ class ContactAttemptForm(SupportForm):
     unsafe_channel_reason = forms.CharField(
         required=False,
         max_length=300,
-        label="Why you are using a channel not marked safe",
-        help_text="Only if the warning above applies, for example: they asked us to email today.",
+        label="Why you went ahead against the safe-contact rules",
+        help_text="Only if the rules above warn against this attempt, for example: they asked "
+        "us to email today.",
     )
 
 
@@ -107,13 +108,27 @@ class SessionForm(SupportForm):
     mode = forms.ChoiceField(choices=SessionMode.choices, widget=forms.RadioSelect, label="How")
     duration_minutes = forms.IntegerField(min_value=1, max_value=24 * 60, label="Minutes")
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), required=False)
+    unsafe_channel_reason = forms.CharField(
+        required=False,
+        max_length=300,
+        label="Why you went ahead against the safe-contact rules",
+        help_text="Only if the rules above warn against this session, for example: they asked "
+        "us to email today.",
+    )
 
 
 class CypSessionForm(SessionForm):
     function = forms.ChoiceField(
         choices=ServiceFunction.choices, widget=forms.RadioSelect, label="Service function"
     )
-    field_order = ["function", "occurred_on", "mode", "duration_minutes", "note"]
+    field_order = [
+        "function",
+        "occurred_on",
+        "mode",
+        "duration_minutes",
+        "note",
+        "unsafe_channel_reason",
+    ]
 
 
 class OutcomeForm(SupportForm):

@@ -112,7 +112,12 @@ class TestContractorPermissionRows:
             client = client_for(outsider)
             assert client.get(detail_url(job)).status_code == 404
             book = reverse("security_works:book-survey", kwargs={"job_id": job.pk})
-            assert client.post(book, {"date": "2026-06-02", "time": "10:00"}).status_code == 404
+            assert (
+                client.post(
+                    book, {"date": "2026-06-02", "time": "10:00", "arranged_via": "text"}
+                ).status_code
+                == 404
+            )
         assert job_reload(job).status == JobStatus.ALLOCATED
 
     def test_a_missing_job_is_the_same_404(self, world: World) -> None:
@@ -172,7 +177,9 @@ class TestForms:
         job = allocate(world)
         client = client_for(world.acme_user)
         book = reverse("security_works:book-survey", kwargs={"job_id": job.pk})
-        response = client.post(book, {"date": "2099-01-02", "time": "10:00"})
+        response = client.post(
+            book, {"date": "2099-01-02", "time": "10:00", "arranged_via": "text"}
+        )
         assert response.status_code == 302
         assert job_reload(job).status == JobStatus.SURVEY_BOOKED
 
@@ -199,7 +206,12 @@ class TestForms:
         assert job.survey_measures.get().quantity == 2
 
         book_install = reverse("security_works:book-installation", kwargs={"job_id": job.pk})
-        assert client.post(book_install, {"date": "2099-01-09", "time": "09:00"}).status_code == 302
+        assert (
+            client.post(
+                book_install, {"date": "2099-01-09", "time": "09:00", "arranged_via": "text"}
+            ).status_code
+            == 302
+        )
         install = reverse("security_works:record-installation", kwargs={"job_id": job.pk})
         form_page = client.get(install)
         assert form_page.status_code == 200

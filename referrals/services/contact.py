@@ -1,9 +1,10 @@
 """The SPA's attempts to reach the survivor of a referral.
 
-The safe-contact rules come first, as for support workers' contact attempts
-(``support.services.common.contact_attempt_record``): a channel or a message the rules do not
-mark safe raises ``UnsafeContact`` with the warning, and the attempt is recorded only if the
-worker gives a reason for going ahead (kept on the record and flagged on the timeline).
+The safe-contact rule comes first, as for support workers' contact attempts
+(``safer.casefile.contact``): a channel, a message, a time or an answerer the rules do not mark
+safe raises ``UnsafeContact`` with the warnings, and the attempt is recorded only if the worker
+gives a reason for going ahead (kept on the record, shown on the timeline and listed for the
+SPA managers as a ``SafeContactOverride``).
 """
 
 from __future__ import annotations
@@ -24,36 +25,71 @@ from referrals.models import (
 from referrals.services.decisions import _event, _lock
 from safer.accounts.models import User
 from safer.audit.history import history_context
-from safer.casefile.contact import NO_RULES, channel_warning, voicemail_warning
-from safer.casefile.models import SafeContactRules
+from safer.casefile.contact import (
+    IN_PERSON,
+    NO_RULES,
+    Code,
+    RuleBreach,
+    breaches_text,
+    contact_check,
+)
+from safer.casefile.models import ContactChannel, ContactService, SafeContactRules
+from safer.casefile.services import safe_contact_override_record
+
+NO_THIRD_PARTY = "No safe third-party contact is recorded for this person."
+IN_PERSON_WARNING = (
+    "Contact in person is not one of the recorded safe ways: it may be seen by the person "
+    "causing harm."
+)
+
+
+def contact_attempt_breaches(
+    rules: SafeContactRules | None,
+    *,
+    channel: str,
+    outcome: str,
+    at: dt.datetime | None = None,
+) -> list[RuleBreach]:
+    """What the safe-contact rules say against this attempt; empty when nothing does. The core
+    rule (``safer.casefile.contact.contact_check``: channel, voicemail, safe times, who may
+    answer) judges it, as it does support workers' attempts; the SPA's own two channels (in
+    person, the safe third party) are judged here on top."""
+    if rules is None:
+        return [RuleBreach(Code.NO_RULES, NO_RULES)]
+    breaches: list[RuleBreach] = []
+    if channel == SpaContactChannel.SAFE_THIRD_PARTY:
+        if not rules.alternative_contact.strip():
+            breaches.append(RuleBreach(Code.CHANNEL, NO_THIRD_PARTY))
+    elif channel == SpaContactChannel.IN_PERSON:
+        breaches.append(RuleBreach(Code.CHANNEL, IN_PERSON_WARNING))
+    if channel in ContactChannel.values:
+        channels = [channel]
+    elif channel == SpaContactChannel.IN_PERSON:
+        channels = [IN_PERSON]
+    else:
+        channels = []
+    on_phone = channel == SpaContactChannel.PHONE
+    breaches += contact_check(
+        rules,
+        channels=channels,
+        at=at,
+        leaves_message=on_phone and outcome == SpaContactOutcome.MESSAGE_LEFT,
+        someone_else_answered=on_phone and outcome == SpaContactOutcome.SPOKE_TO_THIRD_PARTY,
+    )
+    return breaches
 
 
 def contact_attempt_warnings(
-    rules: SafeContactRules | None, *, channel: str, outcome: str
+    rules: SafeContactRules | None,
+    *,
+    channel: str,
+    outcome: str,
+    at: dt.datetime | None = None,
 ) -> list[str]:
-    """What the safe-contact rules say against this attempt; empty when nothing does. The
-    channels the rules name are judged by the core rule support uses too
-    (``safer.casefile.contact``); the SPA's own two channels are judged here."""
-    if rules is None:
-        return [NO_RULES]
-    warnings: list[str] = []
-    if channel == SpaContactChannel.SAFE_THIRD_PARTY:
-        if not rules.alternative_contact.strip():
-            warnings.append("No safe third-party contact is recorded for this person.")
-    elif channel == SpaContactChannel.IN_PERSON:
-        warnings.append(
-            "Contact in person is not one of the recorded safe ways: it may be seen by the "
-            "person causing harm."
-        )
-    elif (warning := channel_warning(rules, channel)) is not None:
-        warnings.append(warning)
-    leaves_voicemail = (
-        outcome == SpaContactOutcome.MESSAGE_LEFT and channel == SpaContactChannel.PHONE
-    )
-    voicemail = voicemail_warning(rules)
-    if leaves_voicemail and voicemail:
-        warnings.append(voicemail)
-    return warnings
+    """The messages of ``contact_attempt_breaches``, for the form."""
+    return [
+        b.message for b in contact_attempt_breaches(rules, channel=channel, outcome=outcome, at=at)
+    ]
 
 
 @transaction.atomic
@@ -89,10 +125,10 @@ def referral_contact_attempt_record(
                 "Later contact belongs to the support case."
             )
         rules = SafeContactRules.objects.filter(case_file_id=locked.case_file_id).first()
-        warnings = contact_attempt_warnings(rules, channel=channel, outcome=outcome)
-        reason = unsafe_channel_reason.strip() if warnings else ""
-        if warnings and not reason:
-            raise UnsafeContact(" ".join(warnings))
+        breaches = contact_attempt_breaches(rules, channel=channel, outcome=outcome, at=when)
+        reason = unsafe_channel_reason.strip() if breaches else ""
+        if breaches and not reason:
+            raise UnsafeContact(breaches_text(breaches))
         attempt = ReferralContactAttempt.objects.create(
             referral=locked,
             attempted_at=when,
@@ -108,7 +144,7 @@ def referral_contact_attempt_record(
         if first:
             locked.first_contact_attempted_at = when
             locked.save(update_fields=["first_contact_attempted_at"])
-        _event(
+        event = _event(
             locked,
             user,
             "referral_contact_attempt",
@@ -120,5 +156,14 @@ def referral_contact_attempt_record(
             outcome=outcome,
             first_attempt=first,
             unsafe_channel=bool(reason),
+            rules_broken=[b.code for b in breaches] if reason else [],
         )
+        if reason:
+            safe_contact_override_record(
+                event=event,
+                actor=user,
+                service=ContactService.SPA,
+                breaches=breaches,
+                reason=reason,
+            )
         return attempt

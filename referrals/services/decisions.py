@@ -24,7 +24,7 @@ from referrals.models import (
 from referrals.sla import spa_policy_for, triage_due_at
 from safer.accounts.models import User
 from safer.audit.history import history_context
-from safer.casefile.models import HouseholdRole, Person
+from safer.casefile.models import CaseEvent, HouseholdRole, Person
 from safer.casefile.services import case_event_record
 from safer.organisations.models import Organisation
 from safer.workdays import Pause
@@ -57,8 +57,8 @@ def _lock(referral: Referral, *, allowed: Collection[str], doing: str) -> Referr
     return locked
 
 
-def _event(referral: Referral, user: User, kind: str, summary: str, **data: Any) -> None:
-    case_event_record(
+def _event(referral: Referral, user: User, kind: str, summary: str, **data: Any) -> CaseEvent:
+    return case_event_record(
         case_file=referral.case_file,
         kind=kind,
         summary=summary,

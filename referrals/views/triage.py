@@ -135,7 +135,9 @@ def detail(request: HttpRequest, referral_id: str) -> HttpResponse:
             "assessment": assessment,
             "maracs": referral.marac_referrals.select_related("assessment").all(),
             "eligibility_form": EligibilityForm(referral=referral),
-            "timeline": case_file.timeline.select_related("actor").order_by("-occurred_at")[:50],
+            "timeline": case_file.timeline.select_related("actor", "contact_override").order_by(
+                "-occurred_at"
+            )[:50],
             "holds": referral.holds.all(),
             "rag": triage_rag(now=now, due=referral.sla_due_at),
             "contact_attempts": selectors.referral_contact_attempts(referral=referral),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from safer.casefile.contact import safe_times_fields
 from safer.casefile.models import (
     CaseFile,
     ContactChannel,
@@ -22,6 +23,7 @@ from safer.casefile.models import (
     Person,
     SafeContactRules,
     Sex,
+    WhoMayAnswer,
 )
 from safer.organisations.models import District
 
@@ -69,6 +71,7 @@ class SafeContactDetails:
     alternative_contact: str = ""
     organisation_name_may_be_used: bool = False
     notes: str = ""
+    who_may_answer: str = ""  # a WhoMayAnswer value; "" is "not stated"
 
 
 @dataclass(frozen=True)
@@ -145,9 +148,13 @@ def case_file_open_from_intake(*, intake: Intake) -> OpenedCaseFile:
         voicemail_safe=contact.voicemail_safe,
         text_safe=contact.text_safe,
         safe_times=contact.safe_times,
+        **safe_times_fields(contact.safe_times),
         alternative_contact=contact.alternative_contact,
         organisation_name_may_be_used=contact.organisation_name_may_be_used,
         notes=contact.notes,
+        who_may_answer=contact.who_may_answer
+        if contact.who_may_answer in WhoMayAnswer.values
+        else WhoMayAnswer.NOT_STATED,
     )
     if intake.perpetrator is not None:
         p = intake.perpetrator

@@ -337,6 +337,12 @@ class ContactChannel(models.TextChoices):
     VIA_REFERRER = "via_referrer", "Through the referrer"
 
 
+class WhoMayAnswer(models.TextChoices):
+    NOT_STATED = "", "Not stated"
+    SURVIVOR_ONLY = "survivor_only", "Only the survivor"
+    ANYONE = "anyone", "Anyone who answers may be told who is calling"
+
+
 @pghistory.track(*_trackers())
 class SafeContactRules(models.Model):
     """How the survivor may be contacted without alerting the perpetrator. Shown at the top of
@@ -351,7 +357,15 @@ class SafeContactRules(models.Model):
     safe_channels = models.JSONField(default=list)  # list of ContactChannel values
     voicemail_safe = models.BooleanField(default=False)
     text_safe = models.BooleanField(default=False)
+    # The survivor's own words, and what ``safer.casefile.contact.safe_times_parse`` read from
+    # them: windows as ["HH:MM", "HH:MM"] pairs (an end before the start runs overnight) and
+    # days as 0 (Monday) to 6. Empty means "not stated", and nothing is checked against it.
     safe_times = models.CharField(max_length=200, blank=True)
+    safe_windows = models.JSONField(default=list, blank=True)
+    safe_days = models.JSONField(default=list, blank=True)
+    who_may_answer = models.CharField(
+        max_length=20, choices=WhoMayAnswer.choices, blank=True, default=WhoMayAnswer.NOT_STATED
+    )
     alternative_contact = models.CharField(max_length=300, blank=True)
     organisation_name_may_be_used = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
@@ -421,6 +435,78 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class ContactService(models.TextChoices):
+    SPA = "spa", "Single Point of Access"
+    ADULT = "adult", "Adult support"
+    CYP = "cyp", "Children and young people's support"
+    WORKS = "works", "Security works"
+
+
+# What each code of ``safer.casefile.contact.Code`` means, for the timeline and the managers.
+CONTACT_RULE_LABELS = {
+    "no_rules": "no rules recorded",
+    "channel": "channel not marked safe",
+    "text": "texts not marked safe",
+    "voicemail": "voicemail not safe",
+    "time": "outside the safe times",
+    "day": "not on a safe day",
+    "answer": "someone other than the survivor answered",
+}
+
+
+class SafeContactOverrideQuerySet(models.QuerySet["SafeContactOverride"]):
+    def visible_to(self, user: User | AnonymousUser) -> SafeContactOverrideQuerySet:
+        return self.filter(case_file_id__in=CaseFile.objects.visible_to(user).values("pk"))
+
+
+class SafeContactOverride(models.Model):
+    """A contact made (or arranged) against the survivor's safe-contact rules, with the reason
+    the worker gave. Append-only. Its case event puts it on the timeline; the managers of the
+    service that made it see it in their list (``safe_contact_overrides_for_manager``)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case_file = models.ForeignKey(
+        CaseFile, on_delete=models.PROTECT, related_name="contact_overrides"
+    )
+    case_event = models.OneToOneField(
+        CaseEvent, on_delete=models.PROTECT, related_name="contact_override"
+    )
+    authority = models.ForeignKey(
+        CommissioningAuthority, on_delete=models.PROTECT, related_name="+"
+    )
+    # The organisation of the worker who went ahead: whose managers are told.
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    service = models.CharField(max_length=10, choices=ContactService.choices)
+    rules = models.JSONField(default=list)  # codes of safer.casefile.contact.Code
+    reason = models.CharField(max_length=300)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = SafeContactOverrideQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        triggers = [
+            pgtrigger.Protect(
+                name="safe_contact_override_append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Safe-contact override {str(self.id)[:8]}"
+
+    @property
+    def rule_labels(self) -> list[str]:
+        return [CONTACT_RULE_LABELS.get(code, code) for code in self.rules]
 
 
 class ReferenceCounter(models.Model):

@@ -6,12 +6,12 @@ import uuid
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import HttpRequest
 
 from safer.access.grants import granted_q, holders_for_person
 from safer.access.roles import SPA_ROLES, user_roles
-from safer.access.scoping import user_authority_ids
+from safer.access.scoping import authority_scope_q, user_authority_ids
 from safer.access.seams import record_get_for_user
 from safer.accounts.models import User
 from safer.accounts.roles import Role
@@ -22,9 +22,11 @@ from safer.casefile.models import (
     CaseFile,
     CaseFileQuerySet,
     CaseStatus,
+    ContactService,
     HouseholdRole,
     Perpetrator,
     Person,
+    SafeContactOverride,
     SafeContactRules,
 )
 
@@ -133,7 +135,7 @@ def casefile_detail_for_user(
     )
     timeline = list(
         CaseEvent.objects.filter(case_file=case_file)
-        .select_related("actor")
+        .select_related("actor", "contact_override")
         .order_by("-occurred_at", "-id")[:TIMELINE_LIMIT]
     )
     try:
@@ -174,4 +176,27 @@ def _active_break_glass(
         .filter(user=user, case_file=case_file)
         .order_by("-expires_at")
         .first()
+    )
+
+
+def safe_contact_overrides_for_manager(
+    *, user: User | AnonymousUser
+) -> QuerySet[SafeContactOverride]:
+    """Contacts made against the safe-contact rules that this manager is told about: an SPA
+    manager, the SPA's in their authorities; a provider manager, those of their organisation's
+    staff (support workers, or a contractor's) in their authorities. Newest first."""
+    roles = user_roles(user)
+    if not user.is_authenticated or not roles & {Role.SPA_MANAGER, Role.PROVIDER_MANAGER}:
+        return SafeContactOverride.objects.none()
+    assert isinstance(user, User)
+    reasons = Q(pk__in=[])
+    if Role.SPA_MANAGER in roles:
+        reasons |= Q(service=ContactService.SPA)
+    if Role.PROVIDER_MANAGER in roles and user.organisation_id is not None:
+        reasons |= ~Q(service=ContactService.SPA) & Q(organisation_id=user.organisation_id)
+    return (
+        SafeContactOverride.objects.filter(authority_scope_q(user))
+        .filter(reasons)
+        .select_related("case_file", "actor")
+        .order_by("-occurred_at")
     )

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from safer.accounts.models import User
-from safer.casefile.models import CaseEvent, CaseFile, ReferenceCounter
+from safer.casefile.models import (
+    CaseEvent,
+    CaseFile,
+    ContactService,
+    ReferenceCounter,
+    SafeContactOverride,
+)
+
+if TYPE_CHECKING:
+    from safer.casefile.contact import RuleBreach
+
+OVERRIDE_REASON_MAX = 300
 
 
 @transaction.atomic
@@ -63,3 +75,30 @@ def casefile_safeguarding_flag_set(
         data={"reason_code": code},
     )
     return locked
+
+
+def safe_contact_override_record(
+    *,
+    event: CaseEvent,
+    actor: User,
+    service: ContactService,
+    breaches: Sequence[RuleBreach],
+    reason: str,
+) -> SafeContactOverride:
+    """Keep a contact made against the safe-contact rules, inside the transaction of the contact
+    (``event`` is its case event, so the timeline shows it with the reason). The managers of the
+    worker's organisation (SPA managers for the SPA) see it in their list."""
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("Going against the safe-contact rules needs a reason.")
+    return SafeContactOverride.objects.create(
+        case_file=event.case_file,
+        case_event=event,
+        authority_id=event.case_file.authority_id,
+        organisation_id=actor.organisation_id,
+        service=service,
+        rules=[b.code for b in breaches],
+        reason=reason[:OVERRIDE_REASON_MAX],
+        actor=actor,
+        occurred_at=event.occurred_at,
+    )

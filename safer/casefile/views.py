@@ -22,6 +22,7 @@ from safer.casefile.selectors import (
     casefile_detail_for_user,
     casefile_find_for_break_glass,
     casefile_list_for_user,
+    safe_contact_overrides_for_manager,
 )
 
 PAGE_SIZE = 25
@@ -62,6 +63,8 @@ def casefile_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query.urlencode(),
             "is_spa_manager": _is_manager(request),
+            "is_manager": _is_manager(request)
+            or user_has_role(request.user, Role.PROVIDER_MANAGER),
         },
     )
 
@@ -108,6 +111,21 @@ def casefile_break_glass(request: HttpRequest) -> HttpResponse:
                     )
                 return redirect("casefile:detail", case_file_id=case_file.id)
     return render(request, "casefile/break_glass.html", {"form": form})
+
+
+@role_required(Role.SPA_MANAGER, Role.PROVIDER_MANAGER)
+@require_GET
+def contact_overrides(request: HttpRequest) -> HttpResponse:
+    """The manager's list of contacts made against the safe-contact rules, with the reasons."""
+    overrides = safe_contact_overrides_for_manager(user=request.user)
+    page = Paginator(overrides, PAGE_SIZE).get_page(request.GET.get("page"))
+    access_log_record_many(
+        user=request.user,
+        action=AccessAction.SEARCH,
+        records=[o.case_file for o in page.object_list],
+        request=request,
+    )
+    return render(request, "casefile/contact_overrides.html", {"page": page})
 
 
 def _is_manager(request: HttpRequest) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from safer.casefile.models import ContactChannel
 from security_works.contractor_view import VISIT_CHANNELS
 from security_works.models import DocumentKind, JobPriority, JobStatus
 
@@ -160,6 +161,19 @@ class JobListQuerySerializer(serializers.Serializer[Any]):
 class BookingSerializer(serializers.Serializer[Any]):
     booked_for = serializers.DateTimeField(
         help_text="When the visit is booked for (ISO 8601 with an offset, or UK local time)."
+    )
+    arranged_via = serializers.ChoiceField(
+        choices=ContactChannel.choices,
+        required=False,
+        help_text="How the visit was arranged with the survivor (checked against their "
+        "safe-contact rules).",
+    )
+    unsafe_contact_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=300,
+        help_text="Why the contractor went ahead although the safe-contact rules warn against "
+        "the channel or the visit's time; without it such a booking is refused (400).",
     )
 
 

@@ -340,7 +340,11 @@ class SurveyBookingView(_JobStepView):
             request,
             job_id,
             lambda job: services.security_job_book_survey(
-                job=job, actor=self.client.user, booked_for=data["booked_for"]
+                job=job,
+                actor=self.client.user,
+                booked_for=data["booked_for"],
+                arranged_via=data.get("arranged_via", ""),
+                unsafe_contact_reason=data.get("unsafe_contact_reason", ""),
             ),
         )
         return self.state_response(job)
@@ -411,7 +415,11 @@ class InstallationBookingView(_JobStepView):
             request,
             job_id,
             lambda job: services.security_job_book_installation(
-                job=job, actor=self.client.user, booked_for=data["booked_for"]
+                job=job,
+                actor=self.client.user,
+                booked_for=data["booked_for"],
+                arranged_via=data.get("arranged_via", ""),
+                unsafe_contact_reason=data.get("unsafe_contact_reason", ""),
             ),
         )
         return self.state_response(job)

@@ -174,7 +174,7 @@ def _safe_contact(case: AdultSupportCase | CypCase) -> SafeContactRules | None:
 def _timeline(case: AdultSupportCase | CypCase) -> list[CaseEvent]:
     return list(
         CaseEvent.objects.filter(case_file_id=case.case_file_id, data__support_case_id=str(case.pk))
-        .select_related("actor")
+        .select_related("actor", "contact_override")
         .order_by("-occurred_at", "-id")[:TIMELINE_LIMIT]
     )
 

@@ -123,6 +123,7 @@ def adult_session_record(
     duration_minutes: int,
     recorded_by: User,
     note: str = "",
+    unsafe_channel_reason: str = "",
 ) -> SessionLog:
     """Log a contact or support session. The first one stops the first-contact clock if no
     contact attempt did; the case becomes active."""
@@ -135,6 +136,8 @@ def adult_session_record(
         raise InvalidRecord("Choose how the session took place.")
     if not 1 <= duration_minutes <= 24 * 60:
         raise InvalidRecord("Give the session's length in minutes.")
+    breaches = common.session_breaches(locked, mode=mode, occurred_on=occurred_on)
+    reason = common.reason_for(breaches, unsafe_channel_reason)
     session = SessionLog.objects.create(
         adult_case=locked,
         occurred_on=occurred_on,
@@ -157,14 +160,17 @@ def adult_session_record(
         fields.append("status")
     if fields:
         common.save(locked, *fields)
-    common.event(
+    recorded = common.event(
         locked,
         "session_recorded",
-        f"Session recorded ({session.get_mode_display().lower()}, {duration_minutes} minutes)",
+        f"Session recorded ({session.get_mode_display().lower()}, {duration_minutes} minutes)"
+        + (" - against the safe-contact rules, with a reason" if reason else ""),
         actor=recorded_by,
         session_id=str(session.pk),
         occurred_on=occurred_on.isoformat(),
+        rules_broken=[b.code for b in breaches] if reason else [],
     )
+    common.override_record(locked, recorded, actor=recorded_by, breaches=breaches, reason=reason)
     return session
 
 

@@ -18,9 +18,16 @@ from safer.access.roles import user_has_role
 from safer.access.scoping import user_authority_ids
 from safer.access.services import casefile_access_grant, casefile_access_revoke
 from safer.accounts.models import User
-from safer.casefile.contact import channel_warning
-from safer.casefile.models import WORK_ON_CASEFILE, CaseFile, SafeContactRules
-from safer.casefile.services import case_event_record
+from safer.casefile.contact import IN_PERSON, RuleBreach, breaches_text, contact_check
+from safer.casefile.models import (
+    WORK_ON_CASEFILE,
+    CaseEvent,
+    CaseFile,
+    ContactChannel,
+    ContactService,
+    SafeContactRules,
+)
+from safer.casefile.services import case_event_record, safe_contact_override_record
 from safer.organisations.models import Organisation, Team
 from support.access import worker_role_for
 from support.exceptions import InvalidRecord, InvalidTransition, SupportError, UnsafeChannel
@@ -38,6 +45,7 @@ from support.models import (
     CypStatus,
     ExitOutcome,
     Handover,
+    SessionMode,
 )
 from support.selectors.config import support_policy_for
 
@@ -114,10 +122,10 @@ def case_label(case: AdultSupportCase | CypCase) -> str:
 
 def event(
     case: AdultSupportCase | CypCase, kind: str, summary: str, *, actor: User | None, **data: Any
-) -> None:
+) -> CaseEvent:
     """A case event on the shared timeline. Read by every service on the case: no notes."""
     prefix = "cyp." if is_cyp(case) else "adult_support."
-    case_event_record(
+    return case_event_record(
         case_file=case.case_file,
         kind=f"{prefix}{kind}",
         summary=summary,
@@ -372,25 +380,30 @@ def contact_attempt_record(
 ) -> ContactAttempt:
     """Record an attempt to reach the survivor (or a child's parent or carer).
 
-    A channel not marked safe in the case's ``SafeContactRules`` raises ``UnsafeChannel`` (the
-    warning) unless the worker gives a reason for going ahead. The first successful contact stops
-    the first-contact clock and moves the case on (adult: in contact; CYP: engagement).
+    Anything the safe-contact rule (``safer.casefile.contact``) says against it (the channel,
+    a message left on voicemail, the time) raises ``UnsafeChannel`` (the warnings) unless the
+    worker gives a reason for going ahead; the reason is kept as a ``SafeContactOverride``.
+    The first successful contact stops the first-contact clock and moves the case on (adult:
+    in contact; CYP: engagement).
     """
     locked = lock(case)
     check_allocated(locked, attempted="contacted")
     if outcome not in ContactOutcome.values:
         raise InvalidRecord("Choose what happened.")
-    rules = SafeContactRules.objects.filter(case_file_id=locked.case_file_id).first()
-    warning = channel_warning(rules, channel)
-    reason = unsafe_channel_reason.strip() if warning else ""
-    if warning and not reason:
-        raise UnsafeChannel(warning)
     now = timezone.now()
     when = attempted_at or now
     if when > now:
         raise InvalidRecord("A contact attempt cannot be in the future.")
     if locked.allocated_at is not None and when < locked.allocated_at:
         raise InvalidRecord("A contact attempt cannot be before the case was allocated.")
+    rules = SafeContactRules.objects.filter(case_file_id=locked.case_file_id).first()
+    breaches = contact_check(
+        rules,
+        channels=[channel],
+        at=when,
+        leaves_message=channel == ContactChannel.PHONE and outcome == ContactOutcome.MESSAGE_LEFT,
+    )
+    reason = reason_for(breaches, unsafe_channel_reason)
     attempt = ContactAttempt.objects.create(
         **{"cyp_case" if is_cyp(locked) else "adult_case": locked},
         attempted_at=when,
@@ -415,16 +428,69 @@ def contact_attempt_record(
             fields.append("status")
     if fields:
         save(locked, *fields)
-    event(
+    recorded = event(
         locked,
         "contact_attempt",
         f"Contact attempt ({attempt.get_channel_display().lower()}): "
         f"{attempt.get_outcome_display().lower()}"
-        + (" - channel not marked safe, worker went ahead with a reason" if reason else ""),
+        + (" - against the safe-contact rules, with a reason" if reason else ""),
         actor=recorded_by,
         contact_attempt_id=str(attempt.pk),
         channel=channel,
         outcome=outcome,
         unsafe_channel=bool(reason),
+        rules_broken=[b.code for b in breaches] if reason else [],
     )
+    override_record(locked, recorded, actor=recorded_by, breaches=breaches, reason=reason)
     return attempt
+
+
+# The channels of the safe-contact rules a session's mode used. "Text or email" does not say
+# which: both must be marked safe, or the worker gives a reason. Group work and school sessions
+# do not reach the survivor through their own channels.
+SESSION_MODE_CHANNELS: dict[str, tuple[str, ...]] = {
+    SessionMode.PHONE: (ContactChannel.PHONE,),
+    SessionMode.VIDEO: (ContactChannel.PHONE,),
+    SessionMode.MESSAGE: (ContactChannel.TEXT, ContactChannel.EMAIL),
+    SessionMode.FACE_TO_FACE: (IN_PERSON,),
+    SessionMode.GROUP: (),
+    SessionMode.SCHOOL: (),
+}
+
+
+def session_breaches(
+    case: AdultSupportCase | CypCase, *, mode: str, occurred_on: dt.date
+) -> list[RuleBreach]:
+    """What the safe-contact rules say against a session (its date only: days, not hours)."""
+    channels = SESSION_MODE_CHANNELS.get(mode, ())
+    if not channels:
+        return []
+    rules = SafeContactRules.objects.filter(case_file_id=case.case_file_id).first()
+    return contact_check(rules, channels=channels, on_day=occurred_on)
+
+
+def reason_for(breaches: list[RuleBreach], given: str) -> str:
+    """The worker's reason for going against the rules; ``UnsafeChannel`` (the warnings) when
+    the rules say something against the contact and no reason was given."""
+    reason = given.strip() if breaches else ""
+    if breaches and not reason:
+        raise UnsafeChannel(breaches_text(breaches))
+    return reason
+
+
+def override_record(
+    case: AdultSupportCase | CypCase,
+    recorded: CaseEvent,
+    *,
+    actor: User,
+    breaches: list[RuleBreach],
+    reason: str,
+) -> None:
+    if reason:
+        safe_contact_override_record(
+            event=recorded,
+            actor=actor,
+            service=ContactService.CYP if is_cyp(case) else ContactService.ADULT,
+            breaches=breaches,
+            reason=reason,
+        )

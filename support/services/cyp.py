@@ -194,6 +194,7 @@ def cyp_session_record(
     duration_minutes: int,
     recorded_by: User,
     note: str = "",
+    unsafe_channel_reason: str = "",
 ) -> CypSession:
     """Record work under one of the three functions. One-to-one therapeutic sessions need the
     case to be in therapeutic work."""
@@ -210,6 +211,8 @@ def cyp_session_record(
         raise InvalidRecord("Choose how the session took place.")
     if not 1 <= duration_minutes <= 24 * 60:
         raise InvalidRecord("Give the session's length in minutes.")
+    breaches = common.session_breaches(locked, mode=mode, occurred_on=occurred_on)
+    reason = common.reason_for(breaches, unsafe_channel_reason)
     session = CypSession.objects.create(
         cyp_case=locked,
         function=function,
@@ -232,16 +235,19 @@ def cyp_session_record(
         fields.append("status")
     if fields:
         common.save(locked, *fields)
-    common.event(
+    recorded = common.event(
         locked,
         "session_recorded",
         f"{session.get_function_display()} session recorded "
-        f"({session.get_mode_display().lower()}, {duration_minutes} minutes)",
+        f"({session.get_mode_display().lower()}, {duration_minutes} minutes)"
+        + (" - against the safe-contact rules, with a reason" if reason else ""),
         actor=recorded_by,
         session_id=str(session.pk),
         function=function,
         occurred_on=occurred_on.isoformat(),
+        rules_broken=[b.code for b in breaches] if reason else [],
     )
+    common.override_record(locked, recorded, actor=recorded_by, breaches=breaches, reason=reason)
     return session
 
 

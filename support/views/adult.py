@@ -20,7 +20,13 @@ from support.forms import (
 from support.models import AdultSupportCase
 from support.selectors.config import needs_areas_active
 from support.services import adult as services
-from support.views.common import CASE_ROLES, case_form_page, get_case_for_work, user_of
+from support.views.common import (
+    CASE_ROLES,
+    SESSION_INTRO,
+    case_form_page,
+    get_case_for_work,
+    user_of,
+)
 
 
 def _case(request: HttpRequest, case_id: uuid.UUID) -> AdultSupportCase:
@@ -45,8 +51,10 @@ def adult_session(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
             duration_minutes=d["duration_minutes"],
             note=d["note"],
             recorded_by=user,
+            unsafe_channel_reason=d["unsafe_channel_reason"],
         ),
         success="Session recorded",
+        intro=SESSION_INTRO,
     )
 
 

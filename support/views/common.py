@@ -23,6 +23,10 @@ from support.selectors import cases as case_selectors
 # Everyone who may open a support case page; the seams decide which cases (404 otherwise).
 CASE_ROLES = (Role.ADULT_SUPPORT_WORKER, Role.CYP_WORKER, Role.PROVIDER_MANAGER)
 WORKER_ROLES = (Role.ADULT_SUPPORT_WORKER, Role.CYP_WORKER)
+SESSION_INTRO = (
+    "Read the safe-contact rules above: a session by phone, video, text or email, or face to "
+    "face, that goes against them needs a reason."
+)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,13 @@ from support.forms import (
 from support.models import CypCase, GboGoal, GboTimePoint, SafeguardingConcern
 from support.services import cyp as services
 from support.services.gbo import gbo_goal_add, gbo_score_record
-from support.views.common import CASE_ROLES, case_form_page, get_case_for_work, user_of
+from support.views.common import (
+    CASE_ROLES,
+    SESSION_INTRO,
+    case_form_page,
+    get_case_for_work,
+    user_of,
+)
 
 
 def _case(request: HttpRequest, case_id: uuid.UUID) -> CypCase:
@@ -95,8 +101,10 @@ def cyp_session(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
             duration_minutes=d["duration_minutes"],
             note=d["note"],
             recorded_by=user,
+            unsafe_channel_reason=d["unsafe_channel_reason"],
         ),
         success="Session recorded",
+        intro=SESSION_INTRO,
     )
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django import template
 
-from safer.casefile.models import ContactChannel, SafeContactRules
+from safer.casefile.contact import SafeTimes
+from safer.casefile.models import ContactChannel, SafeContactRules, WhoMayAnswer
 
 register = template.Library()
 
@@ -22,6 +23,13 @@ def safe_contact_warnings(rules: SafeContactRules | None) -> list[str]:
         warnings.append("Do not send text messages.")
     if not rules.organisation_name_may_be_used:
         warnings.append("Do not say the name of your organisation or of the scheme.")
+    times = SafeTimes.of(rules)
+    if times.stated:
+        warnings.append(f"Contact only at the safe times: {times.summary()}.")
+    if rules.who_may_answer == WhoMayAnswer.SURVIVOR_ONLY:
+        warnings.append(
+            "If anyone but the survivor answers, do not say who you are or why you are calling."
+        )
     return warnings
 
 
@@ -30,4 +38,11 @@ def safe_contact_panel(rules: SafeContactRules | None) -> dict[str, object]:
     rules = rules or None  # a missing related row arrives from a template as ""
     channel_labels = dict(ContactChannel.choices)
     channels = [str(channel_labels.get(c, c)) for c in (rules.safe_channels if rules else [])]
-    return {"rules": rules, "warnings": safe_contact_warnings(rules), "channels": channels}
+    times = SafeTimes.of(rules)
+    return {
+        "rules": rules,
+        "warnings": safe_contact_warnings(rules),
+        "channels": channels,
+        "windows": times.windows_label(),
+        "days": times.days_label(),
+    }
