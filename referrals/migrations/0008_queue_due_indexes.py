@@ -5,20 +5,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('casefile', '0004_search_indexes'),
-        ('referrals', '0007_system_admin_reference_data'),
+        ("casefile", "0004_search_indexes"),
+        ("referrals", "0007_system_admin_reference_data"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(condition=models.Q(('status__in', ['received', 'in_triage', 'awaiting_information'])), fields=['sla_due_at'], name='referral_open_due_idx'),
+            model_name="referral",
+            index=models.Index(
+                condition=models.Q(
+                    ("status__in", ["received", "in_triage", "awaiting_information"])
+                ),
+                fields=["sla_due_at"],
+                name="referral_open_due_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(condition=models.Q(('first_contact_attempted_at__isnull', True), ('status__in', ['received', 'in_triage', 'awaiting_information'])), fields=['first_contact_due_at'], name='referral_contact_due_idx'),
+            model_name="referral",
+            index=models.Index(
+                condition=models.Q(
+                    ("first_contact_attempted_at__isnull", True),
+                    ("status__in", ["received", "in_triage", "awaiting_information"]),
+                ),
+                fields=["first_contact_due_at"],
+                name="referral_contact_due_idx",
+            ),
         ),
     ]

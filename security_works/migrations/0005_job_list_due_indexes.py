@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('casefile', '0004_search_indexes'),
-        ('organisations', '0002_add_contract'),
-        ('security_works', '0004_fire_safety_checks_variation_sla_access_notes'),
+        ("casefile", "0004_search_indexes"),
+        ("organisations", "0002_add_contract"),
+        ("security_works", "0004_fire_safety_checks_variation_sla_access_notes"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='securityjob',
-            index=models.Index(condition=models.Q(('status__in', ['completed', 'cancelled']), _negated=True), fields=['contractor', 'next_due_at'], name='security_job_open_due_idx'),
+            model_name="securityjob",
+            index=models.Index(
+                condition=models.Q(("status__in", ["completed", "cancelled"]), _negated=True),
+                fields=["contractor", "next_due_at"],
+                name="security_job_open_due_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='securityjob',
-            index=models.Index(condition=models.Q(('status__in', ['completed', 'cancelled']), _negated=True), fields=['authority', 'next_due_at'], name='security_job_auth_open_due_idx'),
+            model_name="securityjob",
+            index=models.Index(
+                condition=models.Q(("status__in", ["completed", "cancelled"]), _negated=True),
+                fields=["authority", "next_due_at"],
+                name="security_job_auth_open_due_idx",
+            ),
         ),
     ]
