@@ -26,6 +26,7 @@ from support.models import (
     FeedbackMethod,
     GboTimePoint,
     GoalOwner,
+    GoalStatus,
     NeedLevel,
     NeedsArea,
     RatedBy,
@@ -188,6 +189,15 @@ class SupportGoalForm(SupportForm):
     action_due_on = DateField(label="Action due by", required=False)
 
 
+class GoalStatusForm(SupportForm):
+    status = forms.ChoiceField(
+        choices=GoalStatus.choices,
+        widget=forms.RadioSelect,
+        label="Where is this goal now?",
+        error_messages={"required": "Select where this goal is now"},
+    )
+
+
 class CloseForm(SupportForm):
     reason = forms.ModelChoiceField(
         queryset=ClosureReason.objects.filter(is_active=True),
@@ -199,6 +209,16 @@ class CloseForm(SupportForm):
         choices=ExitOutcome.choices, widget=forms.RadioSelect, label="Exit outcome"
     )
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    exit_measures_missing_reason = forms.CharField(
+        label="Why the exit measures are not recorded",
+        help_text=(
+            "Only if a planned ending cannot have its exit measures, for example the survivor "
+            "did not want to answer"
+        ),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=1000,
+    )
 
 
 class ShareForm(SupportForm):

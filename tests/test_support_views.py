@@ -249,7 +249,7 @@ def test_manager_allocates_from_the_team_view(sw: SupportWorld) -> None:
 def test_illegal_transition_from_a_page_is_a_409_with_a_message(sw: SupportWorld) -> None:
     case = open_adult_case(sw)
     manager = _client(sw.adult_manager)
-    data = {"reason": sw_reason("no_longer_needed"), "exit_outcome": "planned_goals_met"}
+    data = {"reason": sw_reason("unable_to_contact"), "exit_outcome": "unplanned"}
     assert manager.post(_url("adult-close", case), data).status_code == 302
     again = manager.post(_url("adult-close", case), data)
     assert again.status_code == 409
