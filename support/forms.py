@@ -12,6 +12,7 @@ from django.utils import timezone
 from safer.accounts.models import User
 from safer.casefile.models import ContactChannel, Sex
 from safer.organisations.models import District
+from safer.validation import UKPhoneField, UKPostcodeField
 from support.models import (
     DIRECT_REFERRAL_ACCOMMODATION,
     AbuseStatus,
@@ -373,14 +374,14 @@ class DirectReferralForm(SupportForm):
     address_line_1 = forms.CharField(max_length=200, label="Address line 1")
     address_line_2 = forms.CharField(max_length=200, required=False, label="Address line 2")
     town = forms.CharField(max_length=100)
-    postcode = forms.CharField(max_length=10)
+    postcode = UKPostcodeField(label="Postcode")
     safe_channels = forms.MultipleChoiceField(
         choices=ContactChannel.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
         label="Safe ways to contact the parent or carer",
     )
-    phone = forms.CharField(max_length=30, required=False, label="Safe phone number")
+    phone = UKPhoneField(required=False, label="Safe phone number")
     voicemail_safe = forms.BooleanField(required=False, label="Safe to leave voicemail")
     text_safe = forms.BooleanField(required=False, label="Safe to send text messages")
     safe_times = forms.CharField(max_length=200, required=False, label="Safe times to call")

@@ -1,14 +1,16 @@
-"""Form fields in the GOV.UK Design System's patterns (date input, postcode, yes/no)."""
+"""Form fields in the GOV.UK Design System's patterns (date input, yes/no); the postcode field
+is the core's (``safer.validation``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+
+from safer.validation import UKPostcodeField, postcode_normalise, postcode_outward
 
 MONTHS: dict[str, int] = {}
 for _number, _name in enumerate(
@@ -89,35 +91,14 @@ class GovukDateField(forms.Field):
         return date
 
 
-# Every current UK postcode format (A9 9AA, A99 9AA, A9A 9AA, AA9 9AA, AA99 9AA, AA9A 9AA),
-# plus the special GIR 0AA.
-UK_POSTCODE = re.compile(
-    r"^(GIR0AA|[A-PR-UWYZ](?:[0-9][0-9A-HJKPSTUW]?|[A-HK-Y][0-9][0-9ABEHMNPRVWXY]?)[0-9][ABD-HJLNP-UW-Z]{2})$"
-)
-
-
-def postcode_normalise(value: str) -> str:
-    compact = re.sub(r"\s+", "", value).upper()
-    return f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
-
-
-def postcode_outward(postcode: str) -> str:
-    return postcode_normalise(postcode).split(" ")[0]
-
-
-class UKPostcodeField(forms.CharField):
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 10)
-        super().__init__(**kwargs)
-
-    def clean(self, value: Any) -> str:
-        cleaned = super().clean(value)
-        if not cleaned:
-            return cleaned
-        compact = re.sub(r"\s+", "", cleaned).upper()
-        if not UK_POSTCODE.match(compact):
-            raise ValidationError("Enter a real postcode, like CT1 2AB")
-        return postcode_normalise(compact)
+# The postcode rules live in the core, shared by every form that takes an address.
+__all__ = [
+    "GovukDateField",
+    "UKPostcodeField",
+    "postcode_normalise",
+    "postcode_outward",
+    "yes_no_field",
+]
 
 
 def yes_no_field(

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 
-from safer.casefile.models import ContactChannel, SafeContactRules
+from safer.casefile.models import ContactChannel, Household, SafeContactRules
 
 register = template.Library()
+
+
+@register.filter
+def address(household: Household | None) -> SafeString | str:
+    """The household's address, one line per part, empty parts left out (escaped)."""
+    if not household:
+        return ""
+    return format_html_join("<br>", "{}", ((line,) for line in household.address_lines))
 
 
 def safe_contact_warnings(rules: SafeContactRules | None) -> list[str]:
