@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from safer.accounts.models import User
 from safer.casefile.models import ContactChannel, Sex
+from safer.forms import GovukDateField
 from safer.organisations.models import District
 from safer.validation import UKPhoneField, UKPostcodeField
 from support.models import (
@@ -38,12 +39,26 @@ from support.models import (
 )
 from support.services.sharing import ShareBasis
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 SCORE_CHOICES = [(n, str(n)) for n in range(11)]
 
 
 def _today() -> dt.date:
     return timezone.localdate()
+
+
+# The GOV.UK Design System uses radios, not a drop-down, for a short list of answers.
+SHORT_CHOICES = 8
+
+
+def _short_choices_as_radios(field: forms.Field) -> None:
+    if not isinstance(field, forms.ChoiceField) or isinstance(field, forms.ModelChoiceField):
+        return
+    if isinstance(field, forms.MultipleChoiceField) or type(field.widget) is not forms.Select:
+        return
+    choices = [(value, label) for value, label in field.choices if value != ""]
+    if len(choices) <= SHORT_CHOICES:
+        field.choices = choices
+        field.widget = forms.RadioSelect(choices=choices)
 
 
 class SupportForm(forms.Form):
@@ -52,6 +67,7 @@ class SupportForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
+            _short_choices_as_radios(field)
             widget = field.widget
             if isinstance(widget, forms.DateInput):
                 widget.attrs.setdefault("class", "govuk-input govuk-input--width-10")
@@ -61,10 +77,13 @@ class SupportForm(forms.Form):
                 widget.attrs.setdefault("class", "govuk-input")
 
 
-class DateField(forms.DateField):
+class DateField(GovukDateField):
+    """A GOV.UK date input (day, month, year), not the browser's date picker. Whether a date
+    may be in the future is the services' rule (a session may not, a review may)."""
+
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", DATE)
-        kwargs.setdefault("input_formats", ["%Y-%m-%d", "%d/%m/%Y"])
+        label = str(kwargs.get("label") or "the date")
+        kwargs.setdefault("error_messages", {"required": f"Enter {label[0].lower() + label[1:]}"})
         super().__init__(**kwargs)
 
 

@@ -174,7 +174,7 @@ class SurvivorForm(forms.Form):
     trans_status = _radios(
         "Is the person's gender identity different from the sex they were registered at birth?",
         TransStatus.choices,
-        error="Select an answer",
+        error="Select whether the person's gender identity is different from their sex at birth",
         required=False,
     )
     ethnicity = forms.ChoiceField(

@@ -207,6 +207,8 @@ class AcceptForm(forms.Form):
         required=False,
         empty_label="The suggested contractor for the district",
         help_text="Leave as suggested unless there is a reason to choose another",
+        widget=forms.RadioSelect,
+        blank=True,  # keep "the suggested contractor" as the first radio
     )
     contractor_override_reason = forms.CharField(
         label="Reason for choosing another contractor", required=False, max_length=500
