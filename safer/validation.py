@@ -120,7 +120,7 @@ class UKPhoneField(forms.CharField):
         self.what = what
         super().__init__(**kwargs)
         self.widget.attrs.setdefault("autocomplete", "tel")
-        self.widget.input_type = "tel"  # type: ignore[attr-defined]
+        self.widget.input_type = "tel"
 
     def clean(self, value: Any) -> str:
         cleaned: str = super().clean(value)

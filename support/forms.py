@@ -55,7 +55,8 @@ def _short_choices_as_radios(field: forms.Field) -> None:
         return
     if isinstance(field, forms.MultipleChoiceField) or type(field.widget) is not forms.Select:
         return
-    choices = [(value, label) for value, label in field.choices if value != ""]
+    options: Any = field.choices
+    choices = [(value, label) for value, label in options if value != ""]
     if len(choices) <= SHORT_CHOICES:
         field.choices = choices
         field.widget = forms.RadioSelect(choices=choices)

@@ -318,7 +318,7 @@ class DeclineForm(forms.Form):
             del self.fields["duplicate_of"]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         reference = (cleaned.get("duplicate_of_reference") or "").strip().upper()
         if reference:
             original = self.visible.filter(reference__iexact=reference).first()

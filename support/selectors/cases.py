@@ -143,7 +143,7 @@ def support_case_closure_for_user(
     404 otherwise. Logs one VIEW (the seam)."""
     person = "child" if model is CypCase else "survivor"
     case: AdultSupportCase | CypCase = record_get_for_user(
-        source=_SeenOrClosedBy(model),
+        source=_SeenOrClosedBy(model),  # type: ignore[type-var]
         user=user,
         pk=case_id,
         request=request,
