@@ -238,7 +238,13 @@ def test_accept_page_names_the_children_and_shows_a_missing_provider_clearly(
     assert "Child1 Example" in page
 
     response = client.post(
-        url, {"security_works": "on", "adult_support": "on", "children": [first.pk, second.pk]}
+        url,
+        {
+            "security_works": "on",
+            "adult_support": "on",
+            "children": [first.pk, second.pk],
+            **ACCEPT_REASONS,
+        },
     )
     assert response.status_code == 200
     body = response.content.decode()

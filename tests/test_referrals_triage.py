@@ -229,7 +229,7 @@ def test_withdraw_and_illegal_transitions_give_a_clear_message_in_the_ui(
     sign_in(client, worker)
     response = client.post(
         reverse("referrals:decline", kwargs={"referral_id": referral.id}),
-        {"reason": "duplicate", "note": ""},
+        {"reason": "not_safe_to_remain", "note": ""},
         follow=True,
     )
     assert response.status_code == 200
@@ -443,7 +443,7 @@ def test_accept_through_the_page(client: Client, worker: Any) -> None:
     assert response.status_code == 302
     response = client.post(
         reverse("referrals:accept", kwargs={"referral_id": referral.id}),
-        {"adult_support": "on", "note": "Support only for now"},
+        {"adult_support": "on", "note": "Support only for now", **ACCEPT_REASONS},
     )
     assert response.status_code == 302
     referral.refresh_from_db()

@@ -65,7 +65,7 @@ class DeclineReason(models.Model):
     requires_note = models.BooleanField(default=False)
     # A duplicate submission: declining with it names the original, links the two and closes
     # the duplicate's case file (``referral_decline``).
-    marks_duplicate = models.BooleanField(default=False)
+    marks_duplicate = models.BooleanField(default=False, db_default=False)
     is_active = models.BooleanField(default=True)
     display_order = models.PositiveSmallIntegerField(default=0)
 
@@ -200,8 +200,8 @@ class Referral(models.Model):
     # Acceptance needs a risk level assessed (the referrer's DASH score, or triage's checklist
     # with any professional judgement) and an attempt to contact the survivor; where either was
     # not possible, the reason is recorded here (``referral_accept``).
-    risk_not_assessed_reason = models.TextField(blank=True)
-    no_contact_attempt_reason = models.TextField(blank=True)
+    risk_not_assessed_reason = models.TextField(blank=True, db_default="")
+    no_contact_attempt_reason = models.TextField(blank=True, db_default="")
     route_security_works = models.BooleanField(default=False)
     route_adult_support = models.BooleanField(default=False)
     routed_children = models.ManyToManyField(Person, related_name="+", blank=True)

@@ -166,7 +166,7 @@ class SupportCase(models.Model):
     )
     # A planned ending needs the exit measures (adult: outcome measures at exit and every goal's
     # final status; CYP: every goal's end score) or this reason why they could not be recorded.
-    exit_measures_missing_reason = models.TextField(blank=True)
+    exit_measures_missing_reason = models.TextField(blank=True, db_default="")
     retention_until = models.DateField(null=True, blank=True)
 
     class Meta:
