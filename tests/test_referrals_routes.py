@@ -257,7 +257,7 @@ def test_accept_page_names_the_children_and_shows_a_missing_provider_clearly(
 
     providers["cyp"].is_active = True
     providers["cyp"].save(update_fields=["is_active"])
-    response = client.post(url, {"adult_support": "on", "children": [second.pk]})
+    response = client.post(url, {"adult_support": "on", "children": [second.pk], **ACCEPT_REASONS})
     assert response.status_code == 302
     assert list(CypCase.objects.filter(case_file=referral.case_file)) == list(
         CypCase.objects.filter(child=second)
