@@ -64,7 +64,7 @@ def test_adult_worker_runs_a_session_and_closes_with_exit_measures_landing_on_th
     page.get_by_label("Face to face").check()
     page.get_by_label("Minutes").fill("45")
     submit(page, "Save")
-    expect(page.get_by_text("Session recorded")).to_be_visible()
+    expect(page.get_by_text("Session recorded", exact=True)).to_be_visible()
     assert SessionLog.objects.filter(adult_case=case).count() == 1
 
     # Closing as planned without the exit measures: the page says what is missing first.
@@ -102,7 +102,7 @@ def test_adult_worker_runs_a_session_and_closes_with_exit_measures_landing_on_th
     # The closed case: its closure details, nothing to act on, and no 404.
     expect(page).to_have_url(re.compile(rf"/support/adult/{case.pk}/closed/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Adult support case closed")
-    expect(page.get_by_text("Planned ending: goals met")).to_be_visible()
+    expect(page.get_by_text("Planned ending: goals met", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Close the case")).to_have_count(0)
     expect(page.get_by_role("link", name="Session", exact=True)).to_have_count(0)
     check_page(page, axe_source)
@@ -127,17 +127,18 @@ def test_cyp_worker_scores_a_goal_at_start_review_and_end_then_closes(
 
     page.get_by_role("link", name="Goal (GBO)").click()
     page.get_by_label("Goal, in the child's words").fill("Sleep in my own bed")
-    page.get_by_label("Child or young person", exact=True).first.check()
+    page.locator("input[name=owner][value=child]").check()
+    page.locator("input[name=rated_by][value=child]").check()
     page.get_by_label("Start score (0 to 10)").select_option("2")
     check_page(page, axe_source)
     submit(page, "Save")
-    expect(page.get_by_text("Goal agreed")).to_be_visible()
+    expect(page.get_by_text("Goal agreed", exact=True)).to_be_visible()
 
     for when, score in (("Review", "5"), ("End", "8")):
         page.get_by_role("link", name=re.compile("Add a score")).click()
         page.get_by_label(when, exact=True).check()
         page.get_by_label("Score (0 to 10)").select_option(score)
-        page.get_by_label("Child or young person").check()
+        page.locator("input[name=rated_by][value=child]").check()
         check_page(page, axe_source)
         submit(page, "Save")
     _shot(page, screenshots, "cyp-gbo-scored")
