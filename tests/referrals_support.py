@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+from typing import Any
 
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
@@ -29,7 +30,7 @@ from safer.organisations.models import (
 
 # What an accept decision needs when no DASH and no contact attempt is recorded (the rule is
 # tested in tests/test_referrals_acceptance.py; other tests pass these to get past it).
-ACCEPT_REASONS = {
+ACCEPT_REASONS: dict[str, Any] = {
     "risk_not_assessed_reason": "Test: the survivor asked to do the checklist later",
     "no_contact_attempt_reason": "Test: the referrer holds contact",
 }

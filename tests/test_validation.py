@@ -108,7 +108,7 @@ def test_model_validators_for_the_admin() -> None:
 
 def _errors(form: forms.Form) -> dict[str, list[str]]:
     assert not form.is_valid()
-    return {name: list(errors) for name, errors in form.errors.items()}
+    return {name: [str(e) for e in errors] for name, errors in form.errors.items()}
 
 
 def test_public_referrer_phone_abc_is_refused() -> None:
