@@ -81,9 +81,8 @@ def test_spa_triages_with_dash_and_accepts_into_works_and_support_by_keyboard(
         RiskQuestion.objects.filter(questionnaire__is_current=True).values_list("number", flat=True)
     )
     today = timezone.localdate()
-    _type(page.get_by_label("Day"), str(today.day))
-    _type(page.get_by_label("Month"), str(today.month))
-    _type(page.get_by_label("Year"), str(today.year))
+    for box, value in enumerate((today.day, today.month, today.year)):
+        _type(page.locator(f"#id_completed_on_{box}"), str(value))
     for number in numbers:
         _press(page.locator(f"input[name=q{number}][value={'yes' if number <= 5 else 'no'}]"))
     submit(page, "Save checklist")
