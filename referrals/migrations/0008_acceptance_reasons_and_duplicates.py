@@ -16,85 +16,139 @@ def unmark(apps, schema_editor):
     apps.get_model("referrals", "DeclineReason").objects.update(marks_duplicate=False)
 
 
-
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('referrals', '0007_system_admin_reference_data'),
+        ("referrals", "0007_system_admin_reference_data"),
     ]
 
     operations = [
         pgtrigger.migrations.RemoveTrigger(
-            model_name='declinereason',
-            name='insert_insert',
+            model_name="declinereason",
+            name="insert_insert",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='declinereason',
-            name='update_update',
+            model_name="declinereason",
+            name="update_update",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='referral',
-            name='insert_insert',
+            model_name="referral",
+            name="insert_insert",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='referral',
-            name='update_update',
+            model_name="referral",
+            name="update_update",
         ),
         migrations.AddField(
-            model_name='declinereason',
-            name='marks_duplicate',
+            model_name="declinereason",
+            name="marks_duplicate",
             field=models.BooleanField(db_default=False, default=False),
         ),
         migrations.AddField(
-            model_name='declinereasonevent',
-            name='marks_duplicate',
+            model_name="declinereasonevent",
+            name="marks_duplicate",
             field=models.BooleanField(db_default=False, default=False),
         ),
         migrations.AddField(
-            model_name='referral',
-            name='duplicate_of',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='duplicates', to='referrals.referral'),
+            model_name="referral",
+            name="duplicate_of",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="duplicates",
+                to="referrals.referral",
+            ),
         ),
         migrations.AddField(
-            model_name='referral',
-            name='no_contact_attempt_reason',
-            field=models.TextField(blank=True, db_default=''),
+            model_name="referral",
+            name="no_contact_attempt_reason",
+            field=models.TextField(blank=True, db_default=""),
         ),
         migrations.AddField(
-            model_name='referral',
-            name='risk_not_assessed_reason',
-            field=models.TextField(blank=True, db_default=''),
+            model_name="referral",
+            name="risk_not_assessed_reason",
+            field=models.TextField(blank=True, db_default=""),
         ),
         migrations.AddField(
-            model_name='referralevent',
-            name='duplicate_of',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='referrals.referral'),
+            model_name="referralevent",
+            name="duplicate_of",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to="referrals.referral",
+            ),
         ),
         migrations.AddField(
-            model_name='referralevent',
-            name='no_contact_attempt_reason',
-            field=models.TextField(blank=True, db_default=''),
+            model_name="referralevent",
+            name="no_contact_attempt_reason",
+            field=models.TextField(blank=True, db_default=""),
         ),
         migrations.AddField(
-            model_name='referralevent',
-            name='risk_not_assessed_reason',
-            field=models.TextField(blank=True, db_default=''),
+            model_name="referralevent",
+            name="risk_not_assessed_reason",
+            field=models.TextField(blank=True, db_default=""),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='declinereason',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "referrals_declinereasonevent" ("code", "counts_as_not_supported", "description", "display_order", "is_active", "label", "marks_duplicate", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "requires_note") VALUES (NEW."code", NEW."counts_as_not_supported", NEW."description", NEW."display_order", NEW."is_active", NEW."label", NEW."marks_duplicate", _pgh_attach_context(), NOW(), \'insert\', NEW."code", NEW."requires_note"); RETURN NULL;', hash='3329c79af1cea9656c97205ad260a56d09512171', operation='INSERT', pgid='pgtrigger_insert_insert_9953d', table='referrals_declinereason', when='AFTER')),
+            model_name="declinereason",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "referrals_declinereasonevent" ("code", "counts_as_not_supported", "description", "display_order", "is_active", "label", "marks_duplicate", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "requires_note") VALUES (NEW."code", NEW."counts_as_not_supported", NEW."description", NEW."display_order", NEW."is_active", NEW."label", NEW."marks_duplicate", _pgh_attach_context(), NOW(), \'insert\', NEW."code", NEW."requires_note"); RETURN NULL;',
+                    hash="3329c79af1cea9656c97205ad260a56d09512171",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_9953d",
+                    table="referrals_declinereason",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='declinereason',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "referrals_declinereasonevent" ("code", "counts_as_not_supported", "description", "display_order", "is_active", "label", "marks_duplicate", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "requires_note") VALUES (NEW."code", NEW."counts_as_not_supported", NEW."description", NEW."display_order", NEW."is_active", NEW."label", NEW."marks_duplicate", _pgh_attach_context(), NOW(), \'update\', NEW."code", NEW."requires_note"); RETURN NULL;', hash='1b664972f90bac2a04e5609a54b90feccdf6052a', operation='UPDATE', pgid='pgtrigger_update_update_666ac', table='referrals_declinereason', when='AFTER')),
+            model_name="declinereason",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "referrals_declinereasonevent" ("code", "counts_as_not_supported", "description", "display_order", "is_active", "label", "marks_duplicate", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "requires_note") VALUES (NEW."code", NEW."counts_as_not_supported", NEW."description", NEW."display_order", NEW."is_active", NEW."label", NEW."marks_duplicate", _pgh_attach_context(), NOW(), \'update\', NEW."code", NEW."requires_note"); RETURN NULL;',
+                    hash="1b664972f90bac2a04e5609a54b90feccdf6052a",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_666ac",
+                    table="referrals_declinereason",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='referral',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "referrals_referralevent" ("case_file_id", "consent_date", "consent_given", "consent_method", "dash_completed", "dash_date", "dash_score", "decided_at", "decided_by_id", "decision_note", "decline_reason_id", "duplicate_of_id", "elig_consent", "elig_domestic_abuse", "elig_perpetrator_not_resident", "elig_resident_in_area", "elig_wishes_to_remain", "eligibility_checked_at", "eligibility_checked_by_id", "first_contact_attempted_at", "first_contact_due_at", "id", "marac_date", "marac_referred", "no_contact_attempt_reason", "other_risks", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "received_at", "reference", "referrer_agency_type", "referrer_email", "referrer_name", "referrer_organisation", "referrer_phone", "referrer_role", "referrer_user_id", "repeat_of_id", "requests_adult_support", "requests_security_works", "risk_level", "risk_not_assessed_reason", "route_adult_support", "route_security_works", "safeguarding_override_reason", "sla_due_at", "source", "status", "triage_started_at", "triage_worker_id", "urgency_reason", "urgent") VALUES (NEW."case_file_id", NEW."consent_date", NEW."consent_given", NEW."consent_method", NEW."dash_completed", NEW."dash_date", NEW."dash_score", NEW."decided_at", NEW."decided_by_id", NEW."decision_note", NEW."decline_reason_id", NEW."duplicate_of_id", NEW."elig_consent", NEW."elig_domestic_abuse", NEW."elig_perpetrator_not_resident", NEW."elig_resident_in_area", NEW."elig_wishes_to_remain", NEW."eligibility_checked_at", NEW."eligibility_checked_by_id", NEW."first_contact_attempted_at", NEW."first_contact_due_at", NEW."id", NEW."marac_date", NEW."marac_referred", NEW."no_contact_attempt_reason", NEW."other_risks", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."received_at", NEW."reference", NEW."referrer_agency_type", NEW."referrer_email", NEW."referrer_name", NEW."referrer_organisation", NEW."referrer_phone", NEW."referrer_role", NEW."referrer_user_id", NEW."repeat_of_id", NEW."requests_adult_support", NEW."requests_security_works", NEW."risk_level", NEW."risk_not_assessed_reason", NEW."route_adult_support", NEW."route_security_works", NEW."safeguarding_override_reason", NEW."sla_due_at", NEW."source", NEW."status", NEW."triage_started_at", NEW."triage_worker_id", NEW."urgency_reason", NEW."urgent"); RETURN NULL;', hash='3bd453459be60e5ca32da3c871b3c5bafc4b17af', operation='INSERT', pgid='pgtrigger_insert_insert_a74c8', table='referrals_referral', when='AFTER')),
+            model_name="referral",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "referrals_referralevent" ("case_file_id", "consent_date", "consent_given", "consent_method", "dash_completed", "dash_date", "dash_score", "decided_at", "decided_by_id", "decision_note", "decline_reason_id", "duplicate_of_id", "elig_consent", "elig_domestic_abuse", "elig_perpetrator_not_resident", "elig_resident_in_area", "elig_wishes_to_remain", "eligibility_checked_at", "eligibility_checked_by_id", "first_contact_attempted_at", "first_contact_due_at", "id", "marac_date", "marac_referred", "no_contact_attempt_reason", "other_risks", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "received_at", "reference", "referrer_agency_type", "referrer_email", "referrer_name", "referrer_organisation", "referrer_phone", "referrer_role", "referrer_user_id", "repeat_of_id", "requests_adult_support", "requests_security_works", "risk_level", "risk_not_assessed_reason", "route_adult_support", "route_security_works", "safeguarding_override_reason", "sla_due_at", "source", "status", "triage_started_at", "triage_worker_id", "urgency_reason", "urgent") VALUES (NEW."case_file_id", NEW."consent_date", NEW."consent_given", NEW."consent_method", NEW."dash_completed", NEW."dash_date", NEW."dash_score", NEW."decided_at", NEW."decided_by_id", NEW."decision_note", NEW."decline_reason_id", NEW."duplicate_of_id", NEW."elig_consent", NEW."elig_domestic_abuse", NEW."elig_perpetrator_not_resident", NEW."elig_resident_in_area", NEW."elig_wishes_to_remain", NEW."eligibility_checked_at", NEW."eligibility_checked_by_id", NEW."first_contact_attempted_at", NEW."first_contact_due_at", NEW."id", NEW."marac_date", NEW."marac_referred", NEW."no_contact_attempt_reason", NEW."other_risks", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."received_at", NEW."reference", NEW."referrer_agency_type", NEW."referrer_email", NEW."referrer_name", NEW."referrer_organisation", NEW."referrer_phone", NEW."referrer_role", NEW."referrer_user_id", NEW."repeat_of_id", NEW."requests_adult_support", NEW."requests_security_works", NEW."risk_level", NEW."risk_not_assessed_reason", NEW."route_adult_support", NEW."route_security_works", NEW."safeguarding_override_reason", NEW."sla_due_at", NEW."source", NEW."status", NEW."triage_started_at", NEW."triage_worker_id", NEW."urgency_reason", NEW."urgent"); RETURN NULL;',
+                    hash="3bd453459be60e5ca32da3c871b3c5bafc4b17af",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_a74c8",
+                    table="referrals_referral",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='referral',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "referrals_referralevent" ("case_file_id", "consent_date", "consent_given", "consent_method", "dash_completed", "dash_date", "dash_score", "decided_at", "decided_by_id", "decision_note", "decline_reason_id", "duplicate_of_id", "elig_consent", "elig_domestic_abuse", "elig_perpetrator_not_resident", "elig_resident_in_area", "elig_wishes_to_remain", "eligibility_checked_at", "eligibility_checked_by_id", "first_contact_attempted_at", "first_contact_due_at", "id", "marac_date", "marac_referred", "no_contact_attempt_reason", "other_risks", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "received_at", "reference", "referrer_agency_type", "referrer_email", "referrer_name", "referrer_organisation", "referrer_phone", "referrer_role", "referrer_user_id", "repeat_of_id", "requests_adult_support", "requests_security_works", "risk_level", "risk_not_assessed_reason", "route_adult_support", "route_security_works", "safeguarding_override_reason", "sla_due_at", "source", "status", "triage_started_at", "triage_worker_id", "urgency_reason", "urgent") VALUES (NEW."case_file_id", NEW."consent_date", NEW."consent_given", NEW."consent_method", NEW."dash_completed", NEW."dash_date", NEW."dash_score", NEW."decided_at", NEW."decided_by_id", NEW."decision_note", NEW."decline_reason_id", NEW."duplicate_of_id", NEW."elig_consent", NEW."elig_domestic_abuse", NEW."elig_perpetrator_not_resident", NEW."elig_resident_in_area", NEW."elig_wishes_to_remain", NEW."eligibility_checked_at", NEW."eligibility_checked_by_id", NEW."first_contact_attempted_at", NEW."first_contact_due_at", NEW."id", NEW."marac_date", NEW."marac_referred", NEW."no_contact_attempt_reason", NEW."other_risks", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."received_at", NEW."reference", NEW."referrer_agency_type", NEW."referrer_email", NEW."referrer_name", NEW."referrer_organisation", NEW."referrer_phone", NEW."referrer_role", NEW."referrer_user_id", NEW."repeat_of_id", NEW."requests_adult_support", NEW."requests_security_works", NEW."risk_level", NEW."risk_not_assessed_reason", NEW."route_adult_support", NEW."route_security_works", NEW."safeguarding_override_reason", NEW."sla_due_at", NEW."source", NEW."status", NEW."triage_started_at", NEW."triage_worker_id", NEW."urgency_reason", NEW."urgent"); RETURN NULL;', hash='486cbee29a60960e6a0ea104aa88dfb239ea7617', operation='UPDATE', pgid='pgtrigger_update_update_223e7', table='referrals_referral', when='AFTER')),
+            model_name="referral",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "referrals_referralevent" ("case_file_id", "consent_date", "consent_given", "consent_method", "dash_completed", "dash_date", "dash_score", "decided_at", "decided_by_id", "decision_note", "decline_reason_id", "duplicate_of_id", "elig_consent", "elig_domestic_abuse", "elig_perpetrator_not_resident", "elig_resident_in_area", "elig_wishes_to_remain", "eligibility_checked_at", "eligibility_checked_by_id", "first_contact_attempted_at", "first_contact_due_at", "id", "marac_date", "marac_referred", "no_contact_attempt_reason", "other_risks", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "received_at", "reference", "referrer_agency_type", "referrer_email", "referrer_name", "referrer_organisation", "referrer_phone", "referrer_role", "referrer_user_id", "repeat_of_id", "requests_adult_support", "requests_security_works", "risk_level", "risk_not_assessed_reason", "route_adult_support", "route_security_works", "safeguarding_override_reason", "sla_due_at", "source", "status", "triage_started_at", "triage_worker_id", "urgency_reason", "urgent") VALUES (NEW."case_file_id", NEW."consent_date", NEW."consent_given", NEW."consent_method", NEW."dash_completed", NEW."dash_date", NEW."dash_score", NEW."decided_at", NEW."decided_by_id", NEW."decision_note", NEW."decline_reason_id", NEW."duplicate_of_id", NEW."elig_consent", NEW."elig_domestic_abuse", NEW."elig_perpetrator_not_resident", NEW."elig_resident_in_area", NEW."elig_wishes_to_remain", NEW."eligibility_checked_at", NEW."eligibility_checked_by_id", NEW."first_contact_attempted_at", NEW."first_contact_due_at", NEW."id", NEW."marac_date", NEW."marac_referred", NEW."no_contact_attempt_reason", NEW."other_risks", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."received_at", NEW."reference", NEW."referrer_agency_type", NEW."referrer_email", NEW."referrer_name", NEW."referrer_organisation", NEW."referrer_phone", NEW."referrer_role", NEW."referrer_user_id", NEW."repeat_of_id", NEW."requests_adult_support", NEW."requests_security_works", NEW."risk_level", NEW."risk_not_assessed_reason", NEW."route_adult_support", NEW."route_security_works", NEW."safeguarding_override_reason", NEW."sla_due_at", NEW."source", NEW."status", NEW."triage_started_at", NEW."triage_worker_id", NEW."urgency_reason", NEW."urgent"); RETURN NULL;',
+                    hash="486cbee29a60960e6a0ea104aa88dfb239ea7617",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_223e7",
+                    table="referrals_referral",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.RunPython(mark_duplicate_reason, unmark),
     ]
