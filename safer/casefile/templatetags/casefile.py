@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from django import template
-from django.utils.html import format_html_join
-from django.utils.safestring import SafeString
 
 from safer.casefile.models import ContactChannel, Household, SafeContactRules
 
@@ -12,11 +10,12 @@ register = template.Library()
 
 
 @register.filter
-def address(household: Household | None) -> SafeString | str:
-    """The household's address, one line per part, empty parts left out (escaped)."""
+def address(household: Household | None) -> str:
+    """The household's address as text, one line per part, empty parts left out. Show it with
+    ``|linebreaksbr`` (which escapes it): ``{{ household|address|linebreaksbr }}``."""
     if not household:
         return ""
-    return format_html_join("<br>", "{}", ((line,) for line in household.address_lines))
+    return "\n".join(household.address_lines)
 
 
 def safe_contact_warnings(rules: SafeContactRules | None) -> list[str]:
