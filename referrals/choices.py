@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from safer.casefile.models import PerpetratorRelationship as _PerpetratorRelationship
+
 
 class Ethnicity(models.TextChoices):
     """ONS 2021 ethnic groups: 19 categories in 5 groups, plus "prefer not" and "not known"."""
@@ -104,13 +106,8 @@ class ConsentMethod(models.TextChoices):
     OTHER = "other", "Another way"
 
 
-class PerpetratorRelationship(models.TextChoices):
-    PARTNER = "partner", "Current partner"
-    EX_PARTNER = "ex_partner", "Former partner"
-    PARENT = "parent", "Parent"
-    CHILD = "child", "Son or daughter (16 or over)"
-    OTHER_FAMILY = "other_family", "Other family member"
-    OTHER = "other", "Someone else"
+# Kept on the shared case file (the core), so every page shows it by its label.
+PerpetratorRelationship = _PerpetratorRelationship
 
 
 class OtherRisk(models.TextChoices):

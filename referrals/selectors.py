@@ -151,6 +151,22 @@ def referral_matches(*, referral: Referral) -> QuerySet[ReferralMatch]:
     ).order_by("status", "-similarity")
 
 
+def referral_duplicate_candidates(*, referral: Referral) -> QuerySet[Referral]:
+    """The earlier referrals found as possible repeats of this one: what it may duplicate."""
+    return Referral.objects.filter(
+        pk__in=referral.matches.values("candidate_id"), duplicate_of__isnull=True
+    ).order_by("-received_at")
+
+
+def referral_linked_later(*, referral: Referral) -> QuerySet[Referral]:
+    """Later referrals linked to this one: declined as its duplicates or linked as repeats."""
+    return (
+        Referral.objects.filter(Q(duplicate_of=referral) | Q(repeat_of=referral))
+        .select_related("decline_reason")
+        .order_by("received_at")
+    )
+
+
 def referral_latest_assessment(*, referral: Referral) -> RiskAssessment | None:
     return (
         referral.risk_assessments.select_related("questionnaire", "assessed_by")

@@ -260,7 +260,7 @@ def spend_table(section: ReturnSection, metrics: Metrics, period: Period) -> Tab
                     cells += [Cell(None, TEXT)]
                 rows.append(
                     Row(
-                        code=f"{contract_id}:{district_id}",
+                        code=f"{contract_id or 'none'}:{district_id}",
                         label=f"    {district_names.get(district_id, 'Unknown district')}",
                         cells=cells,
                     )

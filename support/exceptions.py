@@ -8,7 +8,10 @@ from safer.transitions import InvalidTransition as CoreInvalidTransition
 
 
 class SupportError(Exception):
-    """A case cannot be changed as asked; ``message`` is safe to show to staff."""
+    """A case cannot be changed as asked; ``message`` is safe to show to staff. ``field`` names
+    the form field the message belongs to, when there is one (the form shows it there)."""
+
+    field: str | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -30,3 +33,18 @@ class UnsafeChannel(SupportError):
 
 class InvalidRecord(SupportError):
     """What was entered cannot be accepted (a fourth GBO goal, an end score before a start)."""
+
+
+class ExitMeasuresMissing(InvalidRecord):
+    """A planned ending without its exit measures, and no reason given why they are missing."""
+
+    field = "exit_measures_missing_reason"
+
+    def __init__(self, missing: Iterable[str]) -> None:
+        self.missing = list(missing)
+        super().__init__(
+            "This is a planned ending, so first record "
+            + "; ".join(self.missing)
+            + ". If they cannot be recorded, say why in "
+            "“Why the exit measures are not recorded”."
+        )

@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from safer.accounts.models import User
 from safer.casefile.models import ContactChannel, Sex
+from safer.forms import GovukDateField
 from safer.organisations.models import District
+from safer.validation import UKPhoneField, UKPostcodeField
 from support.models import (
     DIRECT_REFERRAL_ACCOMMODATION,
     AbuseStatus,
@@ -26,6 +28,7 @@ from support.models import (
     FeedbackMethod,
     GboTimePoint,
     GoalOwner,
+    GoalStatus,
     NeedLevel,
     NeedsArea,
     RatedBy,
@@ -36,12 +39,27 @@ from support.models import (
 )
 from support.services.sharing import ShareBasis
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 SCORE_CHOICES = [(n, str(n)) for n in range(11)]
 
 
 def _today() -> dt.date:
     return timezone.localdate()
+
+
+# The GOV.UK Design System uses radios, not a drop-down, for a short list of answers.
+SHORT_CHOICES = 8
+
+
+def _short_choices_as_radios(field: forms.Field) -> None:
+    if not isinstance(field, forms.ChoiceField) or isinstance(field, forms.ModelChoiceField):
+        return
+    if isinstance(field, forms.MultipleChoiceField) or type(field.widget) is not forms.Select:
+        return
+    options: Any = field.choices
+    choices = [(value, label) for value, label in options if value != ""]
+    if len(choices) <= SHORT_CHOICES:
+        field.choices = choices
+        field.widget = forms.RadioSelect(choices=choices)
 
 
 class SupportForm(forms.Form):
@@ -50,6 +68,7 @@ class SupportForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
+            _short_choices_as_radios(field)
             widget = field.widget
             if isinstance(widget, forms.DateInput):
                 widget.attrs.setdefault("class", "govuk-input govuk-input--width-10")
@@ -59,10 +78,13 @@ class SupportForm(forms.Form):
                 widget.attrs.setdefault("class", "govuk-input")
 
 
-class DateField(forms.DateField):
+class DateField(GovukDateField):
+    """A GOV.UK date input (day, month, year), not the browser's date picker. Whether a date
+    may be in the future is the services' rule (a session may not, a review may)."""
+
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", DATE)
-        kwargs.setdefault("input_formats", ["%Y-%m-%d", "%d/%m/%Y"])
+        label = str(kwargs.get("label") or "the date")
+        kwargs.setdefault("error_messages", {"required": f"Enter {label[0].lower() + label[1:]}"})
         super().__init__(**kwargs)
 
 
@@ -203,6 +225,15 @@ class SupportGoalForm(SupportForm):
     action_due_on = DateField(label="Action due by", required=False)
 
 
+class GoalStatusForm(SupportForm):
+    status = forms.ChoiceField(
+        choices=GoalStatus.choices,
+        widget=forms.RadioSelect,
+        label="Where is this goal now?",
+        error_messages={"required": "Select where this goal is now"},
+    )
+
+
 class CloseForm(SupportForm):
     reason = forms.ModelChoiceField(
         queryset=ClosureReason.objects.filter(is_active=True),
@@ -214,6 +245,16 @@ class CloseForm(SupportForm):
         choices=ExitOutcome.choices, widget=forms.RadioSelect, label="Exit outcome"
     )
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    exit_measures_missing_reason = forms.CharField(
+        label="Why the exit measures are not recorded",
+        help_text=(
+            "Only if a planned ending cannot have its exit measures, for example the survivor "
+            "did not want to answer"
+        ),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=1000,
+    )
 
 
 class ShareForm(SupportForm):
@@ -368,14 +409,14 @@ class DirectReferralForm(SupportForm):
     address_line_1 = forms.CharField(max_length=200, label="Address line 1")
     address_line_2 = forms.CharField(max_length=200, required=False, label="Address line 2")
     town = forms.CharField(max_length=100)
-    postcode = forms.CharField(max_length=10)
+    postcode = UKPostcodeField(label="Postcode")
     safe_channels = forms.MultipleChoiceField(
         choices=ContactChannel.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
         label="Safe ways to contact the parent or carer",
     )
-    phone = forms.CharField(max_length=30, required=False, label="Safe phone number")
+    phone = UKPhoneField(required=False, label="Safe phone number")
     voicemail_safe = forms.BooleanField(required=False, label="Safe to leave voicemail")
     text_safe = forms.BooleanField(required=False, label="Safe to send text messages")
     safe_times = forms.CharField(max_length=200, required=False, label="Safe times to call")

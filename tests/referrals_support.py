@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+from typing import Any
 
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
@@ -27,6 +28,13 @@ from safer.organisations.models import (
     OrganisationKind,
 )
 
+# What an accept decision needs when no DASH and no contact attempt is recorded (the rule is
+# tested in tests/test_referrals_acceptance.py; other tests pass these to get past it).
+ACCEPT_REASONS: dict[str, Any] = {
+    "risk_not_assessed_reason": "Test: the survivor asked to do the checklist later",
+    "no_contact_attempt_reason": "Test: the referrer holds contact",
+}
+
 
 def reference_data() -> None:
     """The data the referrals migrations seed (decline reasons, the DASH checklist), put back if
@@ -35,6 +43,9 @@ def reference_data() -> None:
         return
     for module in ("0002_seed_decline_reasons", "0003_seed_dash_ric"):
         importlib.import_module(f"referrals.migrations.{module}").seed(django_apps, None)
+    importlib.import_module(
+        "referrals.migrations.0009_acceptance_reasons_and_duplicates"
+    ).mark_duplicate_reason(django_apps, None)
 
 
 def geography() -> dict[str, District]:

@@ -25,7 +25,7 @@ from safer.organisations.models import CommissioningAuthority, Organisation, Org
 from security_works.models import SecurityJob
 from support.models import AdultStatus, AdultSupportCase, CypCase, CypSource, CypStatus
 from tests.helpers import sign_in
-from tests.referrals_support import geography, make_referral, staff
+from tests.referrals_support import ACCEPT_REASONS, geography, make_referral, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -97,6 +97,7 @@ def test_accept_with_every_route_opens_the_job_the_adult_case_and_a_cyp_case_per
     first, second, not_named = household_children(referral)
 
     accepted = referral_accept(
+        **ACCEPT_REASONS,
         referral=referral,
         user=worker,
         security_works=True,
@@ -144,7 +145,9 @@ def test_accept_with_security_works_only_opens_no_support_case(
 ) -> None:
     referral = eligible_referral(worker, children=2)
 
-    referral_accept(referral=referral, user=worker, security_works=True, adult_support=False)
+    referral_accept(
+        **ACCEPT_REASONS, referral=referral, user=worker, security_works=True, adult_support=False
+    )
 
     assert SecurityJob.objects.filter(case_file=referral.case_file).count() == 1
     assert not AdultSupportCase.objects.filter(case_file=referral.case_file).exists()
@@ -180,6 +183,7 @@ def test_accept_rolls_back_every_route_when_a_support_case_cannot_be_opened(
 
     with pytest.raises(ReferralError, match=message) as raised:
         referral_accept(
+            **ACCEPT_REASONS,
             referral=referral,
             user=worker,
             security_works=True,
@@ -207,7 +211,12 @@ def test_accept_rolls_back_every_route_when_a_support_case_cannot_be_opened(
     # Once the provider is configured the same decision goes through.
     absent.authorities.add(CommissioningAuthority.objects.get(code="kent"))
     referral_accept(
-        referral=referral, user=worker, security_works=True, adult_support=True, children=[child]
+        **ACCEPT_REASONS,
+        referral=referral,
+        user=worker,
+        security_works=True,
+        adult_support=True,
+        children=[child],
     )
     assert CypCase.objects.filter(child=child).count() == 1
     assert AdultSupportCase.objects.filter(case_file=referral.case_file).count() == 1
@@ -229,7 +238,13 @@ def test_accept_page_names_the_children_and_shows_a_missing_provider_clearly(
     assert "Child1 Example" in page
 
     response = client.post(
-        url, {"security_works": "on", "adult_support": "on", "children": [first.pk, second.pk]}
+        url,
+        {
+            "security_works": "on",
+            "adult_support": "on",
+            "children": [first.pk, second.pk],
+            **ACCEPT_REASONS,
+        },
     )
     assert response.status_code == 200
     body = response.content.decode()
@@ -242,7 +257,7 @@ def test_accept_page_names_the_children_and_shows_a_missing_provider_clearly(
 
     providers["cyp"].is_active = True
     providers["cyp"].save(update_fields=["is_active"])
-    response = client.post(url, {"adult_support": "on", "children": [second.pk]})
+    response = client.post(url, {"adult_support": "on", "children": [second.pk], **ACCEPT_REASONS})
     assert response.status_code == 302
     assert list(CypCase.objects.filter(case_file=referral.case_file)) == list(
         CypCase.objects.filter(child=second)

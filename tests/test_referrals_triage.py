@@ -39,7 +39,7 @@ from safer.casefile.models import CaseEvent, HouseholdRole, Person
 from safer.organisations.models import Organisation, OrganisationKind
 from security_works.models import SecurityJob
 from tests.helpers import sign_in
-from tests.referrals_support import geography, make_referral, staff
+from tests.referrals_support import ACCEPT_REASONS, geography, make_referral, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -148,13 +148,20 @@ def test_triage_walk_accept_with_security_works_and_named_child(worker: Any) -> 
     assert referral.status == ReferralStatus.IN_TRIAGE
     assert referral.triage_worker == worker
     with pytest.raises(ReferralError, match="eligibility"):
-        referral_accept(referral=referral, user=worker, security_works=True, adult_support=False)
+        referral_accept(
+            **ACCEPT_REASONS,
+            referral=referral,
+            user=worker,
+            security_works=True,
+            adult_support=False,
+        )
     referral_eligibility_record(referral=referral, user=worker, answers=ALL_YES)
     child = Person.objects.filter(
         household=referral.case_file.household, household_role=HouseholdRole.CHILD
     ).first()
     assert child is not None
     accepted = referral_accept(
+        **ACCEPT_REASONS,
         referral=referral,
         user=worker,
         security_works=True,
@@ -187,7 +194,13 @@ def test_accept_fails_whole_when_no_contractor_covers_the_district(worker: Any) 
     referral = make_referral()
     referral_eligibility_record(referral=referral, user=worker, answers=ALL_YES)
     with pytest.raises(ReferralError, match="No active contractor"):
-        referral_accept(referral=referral, user=worker, security_works=True, adult_support=True)
+        referral_accept(
+            **ACCEPT_REASONS,
+            referral=referral,
+            user=worker,
+            security_works=True,
+            adult_support=True,
+        )
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.RECEIVED  # nothing half-done
     assert not CaseEvent.objects.filter(kind="referral_accepted").exists()
@@ -216,7 +229,7 @@ def test_withdraw_and_illegal_transitions_give_a_clear_message_in_the_ui(
     sign_in(client, worker)
     response = client.post(
         reverse("referrals:decline", kwargs={"referral_id": referral.id}),
-        {"reason": "duplicate", "note": ""},
+        {"reason": "not_safe_to_remain", "note": ""},
         follow=True,
     )
     assert response.status_code == 200
@@ -261,7 +274,11 @@ def test_two_workers_deciding_at_once_exactly_one_wins() -> None:
             barrier.wait(timeout=5)
             if action == "accept":
                 referral_accept(
-                    referral=referral, user=first, security_works=False, adult_support=True
+                    **ACCEPT_REASONS,
+                    referral=referral,
+                    user=first,
+                    security_works=False,
+                    adult_support=True,
                 )
             else:
                 referral_decline(referral=referral, user=second, reason=reason)
@@ -331,7 +348,9 @@ def test_repeat_with_a_typo_and_a_differently_written_date_is_found_and_not_merg
     assert earlier.reference in page.content.decode()
     referral_eligibility_record(referral=later, user=worker, answers=ALL_YES)
     with pytest.raises(ReferralError, match="possible repeat"):
-        referral_accept(referral=later, user=worker, security_works=False, adult_support=True)
+        referral_accept(
+            **ACCEPT_REASONS, referral=later, user=worker, security_works=False, adult_support=True
+        )
     response = client.post(
         reverse("referrals:match-resolve", kwargs={"referral_id": later.id, "match_id": match.id}),
         {"decision": "same"},
@@ -340,7 +359,9 @@ def test_repeat_with_a_typo_and_a_differently_written_date_is_found_and_not_merg
     later.refresh_from_db()
     assert later.repeat_of == earlier
     assert ReferralMatch.objects.get(pk=match.pk).status == MatchStatus.LINKED
-    referral_accept(referral=later, user=worker, security_works=False, adult_support=True)
+    referral_accept(
+        **ACCEPT_REASONS, referral=later, user=worker, security_works=False, adult_support=True
+    )
 
 
 def test_same_address_within_a_year_is_a_possible_repeat_but_a_stranger_is_not(
@@ -422,7 +443,7 @@ def test_accept_through_the_page(client: Client, worker: Any) -> None:
     assert response.status_code == 302
     response = client.post(
         reverse("referrals:accept", kwargs={"referral_id": referral.id}),
-        {"adult_support": "on", "note": "Support only for now"},
+        {"adult_support": "on", "note": "Support only for now", **ACCEPT_REASONS},
     )
     assert response.status_code == 302
     referral.refresh_from_db()

@@ -11,12 +11,19 @@ from django.utils import timezone
 
 from safer import workdays
 from safer.casefile.models import CaseEvent, CaseFile, ContactChannel
-from support.exceptions import InvalidRecord, InvalidTransition, SupportError, UnsafeChannel
+from support.exceptions import (
+    ExitMeasuresMissing,
+    InvalidRecord,
+    InvalidTransition,
+    SupportError,
+    UnsafeChannel,
+)
 from support.models import (
     AdultStatus,
     AdultSupportCase,
     ContactOutcome,
     ExitOutcome,
+    GoalStatus,
     Handover,
     NeedLevel,
     NeedsArea,
@@ -39,6 +46,7 @@ from support.services.adult import (
     support_action_add,
     support_action_complete,
     support_goal_add,
+    support_goal_set_status,
 )
 from support.services.common import contact_attempt_record
 from tests.factories import PersonaWorld
@@ -200,6 +208,19 @@ def test_adult_case_from_allocation_to_closure(sw: SupportWorld) -> None:
     assert not CaseFile.objects.visible_to(sw.adult_worker).filter(pk=sw.case_file.pk).exists()
     assert _visible(sw.adult_colleague, case)
 
+    # A planned ending needs the exit measures and every goal's final status.
+    with pytest.raises(ExitMeasuresMissing) as refused:
+        adult_support_case_close(
+            case=case,
+            reason=closure_reason("no_longer_needed"),
+            exit_outcome=ExitOutcome.PLANNED_GOALS_MET,
+            closed_by=sw.adult_colleague,
+        )
+    assert refused.value.missing == [
+        "the outcome measures at exit",
+        "a final status for the goal “Stay in the home” (it is still “Working on it”: mark it "
+        "achieved or no longer a goal)",
+    ]
     outcome_measure_record(
         case=case,
         time_point=TimePoint.CLOSE,
@@ -209,6 +230,7 @@ def test_adult_case_from_allocation_to_closure(sw: SupportWorld) -> None:
         ),
         recorded_by=sw.adult_colleague,
     )
+    support_goal_set_status(goal=goal, status=GoalStatus.ACHIEVED, changed_by=sw.adult_colleague)
     case = adult_support_case_close(
         case=case,
         reason=closure_reason("no_longer_needed"),
@@ -236,6 +258,7 @@ def test_adult_case_from_allocation_to_closure(sw: SupportWorld) -> None:
         "adult_support.outcomes_recorded",
         "adult_support.transferred",
         "adult_support.outcomes_recorded",
+        "adult_support.support_goal_status",
         "adult_support.closed",
     ]
     # No note reaches the shared timeline.

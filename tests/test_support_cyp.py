@@ -14,7 +14,7 @@ from safer.accounts.roles import Role
 from safer.casefile.intake import AddressDetails, PersonDetails, SafeContactDetails
 from safer.casefile.models import CaseEvent, CaseFile, ContactChannel, HouseholdRole, Person
 from safer.organisations.models import Organisation
-from support.exceptions import InvalidRecord, SupportError
+from support.exceptions import ExitMeasuresMissing, InvalidRecord, SupportError
 from support.models import (
     Attendance,
     AttendanceStatus,
@@ -206,6 +206,22 @@ def test_cyp_case_with_group_work_and_gbo_at_three_time_points(sw: SupportWorld)
         agreed_with_child=True,
         recorded_by=sw.cyp_worker,
     )
+    # ... and an end score for every goal (goal 2 has none yet).
+    with pytest.raises(ExitMeasuresMissing, match="an end score for goal 2 “Talk to my teacher”"):
+        cyp_case_close(
+            case=case,
+            reason=closure_reason(),
+            exit_outcome=ExitOutcome.PLANNED_GOALS_MET,
+            closed_by=sw.cyp_worker,
+        )
+    gbo_score_record(
+        goal=goal_2,
+        time_point=GboTimePoint.END,
+        score=7,
+        rated_by="parent",
+        scored_on=days_ago(0),
+        recorded_by=sw.cyp_worker,
+    )
     case = cyp_case_close(
         case=case,
         reason=closure_reason(),
@@ -213,6 +229,7 @@ def test_cyp_case_with_group_work_and_gbo_at_three_time_points(sw: SupportWorld)
         closed_by=sw.cyp_worker,
     )
     assert case.status == CypStatus.CLOSED
+    assert case.closed_by == sw.cyp_worker
     # Kept until the child's 25th birthday (born 2016) rather than six years after closure.
     assert case.retention_until == sw.child.date_of_birth.replace(year=2041)  # type: ignore[union-attr]
     # The sibling's open case keeps the worker on the case file.

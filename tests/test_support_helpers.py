@@ -114,3 +114,8 @@ def closure_reason(code: str = "no_longer_needed") -> ClosureReason:
 
 def days_ago(days: int) -> dt.date:
     return timezone.localdate() - dt.timedelta(days=days)
+
+
+def date_fields(name: str, day: dt.date) -> dict[str, str]:
+    """A date as a GOV.UK date input posts it: three boxes, day, month and year."""
+    return {f"{name}_0": str(day.day), f"{name}_1": str(day.month), f"{name}_2": str(day.year)}

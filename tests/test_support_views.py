@@ -3,6 +3,7 @@ the adult and CYP services, caseloads, the GBO chart and the direct referral for
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, cast
 
 import pytest
@@ -46,6 +47,7 @@ from tests.helpers import sign_in
 from tests.test_support_helpers import (
     SupportWorld,
     build_support_world,
+    date_fields,
     days_ago,
     open_adult_case,
     open_cyp_case,
@@ -168,7 +170,7 @@ def test_cyp_worker_cannot_read_the_adults_notes_unless_shared(
     # Read only: the CYP worker cannot record on the adult's case.
     response = cyp.post(
         _url("adult-session", adult),
-        {"occurred_on": days_ago(0).isoformat(), "mode": "phone", "duration_minutes": 5},
+        {**date_fields("occurred_on", days_ago(0)), "mode": "phone", "duration_minutes": 5},
     )
     assert response.status_code == 404
 
@@ -249,7 +251,7 @@ def test_manager_allocates_from_the_team_view(sw: SupportWorld) -> None:
 def test_illegal_transition_from_a_page_is_a_409_with_a_message(sw: SupportWorld) -> None:
     case = open_adult_case(sw)
     manager = _client(sw.adult_manager)
-    data = {"reason": sw_reason("no_longer_needed"), "exit_outcome": "planned_goals_met"}
+    data = {"reason": sw_reason("unable_to_contact"), "exit_outcome": "unplanned"}
     assert manager.post(_url("adult-close", case), data).status_code == 302
     again = manager.post(_url("adult-close", case), data)
     assert again.status_code == 409
@@ -398,7 +400,7 @@ def test_refuge_staff_refer_a_child_through_the_authenticated_form(sw: SupportWo
     data = {
         "child_given_name": "Jo",
         "child_family_name": "Example",
-        "child_date_of_birth": "2015-02-03",
+        **date_fields("child_date_of_birth", dt.date(2015, 2, 3)),
         "child_sex": "female",
         "parent_given_name": "Pat",
         "accommodation_type": "refuge",
@@ -437,7 +439,7 @@ def test_outcome_and_gbo_score_forms_record_through_the_services(
         _url("adult-outcomes", adult),
         {
             "time_point": "start",
-            "recorded_on": days_ago(0).isoformat(),
+            **date_fields("recorded_on", days_ago(0)),
             "feeling_safe": "3",
             "quality_of_life": "4",
             "confidence": "5",
@@ -457,7 +459,7 @@ def test_outcome_and_gbo_score_forms_record_through_the_services(
         {
             "description": "Sleep well",
             "owner": "child",
-            "agreed_on": days_ago(0).isoformat(),
+            **date_fields("agreed_on", days_ago(0)),
             "start_score": "3",
             "rated_by": "child",
         },
@@ -466,9 +468,9 @@ def test_outcome_and_gbo_score_forms_record_through_the_services(
     goal = child.gbo_goals.get()
     score_url = _url("cyp-goal-score", child, goal_id=goal.pk)
     end = {"time_point": "end", "score": "9", "rated_by": "child"}
-    response = cyp.post(score_url, {**end, "scored_on": days_ago(0).isoformat()})
+    response = cyp.post(score_url, {**end, **date_fields("scored_on", days_ago(0))})
     assert response.status_code == 302
-    again = cyp.post(score_url, {**end, "scored_on": days_ago(0).isoformat()})
+    again = cyp.post(score_url, {**end, **date_fields("scored_on", days_ago(0))})
     assert again.status_code == 400
     assert "already has its end score" in again.content.decode()
     other_goal_url = _url("cyp-goal-score", child, goal_id="00000000-0000-4000-8000-000000000000")

@@ -1,123 +1,27 @@
-"""Form fields in the GOV.UK Design System's patterns (date input, postcode, yes/no)."""
+"""Form fields in the GOV.UK Design System's patterns (date input, yes/no); the postcode field
+is the core's (``safer.validation``)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from typing import Any
-
 from django import forms
-from django.core.exceptions import ValidationError
-from django.utils import timezone
 
-MONTHS: dict[str, int] = {}
-for _number, _name in enumerate(
-    [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ],
-    start=1,
-):
-    MONTHS[_name] = _number
-    MONTHS[_name[:3]] = _number
-MONTHS["sept"] = 9
+from safer.forms import MONTHS, DateInputWidget, GovukDateField
+from safer.validation import UKPostcodeField, postcode_normalise, postcode_outward
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 YES_NO_UNKNOWN = [("yes", "Yes"), ("no", "No"), ("not_known", "Not known")]
 
 
-class DateInputWidget(forms.MultiWidget):
-    """Three boxes (day, month, year), rendered by the GOV.UK date input template."""
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__([forms.TextInput(), forms.TextInput(), forms.TextInput()], attrs)
-
-    def decompress(self, value: Any) -> list[Any]:
-        if isinstance(value, dt.date):
-            return [value.day, value.month, value.year]
-        return [None, None, None]
-
-
-class GovukDateField(forms.Field):
-    """A date typed as day, month and year. The month may be a number or a name ("3", "Mar",
-    "March"); messages follow the GOV.UK date input guidance."""
-
-    widget = DateInputWidget
-
-    def __init__(self, *, past: bool = False, not_future: bool = False, **kwargs: Any) -> None:
-        self.past = past
-        self.not_future = not_future
-        super().__init__(**kwargs)
-
-    def to_python(self, value: Any) -> dt.date | None:
-        if isinstance(value, dt.date):
-            return value
-        parts = [str(p or "").strip() for p in (value or [])] + ["", "", ""]
-        day, month, year = parts[:3]
-        label = str(self.label or "The date")
-        if not (day or month or year):
-            return None
-        missing = [
-            name for name, part in (("day", day), ("month", month), ("year", year)) if not part
-        ]
-        if missing:
-            raise ValidationError(f"{label} must include a {' and '.join(missing)}")
-        try:
-            month_number = int(month) if month.isdigit() else MONTHS[month.lower().rstrip(".")]
-            if not (day.isdigit() and year.isdigit()) or len(year) != 4:
-                raise ValueError
-            date = dt.date(int(year), month_number, int(day))
-        except (KeyError, ValueError):
-            raise ValidationError(f"{label} must be a real date") from None
-        if date.year < 1900:
-            raise ValidationError(f"{label} must be a real date")
-        today = timezone.localdate()
-        if self.past and date >= today:
-            raise ValidationError(f"{label} must be in the past")
-        if self.not_future and date > today:
-            raise ValidationError(f"{label} must be today or in the past")
-        return date
-
-
-# Every current UK postcode format (A9 9AA, A99 9AA, A9A 9AA, AA9 9AA, AA99 9AA, AA9A 9AA),
-# plus the special GIR 0AA.
-UK_POSTCODE = re.compile(
-    r"^(GIR0AA|[A-PR-UWYZ](?:[0-9][0-9A-HJKPSTUW]?|[A-HK-Y][0-9][0-9ABEHMNPRVWXY]?)[0-9][ABD-HJLNP-UW-Z]{2})$"
-)
-
-
-def postcode_normalise(value: str) -> str:
-    compact = re.sub(r"\s+", "", value).upper()
-    return f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
-
-
-def postcode_outward(postcode: str) -> str:
-    return postcode_normalise(postcode).split(" ")[0]
-
-
-class UKPostcodeField(forms.CharField):
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 10)
-        super().__init__(**kwargs)
-
-    def clean(self, value: Any) -> str:
-        cleaned = super().clean(value)
-        if not cleaned:
-            return cleaned
-        compact = re.sub(r"\s+", "", cleaned).upper()
-        if not UK_POSTCODE.match(compact):
-            raise ValidationError("Enter a real postcode, like CT1 2AB")
-        return postcode_normalise(compact)
+# The postcode rules live in the core, shared by every form that takes an address.
+__all__ = [
+    "MONTHS",
+    "DateInputWidget",
+    "GovukDateField",
+    "UKPostcodeField",
+    "postcode_normalise",
+    "postcode_outward",
+    "yes_no_field",
+]
 
 
 def yes_no_field(
@@ -135,5 +39,9 @@ def yes_no_field(
         widget=forms.RadioSelect(attrs={"data-inline": "true"}),
         required=required,
         help_text=help_text,
-        error_messages={"required": error or f"Select {'an answer' if unknown else 'yes or no'}"},
+        # A page may ask several yes/no questions: the message names the one it is about.
+        error_messages={
+            "required": error
+            or f"Select {'yes, no or not known' if unknown else 'yes or no'}: {label}"
+        },
     )

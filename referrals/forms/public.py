@@ -19,6 +19,7 @@ from referrals.choices import (
 from referrals.forms.fields import GovukDateField, UKPostcodeField, yes_no_field
 from safer.casefile.models import ContactChannel, Sex, TenancyHolder, Tenure
 from safer.organisations.models import AgencyType, District
+from safer.validation import EmailAddressField, PhoneOrEmailField, UKPhoneField
 
 OUTSIDE_AREA = "outside"
 
@@ -89,15 +90,12 @@ class ReferrerForm(forms.Form):
         "Type of organisation", AgencyType.choices, error="Select the type of organisation"
     )
     role = _text("Your job title or role", max_length=120, error="Enter your job title or role")
-    email = forms.EmailField(
+    email = EmailAddressField(
         label="Your work email address",
         help_text="We will send the referral reference here. Nothing about the person referred.",
-        error_messages={
-            "required": "Enter your work email address",
-            "invalid": "Enter an email address in the correct format, like name@example.org",
-        },
+        error_messages={"required": "Enter your work email address"},
     )
-    phone = _text("Your work phone number", required=False, max_length=30)
+    phone = UKPhoneField(label="Your work phone number", required=False)
 
 
 class ConsentForm(forms.Form):
@@ -176,7 +174,7 @@ class SurvivorForm(forms.Form):
     trans_status = _radios(
         "Is the person's gender identity different from the sex they were registered at birth?",
         TransStatus.choices,
-        error="Select an answer",
+        error="Select whether the person's gender identity is different from their sex at birth",
         required=False,
     )
     ethnicity = forms.ChoiceField(
@@ -243,7 +241,9 @@ class HousingForm(forms.Form):
         required=False,
         help_text="If the person does not own the home. Works need the landlord's permission.",
     )
-    landlord_contact = _text("Landlord phone number or email", required=False)
+    landlord_contact = PhoneOrEmailField(
+        label="Landlord phone number or email", required=False, what="the landlord's contact"
+    )
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -263,12 +263,8 @@ class SafeContactForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Select at least one safe way to contact the person"},
     )
-    phone = _text("Safe phone number", required=False, max_length=30)
-    email = forms.EmailField(
-        label="Safe email address",
-        required=False,
-        error_messages={"invalid": "Enter an email address in the correct format"},
-    )
+    phone = UKPhoneField(label="Safe phone number", required=False)
+    email = EmailAddressField(label="Safe email address", required=False)
     voicemail_safe = yes_no_field("Is it safe to leave a voicemail?")
     text_safe = yes_no_field("Is it safe to send text messages?")
     safe_times = _text(

@@ -232,6 +232,8 @@ class AcceptForm(forms.Form):
         required=False,
         empty_label="The suggested contractor for the district",
         help_text="Leave as suggested unless there is a reason to choose another",
+        widget=forms.RadioSelect,
+        blank=True,  # keep "the suggested contractor" as the first radio
     )
     contractor_override_reason = forms.CharField(
         label="Reason for choosing another contractor", required=False, max_length=500
@@ -239,15 +241,42 @@ class AcceptForm(forms.Form):
     note = forms.CharField(
         label="Decision note", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    risk_not_assessed_reason = forms.CharField(
+        label="Why the risk could not be assessed",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=(
+            "The risk is not assessed yet. Record the DASH checklist first (it takes your "
+            "professional judgement too), or say here why it could not be done"
+        ),
+    )
+    no_contact_attempt_reason = forms.CharField(
+        label="Why the survivor was not contacted",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=(
+            "No contact attempt is recorded. Record one first, or say here why there was none, "
+            "for example the referrer holds contact and asked the SPA not to call"
+        ),
+    )
 
     def __init__(
         self,
         *args: Any,
         children: QuerySet[Person],
         contractors: QuerySet[Organisation],
+        risk_assessed: bool = True,
+        contact_attempted: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # Ask for a reason only where one is needed (the service decides again, under lock).
+        if risk_assessed:
+            del self.fields["risk_not_assessed_reason"]
+        if contact_attempted:
+            del self.fields["no_contact_attempt_reason"]
         children_field = self.fields["children"]
         children_field.queryset = children  # type: ignore[attr-defined]
         children_field.label_from_instance = (  # type: ignore[attr-defined]
@@ -280,6 +309,58 @@ class DeclineForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Needed for 'Other'. No more personal detail than needed.",
     )
+    duplicate_of = forms.ModelChoiceField(
+        label="Which referral does it duplicate?",
+        queryset=Referral.objects.none(),
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="Only for a duplicate: one of the possible repeats found for this referral",
+    )
+    duplicate_of_reference = forms.CharField(
+        label="Or the original referral's reference",
+        required=False,
+        max_length=20,
+        help_text="Only for a duplicate not in the list, for example SAFER-2026-00123",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        candidates: QuerySet[Referral],
+        visible: QuerySet[Referral],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.visible = visible
+        field = self.fields["duplicate_of"]
+        field.queryset = candidates  # type: ignore[attr-defined]
+        field.label_from_instance = (  # type: ignore[attr-defined]
+            lambda r: (
+                f"{r.reference}, received {r.received_at:%-d %B %Y} ({r.get_status_display()})"
+            )
+        )
+        if not candidates.exists():
+            del self.fields["duplicate_of"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        reference = (cleaned.get("duplicate_of_reference") or "").strip().upper()
+        if reference:
+            original = self.visible.filter(reference__iexact=reference).first()
+            if original is None:
+                self.add_error(
+                    "duplicate_of_reference",
+                    f"No referral {reference} was found: check the reference",
+                )
+            else:
+                cleaned["duplicate_of"] = original
+        reason = cleaned.get("reason")
+        if reason is not None and reason.marks_duplicate and not cleaned.get("duplicate_of"):
+            self.add_error(
+                "duplicate_of" if "duplicate_of" in self.fields else "duplicate_of_reference",
+                "Choose the referral this one duplicates, or give its reference",
+            )
+        return cleaned
 
 
 class RequestInformationForm(forms.Form):

@@ -63,6 +63,9 @@ class DeclineReason(models.Model):
     # Counted in "households that could not be supported" (duplicates and withdrawals are not).
     counts_as_not_supported = models.BooleanField(default=True)
     requires_note = models.BooleanField(default=False)
+    # A duplicate submission: declining with it names the original, links the two and closes
+    # the duplicate's case file (``referral_decline``).
+    marks_duplicate = models.BooleanField(default=False, db_default=False)
     is_active = models.BooleanField(default=True)
     display_order = models.PositiveSmallIntegerField(default=0)
 
@@ -176,6 +179,10 @@ class Referral(models.Model):
     repeat_of = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="repeats"
     )
+    # A duplicate submission of an earlier referral, declined as such (never automatically).
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates"
+    )
 
     # Decision.
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -190,6 +197,11 @@ class Referral(models.Model):
         DeclineReason, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decision_note = models.TextField(blank=True)
+    # Acceptance needs a risk level assessed (the referrer's DASH score, or triage's checklist
+    # with any professional judgement) and an attempt to contact the survivor; where either was
+    # not possible, the reason is recorded here (``referral_accept``).
+    risk_not_assessed_reason = models.TextField(blank=True, db_default="")
+    no_contact_attempt_reason = models.TextField(blank=True, db_default="")
     route_security_works = models.BooleanField(default=False)
     route_adult_support = models.BooleanField(default=False)
     routed_children = models.ManyToManyField(Person, related_name="+", blank=True)
@@ -240,6 +252,14 @@ class Referral(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in ReferralStatus.open_values()
+
+    @property
+    def other_risk_labels(self) -> list[str]:
+        """The other risks reported, by their labels (stored as ``OtherRisk`` values)."""
+        from referrals.choices import OtherRisk
+
+        labels = dict(OtherRisk.choices)
+        return [str(labels.get(value, value)) for value in self.other_risks or []]
 
     @property
     def eligibility_complete(self) -> bool:

@@ -133,6 +133,12 @@ class MaracGround(models.TextChoices):
     HONOUR_BASED_ABUSE = "honour_based_abuse", "Honour-based abuse"
 
 
+def marac_ground_labels(values: list[str] | None) -> list[str]:
+    """MARAC grounds by their labels ("Visible high risk (score)", not "visible_high_risk")."""
+    labels = dict(MaracGround.choices)
+    return [str(labels.get(value, value)) for value in values or []]
+
+
 @pghistory.track()
 class RiskAssessment(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -169,6 +175,10 @@ class RiskAssessment(models.Model):
     @property
     def marac_recommended(self) -> bool:
         return bool(self.marac_grounds)
+
+    @property
+    def marac_ground_labels(self) -> list[str]:
+        return marac_ground_labels(self.marac_grounds)
 
 
 @pghistory.track()
@@ -225,3 +235,7 @@ class MaracReferral(models.Model):
 
     def __str__(self) -> str:
         return f"MARAC referral {self.referred_on:%Y-%m-%d}"
+
+    @property
+    def ground_labels(self) -> list[str]:
+        return marac_ground_labels(self.grounds)

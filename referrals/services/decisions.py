@@ -19,17 +19,19 @@ from referrals.models import (
     MatchStatus,
     Referral,
     ReferralHold,
+    ReferralMatch,
     ReferralStatus,
+    RiskLevel,
 )
 from referrals.sla import spa_policy_for, triage_due_at
 from safer.accounts.models import User
 from safer.audit.history import history_context
-from safer.casefile.models import CaseEvent, HouseholdRole, Person
+from safer.casefile.models import CaseEvent, CaseFile, CaseStatus, HouseholdRole, Person
 from safer.casefile.services import case_event_record
 from safer.organisations.models import Organisation
 from safer.workdays import Pause
 from security_works.exceptions import SecurityWorksError
-from security_works.models import JobPriority
+from security_works.models import JobPriority, SecurityJob
 from security_works.services import security_job_allocate
 from support.exceptions import SupportError
 from support.models import AdultSupportCase, CypCase
@@ -200,8 +202,16 @@ def referral_accept(
     note: str = "",
     contractor: Organisation | None = None,
     contractor_override_reason: str = "",
+    risk_not_assessed_reason: str = "",
+    no_contact_attempt_reason: str = "",
 ) -> Referral:
     """Accept the referral onto the chosen routes, in one transaction with their first steps.
+
+    Before anything is set up the SPA must know the risk and have tried to reach the survivor:
+    the referral needs a risk level other than "Not assessed" (the referrer's DASH score, or a
+    checklist recorded at triage, professional judgement included) and at least one recorded
+    contact attempt. Where either was not possible (the survivor would not answer the checklist,
+    the referrer holds contact and asked the SPA not to call) the reason is recorded instead.
 
     Security works: a job is created and allocated to the contractor covering the district
     (``security_works.services.security_job_allocate``; another contractor needs a reason).
@@ -228,6 +238,24 @@ def referral_accept(
                 "Check the possible repeat referrals first: link each one as a repeat or "
                 "mark it as not the same person."
             )
+        risk_reason = risk_not_assessed_reason.strip()
+        if locked.risk_level != RiskLevel.NOT_ASSESSED:
+            risk_reason = ""  # assessed: nothing to explain
+        elif not risk_reason:
+            raise ReferralError(
+                "The risk has not been assessed. Record the DASH checklist (with your "
+                "professional judgement) first, or say why the risk could not be assessed.",
+                field="risk_not_assessed_reason",
+            )
+        contact_reason = no_contact_attempt_reason.strip()
+        if locked.contact_attempts.exists():
+            contact_reason = ""
+        elif not contact_reason:
+            raise ReferralError(
+                "No attempt to contact the survivor is recorded. Record the contact attempt "
+                "first, or say why the survivor was not contacted.",
+                field="no_contact_attempt_reason",
+            )
         child_ids = {child.pk for child in children}
         # Re-read the children: the rows passed in may be stale or from another household.
         chosen_children = list(
@@ -244,6 +272,8 @@ def referral_accept(
         locked.decided_at = now
         locked.decided_by = user
         locked.decision_note = note.strip()
+        locked.risk_not_assessed_reason = risk_reason
+        locked.no_contact_attempt_reason = contact_reason
         locked.route_security_works = security_works
         locked.route_adult_support = adult_support
         if locked.triage_started_at is None:
@@ -255,6 +285,8 @@ def referral_accept(
                 "decided_at",
                 "decided_by",
                 "decision_note",
+                "risk_not_assessed_reason",
+                "no_contact_attempt_reason",
                 "route_security_works",
                 "route_adult_support",
                 "triage_started_at",
@@ -292,31 +324,121 @@ def referral_accept(
             security_job=job_reference,
             adult_support_case=adult_reference,
             cyp_cases=cyp_references,
+            risk_level=locked.risk_level,
+            risk_not_assessed=bool(risk_reason),
+            no_contact_attempt=bool(contact_reason),
         )
         return locked
+
+
+def _case_file_has_open_work(case_file: CaseFile, *, besides: Referral) -> bool:
+    """Another open referral, an open security job or an open support case on the case file."""
+    return (
+        Referral.objects.open().filter(case_file=case_file).exclude(pk=besides.pk).exists()
+        or SecurityJob.objects.open().filter(case_file=case_file).exists()
+        or AdultSupportCase.objects.open().filter(case_file=case_file).exists()
+        or CypCase.objects.open().filter(case_file=case_file).exists()
+    )
+
+
+def _check_original(locked: Referral, original: Referral | None) -> Referral:
+    if original is None:
+        raise ReferralError("Choose the referral this one duplicates.", field="duplicate_of")
+    original = Referral.objects.select_related("case_file").get(pk=original.pk)
+    if original.pk == locked.pk:
+        raise ReferralError("A referral cannot duplicate itself.", field="duplicate_of")
+    if original.case_file.authority_id != locked.case_file.authority_id:
+        raise ReferralError(
+            "The original referral must be in the same area as this one.", field="duplicate_of"
+        )
+    if original.duplicate_of_id is not None:
+        raise ReferralError(
+            f"{original.reference} is itself a duplicate: choose the referral it duplicates, "
+            f"{original.duplicate_of.reference if original.duplicate_of else ''}.",
+            field="duplicate_of",
+        )
+    return original
 
 
 @transaction.atomic
 def referral_decline(
-    *, referral: Referral, user: User, reason: DeclineReason, note: str = ""
+    *,
+    referral: Referral,
+    user: User,
+    reason: DeclineReason,
+    note: str = "",
+    duplicate_of: Referral | None = None,
 ) -> Referral:
+    """Decline the referral with a reason.
+
+    Declined as a duplicate (a reason that ``marks_duplicate``), it names the original: the two
+    are linked (the original lists it), the match between them is marked linked, and the
+    duplicate's case file is closed unless something else is still open on it.
+    """
     if not reason.is_active:
-        raise ReferralError("That decline reason is no longer in use.")
+        raise ReferralError("That decline reason is no longer in use.", field="reason")
     if reason.requires_note and not note.strip():
-        raise ReferralError(f"Add a note to explain “{reason.label}”.")
+        raise ReferralError(f"Add a note to explain “{reason.label}”.", field="note")
     with history_context(actor=user, source="referral_decline"):
         locked = _lock(referral, allowed=OPEN, doing="declined")
+        original = _check_original(locked, duplicate_of) if reason.marks_duplicate else None
         _end_open_hold(locked)
+        now = timezone.now()
         locked.status = ReferralStatus.DECLINED
-        locked.decided_at = timezone.now()
+        locked.decided_at = now
         locked.decided_by = user
         locked.decline_reason = reason
         locked.decision_note = note.strip()
+        locked.duplicate_of = original
         locked.save(
-            update_fields=["status", "decided_at", "decided_by", "decline_reason", "decision_note"]
+            update_fields=[
+                "status",
+                "decided_at",
+                "decided_by",
+                "decline_reason",
+                "decision_note",
+                "duplicate_of",
+            ]
         )
-        _event(locked, user, "referral_declined", "Referral declined", reason=reason.code)
+        _event(
+            locked,
+            user,
+            "referral_declined",
+            "Referral declined" + (f" as a duplicate of {original.reference}" if original else ""),
+            reason=reason.code,
+            duplicate_of=str(original.pk) if original else None,
+        )
+        if original is not None:
+            _link_duplicate(locked, original, user, now)
         return locked
+
+
+def _link_duplicate(duplicate: Referral, original: Referral, user: User, now: Any) -> None:
+    ReferralMatch.objects.filter(referral=duplicate, candidate=original).update(
+        status=MatchStatus.LINKED, resolved_by=user, resolved_at=now
+    )
+    if duplicate.case_file_id != original.case_file_id:
+        _event(
+            original,
+            user,
+            "referral_duplicate_linked",
+            f"Duplicate referral {duplicate.reference} declined and linked to this one",
+            duplicate_id=str(duplicate.pk),
+        )
+        case_file = CaseFile.objects.select_for_update().get(pk=duplicate.case_file_id)
+        if case_file.status == CaseStatus.OPEN and not _case_file_has_open_work(
+            case_file, besides=duplicate
+        ):
+            case_file.status = CaseStatus.CLOSED
+            case_file.closed_at = now
+            case_file.save(update_fields=["status", "closed_at"])
+            _event(
+                duplicate,
+                user,
+                "case_file_closed",
+                f"Case file closed: a duplicate of referral {original.reference}",
+                original_id=str(original.pk),
+            )
 
 
 @transaction.atomic

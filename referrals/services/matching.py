@@ -18,6 +18,7 @@ from referrals.models import MatchStatus, Referral, ReferralMatch
 from safer.accounts.models import User
 from safer.audit.history import history_context
 from safer.casefile.services import case_event_record
+from safer.validation import postcode_normalise
 
 MATCH_WINDOW = dt.timedelta(days=365)
 # Edit distances that still count as the same name: one slip in a family name ("Smith"/"Smyth"),
@@ -34,11 +35,6 @@ class Levenshtein(models.Func):
 
     function = "levenshtein"
     output_field = models.IntegerField()
-
-
-def _normalise_postcode(postcode: str) -> str:
-    compact = postcode.replace(" ", "").upper()
-    return f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
 
 
 def _dates_of_birth(dob: dt.date) -> list[dt.date]:
@@ -99,7 +95,7 @@ def referral_matches_find(*, referral: Referral) -> list[ReferralMatch]:
             & close_name
         )
     address_q = Q(
-        case_file__household__postcode=_normalise_postcode(household.postcode),
+        case_file__household__postcode=postcode_normalise(household.postcode),
         address_similarity__gte=ADDRESS_MIN_SIMILARITY,
     )
     rows = (

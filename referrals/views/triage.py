@@ -26,7 +26,7 @@ from referrals.forms.triage import (
     RiskAssessmentForm,
     WithdrawForm,
 )
-from referrals.models import MaracReferral, Referral, ReferralMatch, SpaContactChannel
+from referrals.models import MaracReferral, Referral, ReferralMatch, RiskLevel, SpaContactChannel
 from referrals.services.contact import contact_attempt_warnings
 from referrals.services.risk_policy import risk_policy_for
 from referrals.sla import first_contact_rag, triage_rag
@@ -132,6 +132,7 @@ def detail(request: HttpRequest, referral_id: str) -> HttpResponse:
             .order_by("household_role", "given_name"),
             "perpetrators": case_file.perpetrators.all(),
             "matches": selectors.referral_matches(referral=referral),
+            "linked_later": selectors.referral_linked_later(referral=referral),
             "assessment": assessment,
             "maracs": referral.marac_referrals.select_related("assessment").all(),
             "eligibility_form": EligibilityForm(referral=referral),
@@ -378,6 +379,8 @@ def accept(request: HttpRequest, referral_id: str) -> HttpResponse:
         _posted(request),
         children=_household_children(referral),
         contractors=_contractors(referral),
+        risk_assessed=referral.risk_level != RiskLevel.NOT_ASSESSED,
+        contact_attempted=referral.contact_attempts.exists(),
         initial={
             "security_works": referral.requests_security_works,
             "adult_support": referral.requests_adult_support,
@@ -396,11 +399,13 @@ def accept(request: HttpRequest, referral_id: str) -> HttpResponse:
                 note=data["note"],
                 contractor=data["contractor"],
                 contractor_override_reason=data["contractor_override_reason"],
+                risk_not_assessed_reason=data.get("risk_not_assessed_reason", ""),
+                no_contact_attempt_reason=data.get("no_contact_attempt_reason", ""),
             )
         except InvalidTransition as error:
             return _fail(request, error, referral)
         except ReferralError as error:
-            form.add_error(None, error.message)
+            form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             messages.success(request, f"Referral {referral.reference} accepted.")
             if data["security_works"] and (
@@ -427,7 +432,11 @@ def accept(request: HttpRequest, referral_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def decline(request: HttpRequest, referral_id: str) -> HttpResponse:
     referral = _referral(request, referral_id)
-    form = DeclineForm(_posted(request))
+    form = DeclineForm(
+        _posted(request),
+        candidates=selectors.referral_duplicate_candidates(referral=referral),
+        visible=Referral.objects.visible_to(request.user).exclude(pk=referral.pk),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.referral_decline(
@@ -435,11 +444,15 @@ def decline(request: HttpRequest, referral_id: str) -> HttpResponse:
                 user=_user(request),
                 reason=form.cleaned_data["reason"],
                 note=form.cleaned_data["note"],
+                duplicate_of=form.cleaned_data.get("duplicate_of"),
             )
         except InvalidTransition as error:
             return _fail(request, error, referral)
         except ReferralError as error:
-            form.add_error(None, error.message)
+            field = error.field if error.field in form.fields else None
+            if error.field == "duplicate_of" and field is None:
+                field = "duplicate_of_reference"
+            form.add_error(field, error.message)
         else:
             messages.success(request, f"Referral {referral.reference} declined.")
             return redirect("referrals:detail", referral_id=referral.id)

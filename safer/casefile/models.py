@@ -186,6 +186,13 @@ class Household(models.Model):
         # Never the address: a household's label may reach a log or a page title.
         return f"Household {str(self.id)[:8]}"
 
+    @property
+    def address_lines(self) -> list[str]:
+        """The address as lines, the empty ones left out (the one address formatter: pages use
+        the ``address`` filter of ``casefile`` template tags, which is built on this)."""
+        parts = (self.address_line_1, self.address_line_2, self.town, self.postcode)
+        return [line.strip() for line in parts if line and line.strip()]
+
 
 class HouseholdRole(models.TextChoices):
     SURVIVOR = "survivor", "Survivor"
@@ -383,6 +390,17 @@ class SafeContactRules(models.Model):
         return channel in self.safe_channels
 
 
+class PerpetratorRelationship(models.TextChoices):
+    """The perpetrator's relationship to the survivor (asked on the referral form)."""
+
+    PARTNER = "partner", "Current partner"
+    EX_PARTNER = "ex_partner", "Former partner"
+    PARENT = "parent", "Parent"
+    CHILD = "child", "Son or daughter (16 or over)"
+    OTHER_FAMILY = "other_family", "Other family member"
+    OTHER = "other", "Someone else"
+
+
 @pghistory.track(*_trackers())
 class Perpetrator(models.Model):
     """Details of the person causing harm. Never shown to contractors."""
@@ -391,7 +409,9 @@ class Perpetrator(models.Model):
     case_file = models.ForeignKey(CaseFile, on_delete=models.CASCADE, related_name="perpetrators")
     name = models.CharField(max_length=200, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
-    relationship = models.CharField(max_length=100, blank=True)
+    relationship = models.CharField(
+        max_length=100, blank=True, choices=PerpetratorRelationship.choices
+    )
     lives_at_address = models.BooleanField(null=True)
     has_keys = models.BooleanField(null=True)
     whereabouts_known = models.BooleanField(null=True)

@@ -160,6 +160,13 @@ class SupportCase(models.Model):
     )
     exit_outcome = models.CharField(max_length=30, choices=ExitOutcome.choices, blank=True)
     closure_note = models.TextField(blank=True)
+    # Who closed it: they land on the closed case's summary, though a worker loses the case.
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # A planned ending needs the exit measures (adult: outcome measures at exit and every goal's
+    # final status; CYP: every goal's end score) or this reason why they could not be recorded.
+    exit_measures_missing_reason = models.TextField(blank=True, db_default="")
     retention_until = models.DateField(null=True, blank=True)
 
     class Meta:

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from safer import workdays
 from safer.access.roles import user_roles
+from safer.access.scoping import authority_scope_q
 from safer.access.seams import record_get_for_user
 from safer.accounts.models import User
 from safer.accounts.roles import Role
@@ -106,6 +107,54 @@ def cyp_case_get_for_work(
         pk=case_id,
         request=request,
         select_related=(*_RELATED, "child", "referring_organisation"),
+    )
+
+
+class _SeenOrClosedBy(Generic[C]):
+    """The cases the user may see, and the closed cases the user closed: a worker loses a case
+    when it closes, but lands on (and may come back to) its closure summary."""
+
+    def __init__(self, model: type[C]) -> None:
+        self.model: type[C] = model
+
+    def visible_to(self, user: User | AnonymousUser) -> QuerySet[C]:
+        if not isinstance(user, User):
+            return self.model.objects.none()
+        seen = self.model.objects.visible_to(user).values("pk")
+        closed_by_user = Q(status="closed", closed_by_id=user.pk) & authority_scope_q(user)
+        return self.model.objects.filter(Q(pk__in=seen) | closed_by_user)
+
+
+@dataclass(frozen=True)
+class ClosureSummary:
+    case: AdultSupportCase | CypCase
+    person_name: str
+    can_open_case: bool  # the whole case (a provider manager); else the summary only
+
+
+def support_case_closure_for_user(
+    *,
+    user: User | AnonymousUser,
+    model: type[AdultSupportCase] | type[CypCase],
+    case_id: uuid.UUID | str,
+    request: HttpRequest | None = None,
+) -> ClosureSummary:
+    """One case's closure details: for those who may see the case, and for whoever closed it.
+    404 otherwise. Logs one VIEW (the seam)."""
+    person = "child" if model is CypCase else "survivor"
+    case: AdultSupportCase | CypCase = record_get_for_user(
+        source=_SeenOrClosedBy(model),  # type: ignore[type-var]
+        user=user,
+        pk=case_id,
+        request=request,
+        reason="closure summary",
+        select_related=(*_RELATED, person, "closed_by"),
+    )
+    who = case.child if isinstance(case, CypCase) else case.survivor
+    return ClosureSummary(
+        case=case,
+        person_name=f"{who.given_name} {who.family_name}".strip(),
+        can_open_case=model.objects.visible_to(user).filter(pk=case.pk).exists(),
     )
 
 

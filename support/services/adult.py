@@ -37,6 +37,7 @@ from support.models import (
     SupportGoal,
     TimePoint,
 )
+from support.selectors.closure import adult_exit_measures_missing
 from support.selectors.config import provider_suggest, support_policy_for
 from support.services import common
 
@@ -471,8 +472,21 @@ def adult_support_case_close(
     exit_outcome: str,
     closed_by: User,
     note: str = "",
+    exit_measures_missing_reason: str = "",
 ) -> AdultSupportCase:
     """Close with a reason code and an exit outcome; sets the retention date. The worker and
-    team lose access to the case file unless another open case there is theirs."""
+    team lose access to the case file unless another open case there is theirs.
+
+    A planned ending needs the outcome measures at exit and a final status for every goal
+    (achieved, or no longer a goal), or a reason why they could not be recorded."""
     with history_context(actor=closed_by, source="adult_support_case_close"):
-        return common.close(case, reason=reason, exit_outcome=exit_outcome, by=closed_by, note=note)
+        locked = common.lock(case)
+        return common.close(
+            locked,
+            reason=reason,
+            exit_outcome=exit_outcome,
+            by=closed_by,
+            note=note,
+            missing_exit_measures=adult_exit_measures_missing(case=locked),
+            exit_measures_missing_reason=exit_measures_missing_reason,
+        )

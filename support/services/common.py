@@ -8,6 +8,7 @@ Every public function here is called inside a service's transaction; each change
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any, TypeVar, overload
 
 from django.db import transaction
@@ -30,7 +31,13 @@ from safer.casefile.models import (
 from safer.casefile.services import case_event_record, safe_contact_override_record
 from safer.organisations.models import Organisation, Team
 from support.access import worker_role_for
-from support.exceptions import InvalidRecord, InvalidTransition, SupportError, UnsafeChannel
+from support.exceptions import (
+    ExitMeasuresMissing,
+    InvalidRecord,
+    InvalidTransition,
+    SupportError,
+    UnsafeChannel,
+)
 from support.models import (
     ADULT_ALLOCATED_STATES,
     ADULT_TRANSITIONS,
@@ -318,7 +325,13 @@ def close(
     by: User,
     note: str = "",
     child_date_of_birth: dt.date | None = None,
+    missing_exit_measures: Sequence[str] = (),
+    exit_measures_missing_reason: str = "",
 ) -> C:
+    """Close the case (the caller has locked it and worked out ``missing_exit_measures``).
+
+    A planned ending (any exit outcome but "unplanned") with exit measures missing needs a
+    reason why they could not be recorded; the reason is kept on the case."""
     locked = lock(case)
     check_move(locked, CLOSED, attempted="closed")
     if not reason.is_active:
@@ -328,6 +341,12 @@ def close(
         raise InvalidRecord(f"Add a note to explain “{reason.label}”.")
     if exit_outcome not in ExitOutcome.values:
         raise InvalidRecord("Choose an exit outcome.")
+    missing_reason = exit_measures_missing_reason.strip()
+    planned = exit_outcome != ExitOutcome.UNPLANNED
+    if planned and missing_exit_measures and not missing_reason:
+        raise ExitMeasuresMissing(missing_exit_measures)
+    if not (planned and missing_exit_measures):
+        missing_reason = ""  # nothing was missing: no reason to keep
     now = timezone.now()
     policy = support_policy_for(authority_id=locked.authority_id)
     retain = add_years(timezone.localdate(now), policy.retention_years)
@@ -339,6 +358,8 @@ def close(
     locked.closure_reason = reason
     locked.exit_outcome = exit_outcome
     locked.closure_note = note
+    locked.closed_by = by
+    locked.exit_measures_missing_reason = missing_reason
     locked.retention_until = retain
     save(
         locked,
@@ -347,6 +368,8 @@ def close(
         "closure_reason",
         "exit_outcome",
         "closure_note",
+        "closed_by",
+        "exit_measures_missing_reason",
         "retention_until",
     )
     # Workers lose the case with its closure; the provider's managers keep it (organisation grant).
@@ -360,6 +383,7 @@ def close(
         closure_reason=reason.code,
         exit_outcome=exit_outcome,
         retention_until=retain.isoformat(),
+        exit_measures_missing=bool(missing_reason),
     )
     return locked
 

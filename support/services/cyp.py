@@ -33,6 +33,7 @@ from support.models import (
     SessionMode,
     VoiceOfChild,
 )
+from support.selectors.closure import cyp_exit_measures_missing
 from support.selectors.config import provider_suggest, support_policy_for
 from support.services import common
 
@@ -409,9 +410,11 @@ def cyp_case_close(
     exit_outcome: str,
     closed_by: User,
     note: str = "",
+    exit_measures_missing_reason: str = "",
 ) -> CypCase:
-    """Close the child's case. A planned ending after therapeutic work needs its exit plan.
-    Records are kept at least until the child's 25th birthday (configurable)."""
+    """Close the child's case. A planned ending after therapeutic work needs its exit plan; any
+    planned ending needs an end score for every goal (GBO), or a reason why they could not be
+    recorded. Records are kept at least until the child's 25th birthday (configurable)."""
     with history_context(actor=closed_by, source="cyp_case_close"):
         locked = common.lock(case)
         planned = exit_outcome != ExitOutcome.UNPLANNED
@@ -426,4 +429,6 @@ def cyp_case_close(
             by=closed_by,
             note=note,
             child_date_of_birth=child.date_of_birth,
+            missing_exit_measures=cyp_exit_measures_missing(case=locked),
+            exit_measures_missing_reason=exit_measures_missing_reason,
         )

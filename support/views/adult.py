@@ -7,17 +7,19 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_http_methods
 
 from safer.access.roles import role_required
 from support.forms import (
+    GoalStatusForm,
     NeedsAssessmentForm,
     OutcomeForm,
     SafetyPlanForm,
     SessionForm,
     SupportGoalForm,
 )
-from support.models import AdultSupportCase
+from support.models import AdultSupportCase, SupportGoal
 from support.selectors.config import needs_areas_active
 from support.services import adult as services
 from support.views.common import (
@@ -158,4 +160,23 @@ def adult_goal(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
         title="Add a support plan goal",
         action=add,
         success="Goal added",
+    )
+
+
+@role_required(*CASE_ROLES)
+@require_http_methods(["GET", "POST"])
+def adult_goal_status(request: HttpRequest, case_id: uuid.UUID, goal_id: uuid.UUID) -> HttpResponse:
+    """Mark a support plan goal achieved, no longer a goal, or back to working on it."""
+    user, case = user_of(request), _case(request, case_id)
+    goal = get_object_or_404(SupportGoal, pk=goal_id, adult_case=case)
+    return case_form_page(
+        request,
+        case=case,
+        form=GoalStatusForm(request.POST or None, initial={"status": goal.status}),
+        title=f"Goal: {goal.description}",
+        submit="Save the goal's status",
+        action=lambda d: services.support_goal_set_status(
+            goal=goal, status=d["status"], changed_by=user
+        ),
+        success="Goal updated",
     )

@@ -8,11 +8,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from safer.access.roles import role_required
+from safer.access.roles import role_required, user_roles
 from safer.accounts.models import User
 from safer.accounts.roles import Role
 from safer.casefile.models import ContactChannel
@@ -24,8 +25,10 @@ from support.selectors.cases import (
     adult_case_detail_for_user,
     cyp_case_detail_for_user,
     support_case_access_for,
+    support_case_closure_for_user,
     support_case_contract_warning,
 )
+from support.selectors.closure import adult_exit_measures_missing, cyp_exit_measures_missing
 from support.selectors.config import workers_for
 from support.services import adult as adult_services
 from support.services import cyp as cyp_services
@@ -192,15 +195,22 @@ def case_close(request: HttpRequest, case_id: uuid.UUID, kind: str) -> HttpRespo
     form = CloseForm(request.POST or None)
 
     def close(data: dict[str, Any]) -> object:
-        reason, outcome, note = data["reason"], data["exit_outcome"], data["note"]
+        fields = {
+            "reason": data["reason"],
+            "exit_outcome": data["exit_outcome"],
+            "closed_by": user,
+            "note": data["note"],
+            "exit_measures_missing_reason": data["exit_measures_missing_reason"],
+        }
         if isinstance(case, CypCase):
-            return cyp_services.cyp_case_close(
-                case=case, reason=reason, exit_outcome=outcome, closed_by=user, note=note
-            )
-        return adult_services.adult_support_case_close(
-            case=case, reason=reason, exit_outcome=outcome, closed_by=user, note=note
-        )
+            return cyp_services.cyp_case_close(case=case, **fields)
+        return adult_services.adult_support_case_close(case=case, **fields)
 
+    missing = (
+        cyp_exit_measures_missing(case=case)
+        if isinstance(case, CypCase)
+        else adult_exit_measures_missing(case=case)
+    )
     return case_form_page(
         request,
         case=case,
@@ -210,6 +220,36 @@ def case_close(request: HttpRequest, case_id: uuid.UUID, kind: str) -> HttpRespo
         intro="Record the outcome measures or end scores first: a closed case cannot be changed.",
         action=close,
         success="Case closed",
+        # The worker loses an allocated case when it closes: land on its closure summary.
+        next_url=reverse(f"support:{kind}-closed", kwargs={"case_id": case.pk}),
+        extra={"missing_exit_measures": missing},
+    )
+
+
+@role_required(*CASE_ROLES)
+@require_GET
+def case_closed(request: HttpRequest, case_id: uuid.UUID, kind: str) -> HttpResponse:
+    """Where closing a case lands: its closure details, no actions. The worker who closed it
+    no longer sees the case itself; the provider's managers do, and get a link to it."""
+    model = CypCase if kind == "cyp" else AdultSupportCase
+    summary = support_case_closure_for_user(
+        user=request.user, model=model, case_id=case_id, request=request
+    )
+    if summary.case.is_open:
+        return redirect(KINDS[kind].detail_url(summary.case))
+    return render(
+        request,
+        "support/case_closed.html",
+        {
+            "summary": summary,
+            "case": summary.case,
+            "kind": KINDS[kind],
+            "back_url": reverse(
+                "support:team"
+                if Role.PROVIDER_MANAGER in user_roles(request.user)
+                else "support:caseload"
+            ),
+        },
     )
 
 

@@ -107,6 +107,7 @@ def case_form_page(
     intro: str = "",
     template: str = "support/case_form.html",
     extra: dict[str, Any] | None = None,
+    next_url: str | None = None,
 ) -> HttpResponse:
     """GET shows the form; a valid POST calls ``action`` (a service) and goes back to the case.
 
@@ -125,11 +126,12 @@ def case_form_page(
                 )
                 status = 400
             except SupportError as error:
-                form.add_error(None, error.message)
+                field = error.field if error.field in form.fields else None
+                form.add_error(field, error.message)
                 status = 409 if isinstance(error, InvalidTransition) else 400
             else:
                 messages.success(request, success)
-                return redirect(kind_of(case).detail_url(case))
+                return redirect(next_url or kind_of(case).detail_url(case))
         else:
             status = 400
     context = {

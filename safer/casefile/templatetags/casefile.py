@@ -5,9 +5,18 @@ from __future__ import annotations
 from django import template
 
 from safer.casefile.contact import SafeTimes
-from safer.casefile.models import ContactChannel, SafeContactRules, WhoMayAnswer
+from safer.casefile.models import ContactChannel, Household, SafeContactRules, WhoMayAnswer
 
 register = template.Library()
+
+
+@register.filter
+def address(household: Household | None) -> str:
+    """The household's address as text, one line per part, empty parts left out. Show it with
+    ``|linebreaksbr`` (which escapes it): ``{{ household|address|linebreaksbr }}``."""
+    if not household:
+        return ""
+    return "\n".join(household.address_lines)
 
 
 def safe_contact_warnings(rules: SafeContactRules | None) -> list[str]:
