@@ -313,7 +313,7 @@ def _close_everything(world: PersonaWorld, made: dict[str, Any]) -> None:
     adult_support_case_close(
         case=made["adult"],
         reason=reason,
-        exit_outcome="planned_goals_met",
+        exit_outcome="unplanned",
         closed_by=world.adult_support_worker,
     )
     cyp_case_close(

