@@ -158,6 +158,8 @@ def test_closing_lands_on_the_closed_case_for_the_worker_who_closed_it(sw: Suppo
     assert "Did not want to score" in page
     assert "Ended well" in page
     assert "Your access to this case ended when it closed" in page
+    # Their access to the person ended with the case: the reference stays, the name goes.
+    assert f"{case.survivor.given_name} {case.survivor.family_name}" not in page
     # No action on a closed case, and no link to the case the worker may no longer open.
     assert _url("adult-close", case) not in page
     assert _url("adult-session", case) not in page

@@ -151,10 +151,13 @@ def support_case_closure_for_user(
         select_related=(*_RELATED, person, "closed_by"),
     )
     who = case.child if isinstance(case, CypCase) else case.survivor
+    can_open_case = model.objects.visible_to(user).filter(pk=case.pk).exists()
+    # Whoever closed the case keeps only its reference and closure details: their access to the
+    # person ended with the case, so the name is shown only to those who still see the case.
     return ClosureSummary(
         case=case,
-        person_name=f"{who.given_name} {who.family_name}".strip(),
-        can_open_case=model.objects.visible_to(user).filter(pk=case.pk).exists(),
+        person_name=f"{who.given_name} {who.family_name}".strip() if can_open_case else "",
+        can_open_case=can_open_case,
     )
 
 
