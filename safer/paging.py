@@ -12,7 +12,8 @@ from typing import Generic, TypeVar
 from django.db.models import Model, QuerySet
 from django.http import QueryDict
 
-T = TypeVar("T", bound=Model)
+T = TypeVar("T")
+M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class UncountedPage(Generic[T]):
     number: int
     has_next: bool
     query: str  # the filters, url-encoded, for the page links
+    param: str = "page"  # the GET parameter holding the page number (several lists on a page)
 
     @property
     def has_previous(self) -> bool:
@@ -45,22 +47,40 @@ class UncountedPage(Generic[T]):
         return len(self.object_list)
 
 
-def page_without_count(
-    queryset: QuerySet[T], *, params: QueryDict, per_page: int, max_page: int = 1000
-) -> UncountedPage[T]:
-    """The page ``params["page"]`` of an *ordered* queryset (a bad or missing number is page 1;
-    past the end is an empty page with a link back)."""
+def page_number(params: QueryDict, *, param: str = "page", max_page: int = 1000) -> int:
+    """The page number asked for (a bad or missing number is page 1)."""
     try:
-        number = min(max(int(params.get("page", "1")), 1), max_page)
+        return min(max(int(params.get(param, "1")), 1), max_page)
     except (TypeError, ValueError):
-        number = 1
-    start = (number - 1) * per_page
-    rows = list(queryset[start : start + per_page + 1])
+        return 1
+
+
+def page_of_rows(
+    rows: Sequence[T], *, number: int, params: QueryDict, per_page: int, param: str = "page"
+) -> UncountedPage[T]:
+    """The page from ``rows``: those of page ``number`` and one more, if there is one."""
     query = params.copy()
-    query.pop("page", None)
+    query.pop(param, None)
     return UncountedPage(
-        object_list=rows[:per_page],
+        object_list=list(rows[:per_page]),
         number=number,
         has_next=len(rows) > per_page,
         query=query.urlencode(),
+        param=param,
     )
+
+
+def page_without_count(
+    queryset: QuerySet[M],
+    *,
+    params: QueryDict,
+    per_page: int,
+    max_page: int = 1000,
+    param: str = "page",
+) -> UncountedPage[M]:
+    """The page ``params[param]`` of an *ordered* queryset (a bad or missing number is page 1;
+    past the end is an empty page with a link back)."""
+    number = page_number(params, param=param, max_page=max_page)
+    start = (number - 1) * per_page
+    rows = list(queryset[start : start + per_page + 1])
+    return page_of_rows(rows, number=number, params=params, per_page=per_page, param=param)

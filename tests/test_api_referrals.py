@@ -290,3 +290,37 @@ def test_districts_list_gives_the_codes(police) -> None:
     _, token = police
     body = api(token).get("/api/v1/referrals/districts/").json()
     assert {"code": "maidstone", "name": "Maidstone", "authority": "Kent County Council"} in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_submissions_lose_none_and_duplicate_none(settings) -> None:
+    """Sixteen submissions at once, half of them sent twice with the same key: one referral per
+    key, each with its own reference, and every retry gets the first answer (issue 17)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    settings.SAFER_API_RATE_LIMITS = RELAXED_LIMITS
+    geography()
+    _, token = issue(_agency("Concurrent Police"), Scope.REFERRALS_SUBMIT)
+    keys = [str(uuid.uuid4()) for _ in range(16)]
+    sends = keys + keys[:8]
+
+    def send(key: str) -> tuple[str, int, dict[str, Any]]:
+        try:
+            response = submit(token, payload(), key=key)
+            return key, response.status_code, response.json()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(send, sends))
+    assert {status for _, status, _ in results} == {201}
+    by_key: dict[str, set[str]] = {}
+    for key, _, body in results:
+        by_key.setdefault(key, set()).add(body["reference"])
+    assert all(len(references) == 1 for references in by_key.values())
+    references = [next(iter(r)) for r in by_key.values()]
+    assert len(set(references)) == 16
+    assert Referral.objects.filter(reference__in=references).count() == 16
+    assert Referral.objects.count() == 16

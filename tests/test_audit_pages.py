@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.contrib.auth.models import Group
@@ -464,14 +465,33 @@ def test_access_log_export_headers_content_and_its_own_log_row(
     assert (export.record_type, export.record_id) == ("audit.accesslog", "list")
 
 
-def test_access_log_is_paginated(auditor_client: Client, worker: User) -> None:
-    AccessLogFactory.create_batch(55, user=worker)
-    first = auditor_client.get(reverse("audit:access-log"), {"user": "wren"}).content.decode()
-    assert first.count("Wren Worker") == 50
-    assert "Showing 1 to 50 of 55" in first
-    assert "?user=wren&amp;page=2" in first
-    second = auditor_client.get(reverse("audit:access-log"), {"user": "wren", "page": "2"})
-    assert second.content.decode().count("Wren Worker") == 5
+def test_access_log_is_paged_newest_first_without_a_count(
+    auditor_client: Client, worker: User
+) -> None:
+    """Keyset pages (issue 17): "more than 50", then the older rows after the last one shown."""
+    rows = AccessLogFactory.create_batch(55, user=worker)
+    newest_first = sorted(rows, key=lambda r: (r.occurred_at, r.pk), reverse=True)
+    first = auditor_client.get(reverse("audit:access-log"), {"user": "wren"})
+    text = first.content.decode()
+    assert text.count("Wren Worker") == 50
+    assert "Showing the newest 50 of more than 50." in text
+    assert [r.pk for r in first.context["page_obj"]] == [r.pk for r in newest_first[:50]]
+    cursor = str(first.context["page_obj"].next_cursor)
+    assert f"?user=wren&amp;before={quote(cursor)}" in text
+    second = auditor_client.get(reverse("audit:access-log"), {"user": "wren", "before": cursor})
+    assert [r.pk for r in second.context["page_obj"]] == [r.pk for r in newest_first[50:]]
+    text = second.content.decode()
+    assert "Showing 5 older rows." in text
+    assert 'href="?user=wren" rel="first"' in text
+    assert 'rel="next"' not in text
+
+
+def test_a_bad_cursor_shows_the_newest_rows(auditor_client: Client, worker: User) -> None:
+    AccessLogFactory.create_batch(3, user=worker)
+    for cursor in ["nonsense", "2026-01-01_x", "2026-01-01T00:00:00_5"]:
+        response = auditor_client.get(reverse("audit:access-log"), {"before": cursor})
+        assert response.status_code == 200
+        assert response.context["page_obj"].is_first
 
 
 # --- Sign-in events -------------------------------------------------------------------------------
@@ -545,3 +565,20 @@ def test_list_pages_use_a_bounded_number_of_queries(
     ]:
         with django_assert_max_num_queries(budget):
             assert auditor_client.get(url).status_code == 200
+
+
+def test_access_log_page_neither_counts_nor_ors_the_scope(
+    auditor_client: Client, worker: User
+) -> None:
+    """The scope's two sides are branches of a UNION ALL, each newest first and limited to a
+    page, and nothing counts the rows (issue 17)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    AccessLogFactory.create_batch(3, user=worker)
+    with CaptureQueriesContext(connection) as queries:
+        assert auditor_client.get(reverse("audit:access-log")).status_code == 200
+    sql = [q["sql"] for q in queries.captured_queries if "audit_accesslog" in q["sql"]]
+    assert not [s for s in sql if "COUNT(" in s.upper()]
+    (union,) = [s for s in sql if "UNION ALL" in s]
+    assert union.count("LIMIT 51") >= 2

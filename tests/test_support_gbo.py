@@ -189,3 +189,23 @@ def test_scores_follow_the_start_review_end_order(sw: SupportWorld) -> None:
     score("end", 6, days_ago(1))
     with pytest.raises(InvalidRecord, match="already has its end score"):
         score("review", 7, days_ago(0))
+
+
+def test_case_figures_join_each_goal_to_its_own_scores(
+    three_children: dict[str, CypCase],
+) -> None:
+    """No sub-select over the whole score table (issue 17): one pass over the cases' goals."""
+    cases = gbo_cases_annotated(
+        CypCase.objects.filter(pk__in=[c.pk for c in three_children.values()])
+    )
+    sql = str(cases.query)
+    assert "SELECT" not in sql.split(" FROM ", 1)[1]  # no sub-select anywhere
+    # The goals once, then the start score and the end score, each joined on its goal.
+    assert sql.count('LEFT OUTER JOIN "support_gbogoal"') == 1
+    assert sql.count('LEFT OUTER JOIN "support_gboscore"') == 2
+    totals = {c.pk: (c.gbo_goals_with_both, c.gbo_total_change) for c in cases}
+    assert totals == {
+        three_children["a"].pk: (2, 6),
+        three_children["b"].pk: (2, 2),
+        three_children["c"].pk: (0, None),
+    }

@@ -475,3 +475,78 @@ def test_outcome_and_gbo_score_forms_record_through_the_services(
     assert "already has its end score" in again.content.decode()
     other_goal_url = _url("cyp-goal-score", child, goal_id="00000000-0000-4000-8000-000000000000")
     assert cyp.get(other_goal_url).status_code == 404
+
+
+# --- Paged caseload and team lists (issue 17) -------------------------------------------------
+
+
+def _waiting_adult_cases(sw: SupportWorld, n: int) -> list[AdultSupportCase]:
+    cases = [
+        adult_support_case_open(
+            case_file=_extra_case_file(sw, 100 + i),
+            opened_by=sw.world.spa_triage,
+            provider=sw.world.organisations["adult"],
+        )
+        for i in range(n)
+    ]
+    return sorted(cases, key=lambda c: (c.opened_at, str(c.pk)))
+
+
+def test_caseload_pages_keep_the_sort_across_pages(sw: SupportWorld) -> None:
+    from django.http import QueryDict
+
+    from support.selectors.caseload import CaseloadFilters, worker_caseload_page
+
+    cases = [
+        adult_support_case_allocate(case=c, worker=sw.adult_worker, allocated_by=None)
+        for c in _waiting_adult_cases(sw, 5)
+    ]
+    by_reference = sorted(cases, key=lambda c: c.reference)
+    filters = CaseloadFilters(sort="reference")
+    pages = [
+        worker_caseload_page(
+            user=sw.adult_worker,
+            filters=filters,
+            params=QueryDict(f"sort=reference&page={n}"),
+            per_page=2,
+        )
+        for n in (1, 2, 3)
+    ]
+    assert [[r.case.pk for r in page] for page in pages] == [
+        [c.pk for c in by_reference[0:2]],
+        [c.pk for c in by_reference[2:4]],
+        [c.pk for c in by_reference[4:5]],
+    ]
+    assert [p.has_next for p in pages] == [True, True, False]
+    assert pages[1].query == "sort=reference"
+
+
+def test_team_lists_are_paged_and_the_view_logs_only_the_cases_shown(
+    sw: SupportWorld, django_assert_max_num_queries: Any
+) -> None:
+    from django.http import QueryDict
+
+    from support.selectors.caseload import team_overview
+
+    waiting = _waiting_adult_cases(sw, 3)
+    first, second = (
+        team_overview(
+            user=sw.adult_manager, params=QueryDict(f"adult-waiting-page={n}"), per_page=2
+        )[0]
+        for n in (1, 2)
+    )
+    assert first.waiting_count == 3
+    assert [c.pk for c in first.waiting] == [c.pk for c in waiting[:2]]
+    assert first.waiting.has_next
+    assert [c.pk for c in second.waiting] == [waiting[2].pk]
+
+    manager = _client(sw.adult_manager)
+    before = AccessLog.objects.filter(action=AccessAction.SEARCH).count()
+    with django_assert_max_num_queries(30):
+        page = manager.get(reverse("support:team"))
+    html = page.content.decode()
+    assert "Waiting for allocation (3)" in html
+    shown = {str(c.pk) for c in waiting}
+    logged = AccessLog.objects.filter(action=AccessAction.SEARCH)
+    assert logged.count() - before == 3
+    assert set(logged.values_list("record_id", flat=True)) >= shown

@@ -14,39 +14,24 @@ there; then *women* and *men* by sex; anyone else is *not recorded*.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db.models import (
-    Case,
-    CharField,
-    Count,
-    Exists,
-    F,
-    IntegerField,
-    Min,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce, Least, TruncDate
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Q, QuerySet
 
-from referrals.models import Referral
 from reporting.metrics.common import (
     NOT_KNOWN,
-    AgeOn,
+    OTHER,
     Policy,
     Scope,
-    grouped_counts,
-    mapped,
     with_total,
 )
 from reporting.models import AgeBand
 from reporting.periods import Period
-from safer.casefile.models import HouseholdRole, Person, Sex
+from safer.casefile.models import HouseholdRole, Sex
 from safer.workdays import LOCAL_TZ
 from support.models import AdultSupportCase, CypCase, CypSession, SupportGoal
 
@@ -71,156 +56,233 @@ def cyp_cases_supported(scope: Scope, period: Period) -> QuerySet[CypCase]:
     )
 
 
-def supported_people(scope: Scope, period: Period) -> QuerySet[Person]:
-    """One row per person supported, annotated with ``first_support_on``, ``age``, ``group`` and
-    ``accommodation`` (their case's safe accommodation type; an adult case is a sanctuary)."""
-    adult = adult_cases_supported(scope, period)
-    cyp = cyp_cases_supported(scope, period)
-    first_adult = Subquery(
-        adult.filter(survivor=OuterRef("pk"))
+# --- The supported-people set, built once per figure -------------------------------------------
+#
+# Every breakdown reads one CTE: the period's supported cases (adult and CYP, one UNION ALL),
+# grouped per person once for the first contact, whether any is an adult case, and a CYP case's
+# accommodation; then each person's age on their first day of support and their group, computed
+# once per person. The breakdowns are plain GROUP BYs and FILTERs over its columns. The ORM
+# version inlined the correlated first-contact, accommodation and risk subqueries into every
+# expression that used them (age, group, each age band, each FILTER), so PostgreSQL ran the same
+# subqueries dozens of times per person (issue 17).
+
+_PEOPLE_CTE = """
+WITH supported_cases AS (
+    SELECT a.person_id, a.first_contact_at, TRUE AS adult, NULL::varchar AS accommodation_type
+    FROM ({adult}) AS a (person_id, first_contact_at)
+    UNION ALL
+    SELECT c.person_id, c.first_contact_at, FALSE, c.accommodation_type
+    FROM ({cyp}) AS c (person_id, first_contact_at, accommodation_type)
+), supported AS (
+    SELECT person_id, MIN(first_contact_at) AS first_support_at, BOOL_OR(adult) AS has_adult,
+           MIN(accommodation_type) AS cyp_accommodation
+    FROM supported_cases GROUP BY person_id
+), aged AS (
+    SELECT p.id, p.household_role, p.sex, p.is_trans, p.ethnicity, p.disability,
+           p.sexual_orientation, p.no_recourse_to_public_funds, h.district_id, s.has_adult,
+           s.cyp_accommodation,
+           COALESCE(
+               EXTRACT(YEAR FROM AGE((s.first_support_at AT TIME ZONE %s)::date,
+                                     p.date_of_birth))::integer,
+               p.stated_age
+           ) AS age
+    FROM supported s
+    JOIN casefile_person p ON p.id = s.person_id
+    JOIN casefile_household h ON h.id = p.household_id
+), people AS MATERIALIZED (
+    SELECT aged.*,
+           CASE WHEN age < 18 THEN %s
+                WHEN age IS NULL AND household_role = %s THEN %s
+                WHEN is_trans THEN %s
+                WHEN sex = %s THEN %s
+                WHEN sex = %s THEN %s
+                ELSE %s END AS grp,
+           CASE WHEN has_adult THEN %s ELSE cyp_accommodation END AS accommodation
+    FROM aged
+)
+"""
+
+# A risk the referrer recorded on a referral of the person as survivor: once per person.
+_RISK = (
+    "EXISTS (SELECT 1 FROM referrals_referral r "
+    "JOIN casefile_casefile cf ON cf.id = r.case_file_id "
+    "WHERE cf.survivor_id = people.id AND r.other_risks @> %s::jsonb)"
+)
+
+
+def _people_cte(scope: Scope, period: Period) -> tuple[str, list[Any]]:
+    adult_sql, adult_params = (
+        adult_cases_supported(scope, period)
         .order_by()
-        .values("survivor")
-        .annotate(first=Min("first_contact_at"))
-        .values("first")[:1]
+        .values_list("survivor_id", "first_contact_at")
+        .query.sql_with_params()
     )
-    first_cyp = Subquery(cyp.filter(child=OuterRef("pk")).order_by().values("first_contact_at")[:1])
-    return (
-        Person.objects.filter(Q(pk__in=adult.values("survivor")) | Q(pk__in=cyp.values("child")))
-        # PostgreSQL's LEAST ignores NULLs: a person with one kind of case gets that case's date.
-        .annotate(first_support_at=Least(first_adult, first_cyp))
-        .annotate(first_support_on=TruncDate("first_support_at", tzinfo=LOCAL_TZ))
-        .annotate(
-            age=Coalesce(
-                AgeOn(F("first_support_on"), F("date_of_birth")),
-                F("stated_age"),
-                output_field=IntegerField(),
-            )
-        )
-        .annotate(
-            group=Case(
-                When(age__lt=18, then=Value(CHILDREN)),
-                When(age__isnull=True, household_role=HouseholdRole.CHILD, then=Value(CHILDREN)),
-                When(is_trans=True, then=Value(TRANS)),
-                When(sex=Sex.FEMALE, then=Value(WOMEN)),
-                When(sex=Sex.MALE, then=Value(MEN)),
-                default=Value(NOT_RECORDED),
-                output_field=CharField(),
-            ),
-            accommodation=Case(
-                When(pk__in=adult.values("survivor"), then=Value(SANCTUARY)),
-                default=Subquery(
-                    cyp.filter(child=OuterRef("pk")).order_by().values("accommodation_type")[:1]
-                ),
-                output_field=CharField(),
-            ),
-        )
+    cyp_sql, cyp_params = (
+        cyp_cases_supported(scope, period)
+        .order_by()
+        .values_list("child_id", "first_contact_at", "accommodation_type")
+        .query.sql_with_params()
     )
+    sql = _PEOPLE_CTE.format(adult=adult_sql, cyp=cyp_sql)
+    params = [
+        *adult_params,
+        *cyp_params,
+        str(LOCAL_TZ),
+        CHILDREN,
+        HouseholdRole.CHILD.value,
+        CHILDREN,
+        TRANS,
+        Sex.FEMALE.value,
+        WOMEN,
+        Sex.MALE.value,
+        MEN,
+        NOT_RECORDED,
+        SANCTUARY,
+    ]
+    return sql, params
+
+
+def _people_select(
+    scope: Scope, period: Period, select: str, params: Sequence[Any] = (), tail: str = ""
+) -> list[tuple[Any, ...]]:
+    cte, cte_params = _people_cte(scope, period)
+    with connection.cursor() as cursor:
+        sql = f"{cte} SELECT {select} FROM people {tail}"  # noqa: S608 (our own SQL)
+        cursor.execute(sql, [*cte_params, *params])
+        return list(cursor.fetchall())
+
+
+def _people_counts(
+    scope: Scope, period: Period, category: str, params: Sequence[Any] = ()
+) -> dict[str, int]:
+    """``{category: n}``: one GROUP BY over the set (``category`` is SQL over its columns)."""
+    rows = _people_select(scope, period, f"{category}, COUNT(*)", params, "GROUP BY 1")
+    return {str(key): int(n) for key, n in rows}
+
+
+def _mapped_sql(
+    column: str, mapping: Mapping[str, str] | None, *, default: str = OTHER
+) -> tuple[str, list[Any]]:
+    """``common.mapped`` over a column of the set: SAFER's code to the return's category."""
+    if mapping is None:
+        return f"COALESCE(NULLIF({column}, ''), %s)", [NOT_KNOWN]
+    by_target: dict[str, list[str]] = {}
+    for source, target in mapping.items():
+        by_target.setdefault(target, []).append(source)
+    if not by_target:
+        return "%s", [default]
+    whens, params = [], []
+    for target, sources in sorted(by_target.items()):
+        whens.append(f"WHEN {column} = ANY(%s) THEN %s")
+        params += [sorted(sources), target]
+    return f"CASE {' '.join(whens)} ELSE %s END", [*params, default]
 
 
 def individuals_by_group(*, scope: Scope, period: Period) -> dict[str, int]:
-    counts = grouped_counts(supported_people(scope, period), "group", Count("pk"))
+    counts = _people_counts(scope, period, "grp")
     return with_total({group: counts.get(group, 0) for group in GROUPS})
 
 
 def individuals_by_accommodation(
     *, scope: Scope, period: Period, mapping: Mapping[str, str] | None = None
 ) -> dict[str, int]:
-    people = supported_people(scope, period).annotate(category=mapped("accommodation", mapping))
-    return with_total(grouped_counts(people, "category", Count("pk")))
+    category, params = _mapped_sql("accommodation", mapping)
+    return with_total(_people_counts(scope, period, category, params))
 
 
 def individuals_by_ethnicity(
     *, scope: Scope, period: Period, mapping: Mapping[str, str] | None = None
 ) -> dict[str, int]:
-    people = supported_people(scope, period).annotate(
-        category=mapped("ethnicity", mapping, default=NOT_KNOWN)
-    )
-    return with_total(grouped_counts(people, "category", Count("pk")))
+    category, params = _mapped_sql("ethnicity", mapping, default=NOT_KNOWN)
+    return with_total(_people_counts(scope, period, category, params))
 
 
-def age_band_expression(bands: Sequence[AgeBand]) -> Case:
-    whens = [
-        When(
-            Q(age__gte=band.min_age)
-            & (Q(age__lte=band.max_age) if band.max_age is not None else Q()),
-            then=Value(band.code),
-        )
-        for band in bands
-    ]
-    return Case(*whens, default=Value(NOT_KNOWN), output_field=CharField())
+def _age_band_sql(bands: Sequence[AgeBand]) -> tuple[str, list[Any]]:
+    whens, params = [], []
+    for band in bands:
+        if band.max_age is None:
+            whens.append("WHEN age >= %s THEN %s")
+            params += [band.min_age, band.code]
+        else:
+            whens.append("WHEN age >= %s AND age <= %s THEN %s")
+            params += [band.min_age, band.max_age, band.code]
+    if not whens:
+        return "%s", [NOT_KNOWN]
+    return f"CASE {' '.join(whens)} ELSE %s END", [*params, NOT_KNOWN]
 
 
 def individuals_by_age_band(*, scope: Scope, period: Period, band_set: str) -> dict[str, int]:
     bands = list(AgeBand.objects.filter(band_set=band_set))
-    people = supported_people(scope, period).annotate(band=age_band_expression(bands))
-    counts = grouped_counts(people, "band", Count("pk"))
+    category, params = _age_band_sql(bands)
+    counts = _people_counts(scope, period, category, params)
     return with_total({**{band.code: 0 for band in bands}, **counts})
 
 
 def individuals_by_district(*, scope: Scope, period: Period) -> dict[str, int]:
-    return grouped_counts(supported_people(scope, period), "household__district_id", Count("pk"))
+    return _people_counts(scope, period, "district_id")
 
 
-def _with_risks(people: QuerySet[Person]) -> QuerySet[Person]:
-    """Annotate the referral-level risks the referrer recorded for the person as survivor."""
-
-    def risk(code: str) -> Exists:
-        return Exists(
-            Referral.objects.filter(
-                case_file__survivor=OuterRef("pk"), other_risks__contains=[code]
-            )
-        )
-
-    return people.annotate(
-        risk_mental_health=risk("mental_health"),
-        risk_substance_use=risk("substance_use"),
-        risk_complex_needs=risk("complex_needs"),
-    )
-
-
-def specialist_conditions(policy: Policy) -> dict[str, Q]:
-    """Each characteristic as a filter on ``supported_people`` (with ``_with_risks``)."""
-    adult = ~Q(group=CHILDREN)
+def specialist_conditions(policy: Policy) -> dict[str, tuple[str, list[Any]]]:
+    """Each characteristic as SQL over the supported-people set, with its parameters."""
+    adult = "grp <> %s"
     return {
-        "black_minoritised": Q(ethnicity__in=policy.minoritised_ethnicities),
-        "disabled": ~Q(disability=""),
-        "lgbt": Q(sexual_orientation__in=["gay_lesbian", "bisexual", "other"]) | Q(is_trans=True),
-        "mental_health": Q(risk_mental_health=True),
-        "substance_use": Q(risk_substance_use=True),
-        "complex_needs": Q(risk_complex_needs=True),
-        "no_recourse": Q(no_recourse_to_public_funds=True),
-        "older": adult & Q(age__gte=policy.older_age_from),
-        "young": adult & Q(age__lt=policy.young_age_below),
+        "black_minoritised": ("ethnicity = ANY(%s)", [list(policy.minoritised_ethnicities)]),
+        "disabled": ("disability <> ''", []),
+        "lgbt": (
+            "(sexual_orientation = ANY(%s) OR is_trans)",
+            [["gay_lesbian", "bisexual", "other"]],
+        ),
+        "mental_health": (_RISK, [json.dumps(["mental_health"])]),
+        "substance_use": (_RISK, [json.dumps(["substance_use"])]),
+        "complex_needs": (_RISK, [json.dumps(["complex_needs"])]),
+        "no_recourse": ("no_recourse_to_public_funds", []),
+        "older": (f"({adult} AND age >= %s)", [CHILDREN, policy.older_age_from]),
+        "young": (f"({adult} AND age < %s)", [CHILDREN, policy.young_age_below]),
     }
 
 
 def individuals_specialist(*, scope: Scope, period: Period, policy: Policy) -> dict[str, int]:
     """People with each specialist characteristic (a person may have several), and ``any``:
-    people with at least one."""
+    people with at least one. Each characteristic is one boolean column of a per-person row
+    (the risks one EXISTS each, once per person), then counted."""
     conditions = specialist_conditions(policy)
-    any_condition = Q(pk__in=[])
-    for condition in conditions.values():
-        any_condition |= condition
-    aggregates: dict[str, Any] = {
-        code: Count("pk", filter=condition) for code, condition in conditions.items()
-    }
-    aggregates["any"] = Count("pk", filter=any_condition)
-    result = _with_risks(supported_people(scope, period)).aggregate(**aggregates)
-    return {code: int(n) for code, n in result.items()}
+    columns = ", ".join(f"{sql} AS {code}" for code, (sql, _) in conditions.items())
+    params = [p for _, ps in conditions.values() for p in ps]
+    counts = ", ".join(f"COUNT(*) FILTER (WHERE {code})" for code in conditions)
+    any_of = " OR ".join(conditions)
+    cte, cte_params = _people_cte(scope, period)
+    sql = (
+        f"{cte}, flagged AS (SELECT {columns} FROM people) "  # noqa: S608 (values are params)
+        f"SELECT {counts}, COUNT(*) FILTER (WHERE {any_of}) FROM flagged"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*cte_params, *params])
+        row = cursor.fetchone()
+    return {code: int(n) for code, n in zip([*conditions, "any"], row, strict=True)}
+
+
+def _id_in(people_ids: QuerySet[Any]) -> tuple[str, list[Any]]:
+    """``id IN (<the queryset>)`` over the set; FALSE when it can match nothing (an empty list
+    of codes, which Django refuses to compile)."""
+    try:
+        sql, params = people_ids.order_by().query.sql_with_params()
+    except EmptyResultSet:
+        return "FALSE", []
+    return f"id IN ({sql})", list(params)
 
 
 def support_types(*, scope: Scope, period: Period, mapping: Mapping[str, str]) -> dict[str, int]:
     """People given each type of support (a person may have several), from the mapping of
     ``needs_area:<code>`` (an adult's support-plan goal in that area) and ``cyp_function:<code>``
     (a child's session of that service function in the period) to the return's types."""
-    people = supported_people(scope, period)
     adult = adult_cases_supported(scope, period)
     cyp = cyp_cases_supported(scope, period)
     by_target: dict[str, list[str]] = {}
     for source, target in mapping.items():
         by_target.setdefault(target, []).append(source)
-    aggregates: dict[str, Any] = {}
-    for target, sources in sorted(by_target.items()):
+    counts: list[str] = []
+    params: list[Any] = []
+    for _target, sources in sorted(by_target.items()):
         areas = [s.split(":", 1)[1] for s in sources if s.startswith("needs_area:")]
         functions = [s.split(":", 1)[1] for s in sources if s.startswith("cyp_function:")]
         goals = SupportGoal.objects.filter(
@@ -229,10 +291,14 @@ def support_types(*, scope: Scope, period: Period, mapping: Mapping[str, str]) -
         sessions = CypSession.objects.filter(
             period.q_day("occurred_on"), cyp_case__in=cyp, function__in=functions
         ).values("cyp_case__child")
-        aggregates[target] = Count("pk", filter=Q(pk__in=goals) | Q(pk__in=sessions))
-    if not aggregates:
+        goals_sql, goals_params = _id_in(goals)
+        sessions_sql, sessions_params = _id_in(sessions)
+        counts.append(f"COUNT(*) FILTER (WHERE {goals_sql} OR {sessions_sql})")
+        params += [*goals_params, *sessions_params]
+    if not counts:
         return {}
-    return {code: int(n) for code, n in people.aggregate(**aggregates).items()}
+    (row,) = _people_select(scope, period, ", ".join(counts), params)
+    return {target: int(n) for target, n in zip(sorted(by_target), row, strict=True)}
 
 
 def allocated_not_supported(*, scope: Scope, period: Period) -> int:

@@ -46,7 +46,7 @@ class AccessLog(models.Model):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        db_index=True,
+        db_index=False,  # access_authority_time_idx leads with it
         related_name="+",
     )
 
@@ -55,7 +55,23 @@ class AccessLog(models.Model):
         indexes = [
             models.Index(
                 fields=["record_type", "record_id", "occurred_at"], name="access_record_idx"
-            )
+            ),
+            # The access log's page, newest first (``access_log_page``): per authority for the
+            # stamped rows (it also serves the foreign key), and the unstamped rows on their own.
+            models.Index(
+                fields=["authority", "-occurred_at", "-id"], name="access_authority_time_idx"
+            ),
+            models.Index(
+                fields=["-occurred_at", "-id"],
+                name="access_unstamped_time_idx",
+                condition=models.Q(authority__isnull=True),
+            ),
+            # Which record types have unstamped rows (``unstamped_access_log_q``).
+            models.Index(
+                fields=["record_type"],
+                name="access_unstamped_type_idx",
+                condition=models.Q(authority__isnull=True),
+            ),
         ]
         triggers = [
             pgtrigger.Protect(

@@ -279,13 +279,23 @@ class AuditScope:
         return authority_staff(self.authorities)
 
     def access_log_q(self) -> Q:
-        """A filter on ``AccessLog`` keeping the rows this auditor may read.
+        """A filter on ``AccessLog`` keeping the rows this auditor may read: the stamped rows of
+        their authorities, or the unstamped rows ``unstamped_access_log_q`` lets them read.
 
-        A stamped row is theirs when its authority is one of theirs. An unstamped row (no single
-        authority, or written before the stamp) falls back to the key tests, built only for the
-        record types that have unstamped rows (one small query finds them): usually none or a
-        few, so the page's SQL stays small and quick to plan instead of a UNION over every
-        auditable table.
+        An OR over the whole table: fine for one record's trail or an export, which are
+        narrowed by other filters. The whole log's page reads the two sides apart
+        (``access_log_page``), each through its own index.
+        """
+        return Q(authority_id__in=self.authorities.values("pk")) | (
+            Q(authority__isnull=True) & self.unstamped_access_log_q()
+        )
+
+    def unstamped_access_log_q(self) -> Q:
+        """The unstamped rows (no single authority, or written before the stamp) this auditor
+        may read. The key tests are built only for the record types that have unstamped rows
+        (one small query finds them): usually none or a few, so the page's SQL stays small and
+        quick to plan instead of a UNION over every auditable table. Combine with
+        ``authority__isnull=True``.
         """
         from safer.audit.models import AccessLog
 
@@ -307,9 +317,7 @@ class AuditScope:
             unstamped |= (of_legacy_model & Q(In(key, in_scope))) | (
                 readers_of_theirs & of_legacy_model & ~Q(In(key, known))
             )
-        return Q(authority_id__in=self.authorities.values("pk")) | (
-            Q(authority__isnull=True) & unstamped
-        )
+        return unstamped
 
     def auth_event_q(self) -> Q:
         """A filter on ``AuthEvent``: events of this auditor's authorities' staff."""

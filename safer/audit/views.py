@@ -29,9 +29,11 @@ from safer.audit.forms import (
 from safer.audit.models import AccessAction, AccessLog, AuthEvent
 from safer.audit.scoping import AuditScope
 from safer.audit.selectors import (
+    AccessLogCursor,
     RecordRef,
     Scope,
     access_log_list,
+    access_log_page,
     auth_event_list,
     change_history,
     change_history_filter,
@@ -218,15 +220,22 @@ def access_log(request: HttpRequest) -> HttpResponse:
     _log(request, AccessAction.AUDIT_VIEW, *ACCESS_LIST)
     form = AccessLogFilterForm(request.GET)
     valid = form.is_valid()
-    rows = (
-        access_log_list(audit_scope=_scope(request), **form.cleaned_data)
+    page = (
+        access_log_page(
+            audit_scope=_scope(request),
+            before=AccessLogCursor.parse(request.GET.get("before")),
+            per_page=PAGE_SIZE,
+            **form.cleaned_data,
+        )
         if valid
-        else AccessLog.objects.none()
+        else None
     )
+    filters = request.GET.copy()
+    filters.pop("before", None)
     return render(
         request,
         "audit/access_log.html",
-        {"form": form, "page_obj": _page(request, rows) if valid else None},
+        {"form": form, "page_obj": page, "filters": filters.urlencode()},
         status=200 if valid else 400,
     )
 

@@ -530,11 +530,18 @@ class SafeContactOverride(models.Model):
 
 
 class ReferenceCounter(models.Model):
-    """The last number issued per prefix and year, for references like SAFER-2026-000123."""
+    """Per prefix and year, where its references like SAFER-2026-000123 start numbering.
+
+    The numbers come from a PostgreSQL sequence per prefix (``reference_next``), so issuing one
+    holds no row lock; ``sequence_base`` is the sequence's value before the year's first number.
+    ``last_number`` is what the row-locked counter had issued before the sequences (migration
+    0007 carries it into the base); the bench and demo builders also use rows as markers.
+    """
 
     prefix = models.CharField(max_length=10)
     year = models.PositiveSmallIntegerField()
     last_number = models.PositiveIntegerField(default=0)
+    sequence_base = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -106,6 +106,36 @@ class CypSource(models.TextChoices):
     DIRECT = "direct", "Direct referral by an accommodation provider"
 
 
+def open_case_indexes(kind: str) -> list[models.Index]:
+    """Partial indexes for the caseload and team lists, over open cases only (closed ones are
+    most of the table and never listed there): a worker's open cases by date opened; an
+    organisation's cases waiting for allocation, oldest first; its open cases by first-contact
+    due date while not yet contacted, and by review date (issue 17)."""
+    is_open = ~models.Q(status="closed")
+    return [
+        models.Index(
+            fields=["allocated_worker", "opened_at"],
+            name=f"{kind}_case_worker_open_idx",
+            condition=is_open,
+        ),
+        models.Index(
+            fields=["provider", "opened_at"],
+            name=f"{kind}_case_waiting_idx",
+            condition=models.Q(status="awaiting_allocation"),
+        ),
+        models.Index(
+            fields=["provider", "first_contact_due_on"],
+            name=f"{kind}_case_contact_due_idx",
+            condition=is_open & models.Q(first_contact_at__isnull=True),
+        ),
+        models.Index(
+            fields=["provider", "review_due_on"],
+            name=f"{kind}_case_review_due_idx",
+            condition=is_open,
+        ),
+    ]
+
+
 class SupportCaseQuerySet(models.QuerySet):
     """Shared by both case kinds. The access rules are in ``support.access``."""
 
@@ -194,6 +224,7 @@ class AdultSupportCase(SupportCase):
         indexes = [
             models.Index(fields=["provider", "status"], name="adult_case_provider_status_idx"),
             models.Index(fields=["allocated_worker", "status"], name="adult_case_worker_idx"),
+            *open_case_indexes("adult"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -249,6 +280,7 @@ class CypCase(SupportCase):
         indexes = [
             models.Index(fields=["provider", "status"], name="cyp_case_provider_status_idx"),
             models.Index(fields=["allocated_worker", "status"], name="cyp_case_worker_idx"),
+            *open_case_indexes("cyp"),
         ]
         constraints = [
             models.CheckConstraint(

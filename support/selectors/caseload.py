@@ -8,16 +8,20 @@ Each list is one query per case kind whatever its length: the next due dates are
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Case, Count, DateField, F, OuterRef, Q, Subquery, When
 from django.db.models.functions import Least
+from django.http import QueryDict
 from django.utils import timezone
 
 from safer.access.roles import user_roles
 from safer.accounts.models import User
 from safer.accounts.roles import Role
+from safer.paging import UncountedPage, page_number, page_of_rows, page_without_count
 from support.models import (
     AdultStatus,
     AdultSupportCase,
@@ -29,6 +33,9 @@ from support.models import (
     SupportAction,
     SupportCaseQuerySet,
 )
+
+CASELOAD_PAGE_SIZE = 50
+TEAM_PAGE_SIZE = 25
 
 # What each due date means, in the order they win a tie.
 DUE_LABELS = {
@@ -149,6 +156,60 @@ def _filtered(
     return cases
 
 
+def _sql_order(sort: str) -> tuple[Any, ...]:
+    if sort == "opened":
+        return ("opened_at", "pk")
+    if sort == "reference":
+        return ("reference", "pk")
+    return (F("next_due_on").asc(nulls_last=True), "opened_at", "pk")
+
+
+def _row_order(sort: str, today: dt.date) -> Callable[[CaseloadRow], tuple[Any, ...]]:
+    """The same order as ``_sql_order``, to merge the two kinds' rows."""
+    if sort == "opened":
+        return lambda r: (r.case.opened_at, str(r.case.pk))
+    if sort == "reference":
+        return lambda r: (r.case.reference, str(r.case.pk))
+    return lambda r: (
+        r.next_due_on is None,
+        r.next_due_on or today,
+        r.case.opened_at,
+        str(r.case.pk),
+    )
+
+
+def worker_caseload_page(
+    *,
+    user: User | AnonymousUser,
+    filters: CaseloadFilters | None = None,
+    params: QueryDict,
+    per_page: int = CASELOAD_PAGE_SIZE,
+) -> UncountedPage[CaseloadRow]:
+    """One page of the user's open cases, sorted as ``filters.sort`` asks (soonest due first
+    by default), never counted. Each kind is sorted and cut in SQL (at most the rows up to the
+    end of this page, plus one), then the two are merged: two queries whatever the caseload's
+    size, and the page's rows are all that is built (issue 17)."""
+    filters = filters or CaseloadFilters()
+    number = page_number(params)
+    if not isinstance(user, User):
+        return page_of_rows([], number=number, params=params, per_page=per_page)
+    today = timezone.localdate()
+    roles = user_roles(user)
+    upto = number * per_page + 1
+    rows: list[CaseloadRow] = []
+    if Role.ADULT_SUPPORT_WORKER in roles and filters.kind in ("", "adult"):
+        adult = AdultSupportCase.objects.visible_to(user).open().filter(allocated_worker=user)
+        cases = _filtered(adult_caseload_queryset(adult), filters, today)
+        rows += [_row(c, today) for c in cases.order_by(*_sql_order(filters.sort))[:upto]]
+    if Role.CYP_WORKER in roles and filters.kind in ("", "cyp"):
+        cyp = CypCase.objects.visible_to(user).open().filter(allocated_worker=user)
+        cases = _filtered(cyp_caseload_queryset(cyp), filters, today)
+        rows += [_row(c, today) for c in cases.order_by(*_sql_order(filters.sort))[:upto]]
+    rows.sort(key=_row_order(filters.sort, today))
+    start = (number - 1) * per_page
+    return page_of_rows(rows[start:], number=number, params=params, per_page=per_page)
+
+
 def worker_caseload(
     *, user: User | AnonymousUser, filters: CaseloadFilters | None = None
 ) -> list[CaseloadRow]:
@@ -179,19 +240,40 @@ def worker_caseload(
 
 @dataclass
 class ServiceOverview:
+    """One service's part of the team page: the counts by status, and three paged lists (each
+    of cases, most pressing first, never counted beyond the status counts)."""
+
     kind: str
     counts: list[tuple[str, int]]
-    waiting: list[AdultSupportCase | CypCase] = field(default_factory=list)
-    past_review: list[CaseloadRow] = field(default_factory=list)
-    contact_overdue: list[CaseloadRow] = field(default_factory=list)
+    waiting_count: int
+    waiting: UncountedPage[AdultSupportCase | CypCase]
+    contact_overdue: UncountedPage[AdultSupportCase | CypCase]
+    past_review: UncountedPage[AdultSupportCase | CypCase]
 
     @property
     def total_open(self) -> int:
         return sum(n for status, n in self.counts if status != "Closed")
 
+    @property
+    def shown(self) -> list[AdultSupportCase | CypCase]:
+        """Every case on the page, once."""
+        seen: dict[Any, AdultSupportCase | CypCase] = {}
+        for page in (self.waiting, self.contact_overdue, self.past_review):
+            for case in page:
+                seen.setdefault(case.pk, case)
+        return list(seen.values())
 
-def team_overview(*, user: User | AnonymousUser) -> list[ServiceOverview]:
-    """A provider manager's view of their organisation's adult and CYP cases."""
+
+def team_overview(
+    *, user: User | AnonymousUser, params: QueryDict, per_page: int = TEAM_PAGE_SIZE
+) -> list[ServiceOverview]:
+    """A provider manager's view of their organisation's adult and CYP cases.
+
+    Each list is filtered and sorted in SQL through the partial indexes on open cases
+    (``*_case_provider_*``) and paged (``<kind>-<list>-page``): waiting for allocation, oldest
+    first; first contact overdue, longest overdue first; past their review date, longest
+    overdue first. The cost follows the page, not the organisation's caseload (issue 17).
+    """
     if not isinstance(user, User) or Role.PROVIDER_MANAGER not in user_roles(user):
         return []
     today = timezone.localdate()
@@ -202,36 +284,39 @@ def team_overview(*, user: User | AnonymousUser) -> list[ServiceOverview]:
     ):
         own = model.objects.visible_to(user).filter(provider_id=user.organisation_id)
         by_status = dict(
-            own.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+            own.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n")
         )
         if not by_status:
             continue
-        queryset = adult_caseload_queryset if kind == "adult" else cyp_caseload_queryset
-        open_rows = [
-            _row(c, today)
-            for c in queryset(own.open().exclude(status="awaiting_allocation")).select_related(
-                "allocated_worker"
+        person = "child" if kind == "cyp" else "survivor"
+        allocated = own.open().exclude(status="awaiting_allocation")
+        lists = {
+            "waiting": own.filter(status="awaiting_allocation")
+            .select_related("case_file", person)
+            .order_by("opened_at", "pk"),
+            "contact": allocated.filter(
+                first_contact_at__isnull=True, first_contact_due_on__lt=today
             )
-        ]
+            .select_related("case_file", "allocated_worker")
+            .order_by("first_contact_due_on", "pk"),
+            "review": allocated.filter(review_due_on__lt=today)
+            .select_related("case_file", "allocated_worker")
+            .order_by("review_due_on", "pk"),
+        }
+        pages = {
+            name: page_without_count(
+                queryset, params=params, per_page=per_page, param=f"{kind}-{name}-page"
+            )
+            for name, queryset in lists.items()
+        }
         overviews.append(
             ServiceOverview(
                 kind=kind,
                 counts=[(str(label), by_status.get(value, 0)) for value, label in statuses.choices],
-                waiting=list(
-                    own.filter(status="awaiting_allocation")
-                    .select_related("case_file", "child" if kind == "cyp" else "survivor")
-                    .order_by("opened_at")
-                ),
-                past_review=[
-                    r for r in open_rows if r.case.review_due_on and r.case.review_due_on < today
-                ],
-                contact_overdue=[
-                    r
-                    for r in open_rows
-                    if r.case.first_contact_at is None
-                    and r.case.first_contact_due_on is not None
-                    and r.case.first_contact_due_on < today
-                ],
+                waiting_count=by_status.get("awaiting_allocation", 0),
+                waiting=pages["waiting"],
+                contact_overdue=pages["contact"],
+                past_review=pages["review"],
             )
         )
     return overviews

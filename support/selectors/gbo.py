@@ -17,16 +17,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import (
-    Case,
     Count,
     DecimalField,
     F,
-    IntegerField,
+    FilteredRelation,
     Max,
     Q,
     QuerySet,
     Sum,
-    When,
 )
 from django.db.models.functions import Cast, NullIf
 
@@ -57,26 +55,35 @@ def gbo_cases_annotated(cases: SupportCaseQuerySet) -> SupportCaseQuerySet:
     ``gbo_total_change`` and ``gbo_mean_change`` (NULL when no goal has both scores).
 
     Filter with ``gbo_mean_change__gte=threshold`` for the children who improved.
+
+    Conditional aggregation over one join, case → goal → its start score and its end score
+    (each joined on the goal and its time point: ``gbo_score_goal_point_idx``). A goal has at
+    most one start and one end score (a database constraint), so each goal is one row and
+    nothing needs DISTINCT. The cost follows the cases asked about, not the score table: the
+    earlier ``goal IN (SELECT goal_id FROM gboscore …)`` hashed every score in the table, and
+    past ``work_mem`` re-scanned it per row (issue 17).
     """
-    with_start = GboScore.objects.filter(time_point=START).values("goal_id")
-    with_end = GboScore.objects.filter(time_point=END).values("goal_id")
-    both = Q(gbo_goals__in=with_start) & Q(gbo_goals__in=with_end)
-    start_only = Q(gbo_goals__in=with_start) & ~Q(gbo_goals__in=with_end)
-    signed = Case(
-        When(gbo_goals__scores__time_point=END, then=F("gbo_goals__scores__score")),
-        When(gbo_goals__scores__time_point=START, then=-F("gbo_goals__scores__score")),
-        default=None,
-        output_field=IntegerField(),
-    )
-    # One annotate() call, so the three aggregates share the same joins (goal → score); the
-    # goal counts are DISTINCT because the score join repeats each goal.
-    return cases.annotate(
-        gbo_goals_with_both=Count("gbo_goals", filter=both, distinct=True),
-        gbo_goals_start_only=Count("gbo_goals", filter=start_only, distinct=True),
-        gbo_total_change=Sum(signed, filter=both),
-    ).annotate(
-        gbo_mean_change=Cast(F("gbo_total_change"), MEAN)
-        / Cast(NullIf(F("gbo_goals_with_both"), 0), MEAN)
+    has_start = Q(gbo_start__isnull=False)
+    has_end = Q(gbo_end__isnull=False)
+    both = has_start & has_end
+    return (
+        cases.alias(
+            gbo_start=FilteredRelation(
+                "gbo_goals__scores", condition=Q(gbo_goals__scores__time_point=START)
+            ),
+            gbo_end=FilteredRelation(
+                "gbo_goals__scores", condition=Q(gbo_goals__scores__time_point=END)
+            ),
+        )
+        .annotate(
+            gbo_goals_with_both=Count("gbo_goals", filter=both),
+            gbo_goals_start_only=Count("gbo_goals", filter=has_start & ~has_end),
+            gbo_total_change=Sum(F("gbo_end__score") - F("gbo_start__score"), filter=both),
+        )
+        .annotate(
+            gbo_mean_change=Cast(F("gbo_total_change"), MEAN)
+            / Cast(NullIf(F("gbo_goals_with_both"), 0), MEAN)
+        )
     )
 
 

@@ -13,7 +13,7 @@ from safer.accounts.roles import Role
 from safer.audit.models import AccessAction
 from safer.organisations.models import District
 from support.filters import CaseloadFilterForm
-from support.selectors.caseload import team_overview, worker_caseload
+from support.selectors.caseload import team_overview, worker_caseload_page
 from support.views.common import WORKER_ROLES
 
 
@@ -22,30 +22,29 @@ from support.views.common import WORKER_ROLES
 def caseload(request: HttpRequest) -> HttpResponse:
     districts = District.objects.filter(authority__in=user_authorities(request.user))
     form = CaseloadFilterForm(request.GET or None, districts=districts)
-    rows = worker_caseload(user=request.user, filters=form.filters())
-    # Rows name people: logged like a search result page.
+    page = worker_caseload_page(user=request.user, filters=form.filters(), params=request.GET)
+    # Rows name people: logged like a search result page, the cases on this page only, in one
+    # write.
     access_log_record_many(
         user=request.user,
         action=AccessAction.SEARCH,
-        records=[row.case for row in rows],
+        records=[row.case for row in page],
         request=request,
     )
+    filtered = any(key != "page" for key in request.GET)
     return render(
         request,
         "support/caseload.html",
-        {"rows": rows, "form": form, "filtered": bool(request.GET)},
+        {"rows": page.object_list, "page": page, "form": form, "filtered": filtered},
     )
 
 
 @role_required(Role.PROVIDER_MANAGER)
 @require_GET
 def team(request: HttpRequest) -> HttpResponse:
-    overviews = team_overview(user=request.user)
-    shown = [
-        case
-        for overview in overviews
-        for case in [*overview.waiting, *(r.case for r in overview.past_review)]
-    ]
+    overviews = team_overview(user=request.user, params=request.GET)
+    # The cases on this page (each once), in one write.
+    shown = [case for overview in overviews for case in overview.shown]
     access_log_record_many(
         user=request.user, action=AccessAction.SEARCH, records=shown, request=request
     )
