@@ -125,6 +125,9 @@ class ReportRun(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
+    # The Celery task (message) id holding the claim. The same task delivered again means the
+    # worker that held it died (acks_late): that delivery may take the claim over at once.
+    claimed_by_task = models.CharField(max_length=64, blank=True, default="", db_default="")
     finished_at = models.DateTimeField(null=True, blank=True)
     # For staff: the exception's type and message. Users see that it failed and whom to tell.
     error = models.TextField(blank=True)

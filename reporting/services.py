@@ -107,13 +107,21 @@ def report_run_request(
     return run
 
 
-def report_run_claim(*, run_id: uuid.UUID | str) -> ReportRun | None:
+def report_run_claim(*, run_id: uuid.UUID | str, task_id: str | None = None) -> ReportRun | None:
     """Take the run for this worker: queued → running, or a stale running claim. None when the
-    run is missing, finished, or being produced by another worker."""
+    run is missing, finished, or being produced by another worker.
+
+    ``task_id`` is the Celery message's id. A running claim held by the same id is taken over at
+    once: a message is delivered again only when the worker that had it died before
+    acknowledging it (acks_late, reject_on_worker_lost), so that attempt will never finish.
+    Without this, a redelivered run would be skipped as "being produced" and stay running.
+    """
     now = timezone.now()
     claimable = Q(status=RunStatus.QUEUED) | Q(
         status=RunStatus.RUNNING, started_at__lt=now - STALE_CLAIM
     )
+    if task_id:
+        claimable |= Q(status=RunStatus.RUNNING, claimed_by_task=task_id)
     try:
         run_uuid = uuid.UUID(str(run_id))
     except ValueError:
@@ -127,7 +135,17 @@ def report_run_claim(*, run_id: uuid.UUID | str) -> ReportRun | None:
         run.attempts += 1
         run.progress = 5
         run.error = ""
-        run.save(update_fields=["status", "started_at", "attempts", "progress", "error"])
+        run.claimed_by_task = task_id or ""
+        run.save(
+            update_fields=[
+                "status",
+                "started_at",
+                "attempts",
+                "progress",
+                "error",
+                "claimed_by_task",
+            ]
+        )
     return run
 
 

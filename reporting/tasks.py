@@ -36,7 +36,7 @@ MAX_RETRIES = 3
 )
 def report_run_generate_task(self: Any, run_id: str) -> str:
     """Produce the run's files. A run already produced (or being produced) is left alone."""
-    run = report_run_claim(run_id=run_id)
+    run = report_run_claim(run_id=run_id, task_id=self.request.id)
     if run is None:
         return "skipped"
     try:

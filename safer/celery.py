@@ -53,6 +53,32 @@ def _worker_preflight(**_: Any) -> None:
         _exit_with(f"SAFER worker cannot start: {problem}.")
 
 
+@signals.task_failure.connect
+def _dead_letter(
+    sender: Any = None,
+    task_id: str | None = None,
+    exception: BaseException | None = None,
+    args: Any = None,
+    kwargs: Any = None,
+    **_: Any,
+) -> None:
+    """A task that failed for good (its retries used up, or an error not worth retrying) is kept
+    as a dead letter an administrator can see and send again; it is never just logged and lost.
+    A retry in progress raises ``Retry``, which is not a failure and does not come here."""
+    if sender is None or task_id is None or exception is None:
+        return
+    from safer.outbox.services import dead_letter_record
+
+    dead_letter_record(
+        task_id=task_id,
+        task_name=sender.name,
+        args=list(args or ()),
+        kwargs=dict(kwargs or {}),
+        retries=sender.request.retries or 0,
+        error=exception,
+    )
+
+
 @signals.beat_init.connect
 def _beat_preflight(**_: Any) -> None:
     from safer.health import preflight

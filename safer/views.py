@@ -182,11 +182,17 @@ def error_500(request: HttpRequest) -> HttpResponse:
     When the database or Redis cannot be reached the answer is 503 with its own page ("try again
     in a few minutes"), which is what happened and what a load balancer understands.
     """
+    # Django calls this handler while handling the exception, so it is still the current one.
+    unavailable = isinstance(sys.exc_info()[1], UNAVAILABLE_ERRORS)
     if _is_api_request_safely(request):
+        if unavailable:
+            # A partner's system retries on 503 with Retry-After; a 500 says "SAFER is broken".
+            api_response = api_error_response(503)
+            api_response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return api_response
         return api_error_response(500)
     context = {"service_name": settings.SERVICE_NAME, "council_name": settings.COUNCIL_NAME}
-    # Django calls this handler while handling the exception, so it is still the current one.
-    if isinstance(sys.exc_info()[1], UNAVAILABLE_ERRORS):
+    if unavailable:
         page = loader.get_template("errors/503.html").render(context)
         response = HttpResponse(page, status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from safer.casefile.models import CaseFile
+from safer.concurrency import Versioned
 from safer.organisations.models import CommissioningAuthority, Contract, District, Organisation
 
 if TYPE_CHECKING:
@@ -216,7 +217,7 @@ class SecurityJobQuerySet(models.QuerySet["SecurityJob"]):
 
 
 @pghistory.track()
-class SecurityJob(models.Model):
+class SecurityJob(Versioned):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     reference = models.CharField(max_length=20, unique=True)
     case_file = models.ForeignKey(CaseFile, on_delete=models.PROTECT, related_name="security_jobs")

@@ -38,6 +38,7 @@ from safer.casefile.services import (
     reference_next,
     safe_contact_override_record,
 )
+from safer.concurrency import version_claim
 from safer.organisations.models import Organisation, OrganisationKind
 from security_works.exceptions import (
     InvalidTransition,
@@ -446,14 +447,21 @@ def security_job_record_fire_safety_check(
 
 @transaction.atomic
 def security_job_access_notes_update(
-    *, job: SecurityJob, actor: User | None, access_notes: str
+    *,
+    job: SecurityJob,
+    actor: User | None,
+    access_notes: str,
+    expected_version: int | None = None,
 ) -> SecurityJob:
-    """The SPA's access and hazard notes for the contractor (the only free text it reads)."""
+    """The SPA's access and hazard notes for the contractor (the only free text it reads).
+    ``EditConflict`` when ``expected_version`` is stale: two people editing the notes at once
+    never overwrite each other silently."""
     job = _lock(job)
     if job.status in CLOSED_STATUSES:
         raise InvalidTransition(
             current=job.get_status_display(), attempted="given access notes", allowed=()
         )
+    version_claim(job, expected=expected_version, by=actor)
     job.access_notes = access_notes.strip()
     job.save(update_fields=["access_notes"])
     _event(job, "access_notes_updated", f"Access notes updated ({job.reference})", actor=actor)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.contrib import messages
@@ -21,6 +21,7 @@ from safer.access.scoping import user_authorities
 from safer.access.seams import get_for_user_or_404
 from safer.accounts.models import User
 from safer.accounts.roles import Role
+from safer.concurrency import EditConflict, VersionField, conflict_context, form_version_set
 from safer.organisations.models import District
 from safer.paging import page_without_count
 from security_works import selectors, services, steps
@@ -510,9 +511,13 @@ def job_access_notes(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
         title="Access and hazard notes for the contractor",
         button="Save the notes",
         perform=lambda job, user, data: services.security_job_access_notes_update(
-            job=job, actor=user, access_notes=data["access_notes"]
+            job=job,
+            actor=user,
+            access_notes=data["access_notes"],
+            expected_version=data["version"],
         ),
         done="Access and hazard notes saved",
+        stored=lambda job: {"access_notes": job.access_notes},
     )
 
 
@@ -584,8 +589,13 @@ def _action(
     done: str,
     lead: str = "",
     form_kwargs: dict[str, Any] | None = None,
+    stored: Callable[[SecurityJob], Mapping[str, Any]] | None = None,
 ) -> HttpResponse:
-    """One step on one job: a form, a service call, the result or a clear message."""
+    """One step on one job: a form, a service call, the result or a clear message.
+
+    A step that edits the job's own fields gives ``stored`` (what the form shows, read from the
+    job): the form then carries the job's version, and a save that lost the race shows who
+    changed it, what is stored now and keeps what was typed (409)."""
     user = _user(request)
     job = selectors.security_job_get_for_user(user=user, job_id=job_id, request=request)
     if (refused := _step_refused(request, job, step)) is not None:
@@ -593,10 +603,19 @@ def _action(
     form = form_class(
         request.POST if request.method == "POST" else None, job=job, **(form_kwargs or {})
     )
+    if stored is not None:
+        form.fields["version"] = VersionField()
+        if not form.is_bound:
+            form_version_set(form, job.version)
     status = 200
+    conflict: dict[str, Any] = {}
     if request.method == "POST" and form.is_valid():
         try:
             perform(job, user, form.cleaned_data)
+        except EditConflict as changed:
+            assert stored is not None
+            conflict = conflict_context(form, changed, stored(SecurityJob.objects.get(pk=job.pk)))
+            status = 409
         except SecurityWorksError as error:
             status = _error(form, error)
         else:
@@ -607,7 +626,7 @@ def _action(
     return render(
         request,
         "security_works/action_form.html",
-        {"job": job, "form": form, "title": title, "button": button, "lead": lead},
+        {"job": job, "form": form, "title": title, "button": button, "lead": lead, **conflict},
         status=status,
     )
 

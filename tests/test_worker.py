@@ -122,7 +122,12 @@ def database_url_of_this_test() -> str:
 
 @contextlib.contextmanager
 def running_worker(
-    *, queue: str, redis_url: str, run_id: str, log_path: Path
+    *,
+    queue: str,
+    redis_url: str,
+    run_id: str,
+    log_path: Path,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     env = {
         **os.environ,
@@ -130,6 +135,7 @@ def running_worker(
         "DATABASE_URL": database_url_of_this_test(),
         "REDIS_URL": redis_url,
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     command = [
         sys.executable,

@@ -26,6 +26,7 @@ from referrals.models import (
 )
 from referrals.models.risk import RiskAnswerValue
 from safer.casefile.models import Person
+from safer.concurrency import VersionField
 from safer.organisations.models import AgencyType, CommissioningAuthority, District, Organisation
 from safer.workdays import LOCAL_TZ
 
@@ -107,11 +108,16 @@ class EligibilityForm(forms.Form):
                 widget=forms.RadioSelect(attrs={"data-inline": "true"}),
                 initial="yes" if initial is True else "no" if initial is False else NOT_CHECKED,
             )
+            self.initial[name] = self.fields[name].initial
+        # The referral's version when the checklist was shown: answers saved over someone
+        # else's are refused with what they recorded (safer.concurrency).
+        self.fields["version"] = VersionField(initial=referral.version if referral else None)
 
     def answers(self) -> dict[str, bool | None]:
         return {
             name: True if value == "yes" else False if value == "no" else None
             for name, value in self.cleaned_data.items()
+            if name in _ELIGIBILITY_LABELS
         }
 
 

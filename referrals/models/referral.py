@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from safer.casefile.models import CaseFile, Person
+from safer.concurrency import Versioned
 from safer.organisations.models import AgencyType
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ class ReferralQuerySet(models.QuerySet["Referral"]):
 
 
 @pghistory.track()
-class Referral(models.Model):
+class Referral(Versioned):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     reference = models.CharField(max_length=20, unique=True)
     case_file = models.ForeignKey(CaseFile, on_delete=models.PROTECT, related_name="referrals")

@@ -28,6 +28,7 @@ from safer.accounts.models import User
 from safer.audit.history import history_context
 from safer.casefile.models import CaseEvent, CaseFile, CaseStatus, HouseholdRole, Person
 from safer.casefile.services import case_event_record
+from safer.concurrency import version_claim
 from safer.organisations.models import Organisation
 from safer.workdays import Pause
 from security_works.exceptions import SecurityWorksError
@@ -93,14 +94,20 @@ def referral_triage_start(*, referral: Referral, user: User) -> Referral:
 
 @transaction.atomic
 def referral_eligibility_record(
-    *, referral: Referral, user: User, answers: Mapping[str, bool | None]
+    *,
+    referral: Referral,
+    user: User,
+    answers: Mapping[str, bool | None],
+    expected_version: int | None = None,
 ) -> Referral:
-    """Record the eligibility checklist (each item yes, no or not yet checked)."""
+    """Record the eligibility checklist (each item yes, no or not yet checked); ``EditConflict``
+    when ``expected_version`` is stale."""
     unknown = set(answers) - set(Referral.ELIGIBILITY_FIELDS)
     if unknown:
         raise ReferralError("Unknown eligibility item.")
     with history_context(actor=user, source="referral_eligibility_record"):
         locked = _lock(referral, allowed=OPEN, doing="checked for eligibility")
+        version_claim(locked, expected=expected_version, by=user)
         for name, value in answers.items():
             setattr(locked, name, value)
         locked.eligibility_checked_at = timezone.now()

@@ -36,6 +36,7 @@ from safer.accounts.models import User
 from safer.accounts.roles import Role
 from safer.casefile.models import ContactChannel, HouseholdRole, Person, SafeContactRules
 from safer.casefile.templatetags.casefile import safe_contact_warnings
+from safer.concurrency import EditConflict, conflict_context
 from safer.organisations.models import District, Organisation, OrganisationKind
 from safer.paging import page_without_count
 from security_works.selectors import security_contract_warning
@@ -109,7 +110,17 @@ def queue(request: HttpRequest) -> HttpResponse:
 @role_required(*TRIAGE_ROLES)
 @require_GET
 def detail(request: HttpRequest, referral_id: str) -> HttpResponse:
-    referral = _referral(request, referral_id)
+    return _detail_page(request, _referral(request, referral_id))
+
+
+def _detail_page(
+    request: HttpRequest,
+    referral: Referral,
+    *,
+    eligibility_form: EligibilityForm | None = None,
+    extra: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     case_file = referral.case_file
     assessment = selectors.referral_latest_assessment(referral=referral)
     safe_contact = getattr(case_file, "safe_contact", None)
@@ -135,7 +146,7 @@ def detail(request: HttpRequest, referral_id: str) -> HttpResponse:
             "linked_later": selectors.referral_linked_later(referral=referral),
             "assessment": assessment,
             "maracs": referral.marac_referrals.select_related("assessment").all(),
-            "eligibility_form": EligibilityForm(referral=referral),
+            "eligibility_form": eligibility_form or EligibilityForm(referral=referral),
             "timeline": case_file.timeline.select_related("actor", "contact_override").order_by(
                 "-occurred_at"
             )[:50],
@@ -149,7 +160,9 @@ def detail(request: HttpRequest, referral_id: str) -> HttpResponse:
             ),
             "contact_form": _contact_form(None),
             "safe_contact_warnings": safe_contact_warnings(safe_contact),
+            **(extra or {}),
         },
+        status=status,
     )
 
 
@@ -223,7 +236,17 @@ def eligibility(request: HttpRequest, referral_id: str) -> HttpResponse:
     if form.is_valid():
         try:
             services.referral_eligibility_record(
-                referral=referral, user=_user(request), answers=form.answers()
+                referral=referral,
+                user=_user(request),
+                answers=form.answers(),
+                expected_version=form.cleaned_data["version"],
+            )
+        except EditConflict as changed:
+            # The other answers are shown; what this user ticked stays in the form.
+            stored = Referral.objects.get(pk=referral.pk)
+            conflict = conflict_context(form, changed, EligibilityForm(referral=stored).initial)
+            return _detail_page(
+                request, referral, eligibility_form=form, extra=conflict, status=409
             )
         except ReferralError as error:
             return _fail(request, error, referral)

@@ -28,6 +28,7 @@ _PLAIN_MESSAGES = {
     403: "You do not have permission to perform this action.",
     404: "No such endpoint or record.",
     500: "Something went wrong. Try again later.",
+    503: "The service is briefly unavailable. Nothing was changed: try again in a minute.",
 }
 
 

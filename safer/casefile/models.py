@@ -29,6 +29,7 @@ from safer.access.grants import granted_q, holders_for_organisation, holders_for
 from safer.access.roles import CASEWORK_ROLES, SPA_ROLES, user_roles
 from safer.access.scoping import authority_scope_q
 from safer.accounts.roles import Role
+from safer.concurrency import Versioned
 from safer.organisations.models import CommissioningAuthority, District
 from safer.search.expressions import DigitsOnly, outward_code_key, postcode_key
 
@@ -208,7 +209,7 @@ class Sex(models.TextChoices):
 
 
 @pghistory.track(*_trackers())
-class Person(models.Model):
+class Person(Versioned):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="people")
     household_role = models.CharField(max_length=20, choices=HouseholdRole.choices)
@@ -253,7 +254,7 @@ class CaseStatus(models.TextChoices):
 
 
 @pghistory.track(*_trackers())
-class CaseFile(models.Model):
+class CaseFile(Versioned):
     """The case of one household in the scheme, from referral to the last service closing."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -351,7 +352,7 @@ class WhoMayAnswer(models.TextChoices):
 
 
 @pghistory.track(*_trackers())
-class SafeContactRules(models.Model):
+class SafeContactRules(Versioned):
     """How the survivor may be contacted without alerting the perpetrator. Shown at the top of
     every case page; checked before any contact attempt and any notification."""
 

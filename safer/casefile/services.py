@@ -17,6 +17,7 @@ from safer.casefile.models import (
     ReferenceCounter,
     SafeContactOverride,
 )
+from safer.concurrency import version_claim
 
 if TYPE_CHECKING:
     from safer.casefile.contact import RuleBreach
@@ -122,6 +123,7 @@ def casefile_safeguarding_flag_set(
     locked = CaseFile.objects.select_for_update(of=("self",)).get(pk=case_file.pk)
     if locked.safeguarding_flag:
         return locked
+    version_claim(locked, expected=None, by=actor)
     locked.safeguarding_flag = True
     locked.save(update_fields=["safeguarding_flag"])
     case_event_record(

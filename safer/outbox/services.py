@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from safer.outbox.models import OutboxMessage, OutboxStatus
+from safer.outbox.models import DeadLetter, DeadLetterStatus, OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
 
@@ -90,3 +91,49 @@ def _release(message: OutboxMessage, error: BaseException) -> None:
         available_at=timezone.now() + backoff,
         last_error=f"{type(error).__name__}: {error}"[:500],
     )
+
+
+# --- Dead letters -------------------------------------------------------------------------------
+
+
+def dead_letter_record(
+    *,
+    task_id: str,
+    task_name: str,
+    args: Sequence[Any],
+    kwargs: dict[str, Any],
+    retries: int,
+    error: BaseException,
+) -> DeadLetter:
+    """Keep a task that failed for good (Celery's ``task_failure``), once per task id."""
+    letter, _ = DeadLetter.objects.update_or_create(
+        task_id=task_id,
+        defaults={
+            "task_name": task_name,
+            "args": list(args),
+            "kwargs": dict(kwargs),
+            "attempts": retries + 1,
+            # The type and message only (no traceback): messages carry ids, never personal data.
+            "error": f"{type(error).__name__}: {error}"[:500],
+            "failed_at": timezone.now(),
+            "status": DeadLetterStatus.DEAD,
+        },
+    )
+    logger.error("task %s (%s) failed for good: %s", task_name, task_id, type(error).__name__)
+    return letter
+
+
+@transaction.atomic
+def dead_letter_retry(*, dead_letter: DeadLetter, by: Any) -> OutboxMessage | None:
+    """Send a dead task again, through the outbox (a new task id), and record who did. A letter
+    already retried is left alone (compare-and-set), so a double click sends it once."""
+    if dead_letter.args:
+        return None  # not sent by the outbox (positional arguments): nothing safe to resend
+    claimed = DeadLetter.objects.filter(pk=dead_letter.pk, status=DeadLetterStatus.DEAD).update(
+        status=DeadLetterStatus.RETRIED, retried_at=timezone.now(), retried_by=by
+    )
+    if not claimed:
+        return None
+    message = outbox_enqueue(task_name=dead_letter.task_name, kwargs=dead_letter.kwargs)
+    DeadLetter.objects.filter(pk=dead_letter.pk).update(retry_message=message)
+    return message

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from safer.concurrency import Versioned
 from support.models.cases import AdultSupportCase
 from support.models.config import NeedsArea
 
@@ -144,7 +145,7 @@ class GoalStatus(models.TextChoices):
 
 
 @pghistory.track()
-class SupportGoal(models.Model):
+class SupportGoal(Versioned):
     """A goal of the support plan, with its actions."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

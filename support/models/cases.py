@@ -18,6 +18,7 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from safer.casefile.models import CaseFile, Person
+from safer.concurrency import Versioned
 from safer.organisations.models import CommissioningAuthority, Organisation, Team
 from support.models.config import ClosureReason
 
@@ -154,7 +155,7 @@ class SupportCaseQuerySet(models.QuerySet):
         return self.filter(support_case_scope_q(self.model, user, include_shared=False))
 
 
-class SupportCase(models.Model):
+class SupportCase(Versioned):
     """What an adult case and a CYP case have in common: allocation, clocks, closure."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

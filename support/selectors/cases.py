@@ -231,6 +231,11 @@ def _timeline(case: AdultSupportCase | CypCase) -> list[CaseEvent]:
     )
 
 
+def current_safety_plan(*, case: AdultSupportCase) -> SafetyPlan | None:
+    """The case's current safety plan (the one an edit starts from), as stored now."""
+    return SafetyPlan.objects.filter(adult_case=case, status=SafetyPlanStatus.ACTIVE).first()
+
+
 @dataclass(frozen=True)
 class AdultCaseDetail:
     case: AdultSupportCase

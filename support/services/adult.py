@@ -14,6 +14,7 @@ from safer.accounts.models import User
 from safer.audit.history import history_context
 from safer.casefile.models import CaseFile
 from safer.casefile.services import reference_next
+from safer.concurrency import version_claim
 from safer.organisations.models import Organisation, OrganisationKind, Team
 from support.exceptions import InvalidRecord, SupportError
 from support.models import (
@@ -305,10 +306,14 @@ def safety_plan_record(
     plan: str,
     created_by: User,
     review_due_on: dt.date | None = None,
+    expected_version: int | None = None,
 ) -> SafetyPlan:
     """Agree a safety plan; it replaces the current one. The review date defaults to the
-    policy's interval."""
+    policy's interval. Replacing the plan is an edit of the case: ``expected_version`` (the
+    case's version the worker read) refuses it with ``EditConflict`` when someone else changed
+    the plan meanwhile."""
     locked = common.lock(case)
+    version_claim(locked, expected=expected_version, by=created_by)
     common.check_allocated(locked, attempted="given a safety plan")
     common.not_in_future(agreed_on, "The date a plan was agreed")
     if not plan.strip():
@@ -394,12 +399,15 @@ def support_goal_add(
 
 
 @transaction.atomic
-def support_goal_set_status(*, goal: SupportGoal, status: str, changed_by: User) -> SupportGoal:
+def support_goal_set_status(
+    *, goal: SupportGoal, status: str, changed_by: User, expected_version: int | None = None
+) -> SupportGoal:
     locked = common.lock(goal.adult_case)
     common.check_allocated(locked, attempted="have its plan changed")
     if status not in GoalStatus.values:
         raise InvalidRecord("Choose the goal's status.")
     goal = SupportGoal.objects.select_for_update().get(pk=goal.pk)
+    version_claim(goal, expected=expected_version, by=changed_by)
     goal.status = status
     goal.save(update_fields=["status"])
     common.event(

@@ -12,6 +12,7 @@ from safer.accounts.models import User
 from safer.audit.history import history_context
 from safer.casefile.models import CaseFile, HouseholdRole, Person
 from safer.casefile.services import casefile_safeguarding_flag_set, reference_next
+from safer.concurrency import version_claim
 from safer.organisations.models import Organisation, OrganisationKind, Team
 from support.exceptions import InvalidRecord, SupportError
 from support.models import (
@@ -135,10 +136,12 @@ def cyp_referral_review(
     lives_in_safe_accommodation: bool,
     accommodation_type: str,
     reviewed_by: User,
+    expected_version: int | None = None,
 ) -> CypCase:
     """Support coordination: review the referral and record the child's eligibility (living in
     safe accommodation, of which type). An ineligible child's case is then closed with a reason."""
     locked = common.lock(case)
+    version_claim(locked, expected=expected_version, by=reviewed_by)
     common.check_open(locked, attempted="reviewed")
     if accommodation_type not in SafeAccommodationType.values:
         raise InvalidRecord("Choose the type of safe accommodation the child lives in.")
@@ -167,12 +170,15 @@ def cyp_referral_review(
 
 
 @transaction.atomic
-def cyp_case_function_set(*, case: CypCase, status: str, changed_by: User) -> CypCase:
+def cyp_case_function_set(
+    *, case: CypCase, status: str, changed_by: User, expected_version: int | None = None
+) -> CypCase:
     """Move between participation and engagement (keeping in touch until the child is ready)
     and therapeutic work."""
     if status not in (CypStatus.ENGAGEMENT, CypStatus.THERAPEUTIC):
         raise InvalidRecord("Choose engagement or therapeutic work.")
     locked = common.lock(case)
+    version_claim(locked, expected=expected_version, by=changed_by)
     label = CypStatus(status).label
     common.check_move(locked, status, attempted=f"moved to {label.lower()}")
     if status == CypStatus.THERAPEUTIC and not locked.lives_in_safe_accommodation:
@@ -260,9 +266,12 @@ def exit_plan_record(
     plan: str,
     agreed_with_child: bool,
     recorded_by: User,
+    expected_version: int | None = None,
 ) -> ExitPlan:
-    """Set (or revise) how therapeutic work will end."""
+    """Set (or revise) how therapeutic work will end: an edit of the case (``EditConflict`` when
+    ``expected_version`` is stale)."""
     locked = common.lock(case)
+    version_claim(locked, expected=expected_version, by=recorded_by)
     common.check_allocated(locked, attempted="given an exit plan")
     if not plan.strip():
         raise InvalidRecord("Write the exit plan.")

@@ -20,6 +20,7 @@ from support.forms import (
     SupportGoalForm,
 )
 from support.models import AdultSupportCase, SupportGoal
+from support.selectors.cases import current_safety_plan
 from support.selectors.config import needs_areas_active
 from support.services import adult as services
 from support.views.common import (
@@ -117,21 +118,39 @@ def adult_needs(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 @role_required(*CASE_ROLES)
 @require_http_methods(["GET", "POST"])
 def adult_safety_plan(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    """Agree a safety plan, starting from the current one. Replacing the plan edits the case: a
+    plan someone else saved meanwhile is shown, never silently replaced."""
     user, case = user_of(request), _case(request, case_id)
+
+    def current() -> dict[str, Any]:
+        plan = current_safety_plan(case=case)
+        if plan is None:
+            return {"plan": ""}
+        return {"agreed_on": plan.agreed_on, "plan": plan.plan, "review_due_on": plan.review_due_on}
+
+    plan_now = current()["plan"]
     return case_form_page(
         request,
         case=case,
-        form=SafetyPlanForm(request.POST or None),
+        form=SafetyPlanForm(request.POST or None, initial={"plan": plan_now}),
         title="Agree a safety plan",
-        intro="A new plan replaces the current one; the earlier plans are kept.",
+        intro=(
+            "Change the current plan below, or write a new one. It replaces the current plan; "
+            "the earlier plans are kept."
+            if plan_now
+            else "A new plan replaces the current one; the earlier plans are kept."
+        ),
         action=lambda d: services.safety_plan_record(
             case=case,
             agreed_on=d["agreed_on"],
             plan=d["plan"],
             review_due_on=d["review_due_on"],
             created_by=user,
+            expected_version=d["version"],
         ),
         success="Safety plan saved",
+        edits=case,
+        stored=current,
     )
 
 
@@ -176,7 +195,9 @@ def adult_goal_status(request: HttpRequest, case_id: uuid.UUID, goal_id: uuid.UU
         title=f"Goal: {goal.description}",
         submit="Save the goal's status",
         action=lambda d: services.support_goal_set_status(
-            goal=goal, status=d["status"], changed_by=user
+            goal=goal, status=d["status"], changed_by=user, expected_version=d["version"]
         ),
         success="Goal updated",
+        edits=goal,
+        stored=lambda: {"status": SupportGoal.objects.get(pk=goal.pk).status},
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,13 @@ from django.urls import reverse
 from safer.accounts.models import User
 from safer.accounts.roles import Role
 from safer.casefile.models import SafeContactRules
+from safer.concurrency import (
+    EditConflict,
+    Versioned,
+    VersionField,
+    conflict_context,
+    form_version_set,
+)
 from support.exceptions import InvalidTransition, SupportError, UnsafeChannel
 from support.models import AdultSupportCase, CypCase
 from support.selectors import cases as case_selectors
@@ -108,17 +115,32 @@ def case_form_page(
     template: str = "support/case_form.html",
     extra: dict[str, Any] | None = None,
     next_url: str | None = None,
+    edits: Versioned | None = None,
+    stored: Callable[[], Mapping[str, Any]] | None = None,
 ) -> HttpResponse:
     """GET shows the form; a valid POST calls ``action`` (a service) and goes back to the case.
 
     A domain error is shown on the form (409 for a state that no longer allows it, 400 for
     other refusals), never a 500; nothing typed is lost.
+
+    A form that edits a stored record names it in ``edits``: the form then carries the
+    record's version (hidden; ``action`` gets it as ``cleaned_data["version"]`` to pass on as
+    ``expected_version``), and when someone else saved first the page says who and when,
+    keeps what was typed and shows what is stored now (``stored()``, by form field), with 409.
     """
     status = 200
+    conflict: dict[str, Any] = {}
+    if edits is not None:
+        form.fields["version"] = VersionField()
+        if not form.is_bound:
+            form_version_set(form, edits.version)
     if request.method == "POST":
         if form.is_valid():
             try:
                 action(form.cleaned_data)
+            except EditConflict as changed:
+                conflict = conflict_context(form, changed, stored() if stored else {})
+                status = 409
             except UnsafeChannel as warning:
                 form.add_error(
                     "unsafe_channel_reason" if "unsafe_channel_reason" in form.fields else None,
@@ -140,6 +162,7 @@ def case_form_page(
         "title": title,
         "submit": submit,
         "intro": intro,
+        **conflict,
         **(extra or {}),
     }
     return render(request, template, context, status=status)

@@ -22,7 +22,7 @@ from support.forms import (
     ReferralReviewForm,
     SocialCareReferralForm,
 )
-from support.models import CypCase, GboGoal, GboTimePoint, SafeguardingConcern
+from support.models import CypCase, ExitPlan, GboGoal, GboTimePoint, SafeguardingConcern
 from support.services import cyp as services
 from support.services.gbo import gbo_goal_add, gbo_score_record
 from support.views.common import (
@@ -44,14 +44,18 @@ def _case(request: HttpRequest, case_id: uuid.UUID) -> CypCase:
 @require_http_methods(["GET", "POST"])
 def cyp_review(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     user, case = user_of(request), _case(request, case_id)
-    initial = {
-        "lives_in_safe_accommodation": "yes" if case.lives_in_safe_accommodation else "no",
-        "accommodation_type": case.accommodation_type,
-    }
+
+    def stored() -> dict[str, Any]:
+        now = CypCase.objects.get(pk=case.pk)
+        return {
+            "lives_in_safe_accommodation": "yes" if now.lives_in_safe_accommodation else "no",
+            "accommodation_type": now.accommodation_type,
+        }
+
     return case_form_page(
         request,
         case=case,
-        form=ReferralReviewForm(request.POST or None, initial=initial),
+        form=ReferralReviewForm(request.POST or None, initial=stored()),
         title="Review the referral",
         intro="Support coordination: confirm the child is eligible before support starts.",
         action=lambda d: services.cyp_referral_review(
@@ -59,8 +63,11 @@ def cyp_review(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
             lives_in_safe_accommodation=d["lives_in_safe_accommodation"],
             accommodation_type=d["accommodation_type"],
             reviewed_by=user,
+            expected_version=d["version"],
         ),
         success="Referral review recorded",
+        edits=case,
+        stored=stored,
     )
 
 
@@ -78,9 +85,11 @@ def cyp_function(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
             "work is one-to-one support with an exit plan."
         ),
         action=lambda d: services.cyp_case_function_set(
-            case=case, status=d["status"], changed_by=user
+            case=case, status=d["status"], changed_by=user, expected_version=d["version"]
         ),
         success="Case updated",
+        edits=case,
+        stored=lambda: {"status": CypCase.objects.get(pk=case.pk).status},
     )
 
 
@@ -172,20 +181,21 @@ def cyp_goal_score(request: HttpRequest, case_id: uuid.UUID, goal_id: uuid.UUID)
 @require_http_methods(["GET", "POST"])
 def cyp_exit_plan(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     user, case = user_of(request), _case(request, case_id)
-    current = getattr(case, "exit_plan", None)
-    initial = (
-        {
+
+    def stored() -> dict[str, Any]:
+        current = ExitPlan.objects.filter(cyp_case=case).first()
+        if current is None:
+            return {}
+        return {
             "planned_end_on": current.planned_end_on,
             "plan": current.plan,
             "agreed_with_child": current.agreed_with_child,
         }
-        if current
-        else None
-    )
+
     return case_form_page(
         request,
         case=case,
-        form=ExitPlanForm(request.POST or None, initial=initial),
+        form=ExitPlanForm(request.POST or None, initial=stored() or None),
         title="Exit plan",
         action=lambda d: services.exit_plan_record(
             case=case,
@@ -193,8 +203,11 @@ def cyp_exit_plan(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
             plan=d["plan"],
             agreed_with_child=d["agreed_with_child"],
             recorded_by=user,
+            expected_version=d["version"],
         ),
         success="Exit plan saved",
+        edits=case,
+        stored=stored,
     )
 
 
