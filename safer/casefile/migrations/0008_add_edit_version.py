@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("casefile", "0006_perpetrator_relationship_choices"),
+        ("casefile", "0007_reference_sequences"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
