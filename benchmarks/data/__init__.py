@@ -11,7 +11,8 @@ Write path, and why
 -------------------
 Reference data (authorities, districts, organisations, teams, contracts, the schedule of rates)
 is upserted with ``get_or_create``; staff get their roles through ``user_role_grant``, the
-service the application uses. Everything with volume is written with ``bulk_create``: the
+service the application uses. Everything with volume is written with ``COPY`` (``_bulk``),
+the plain indexes of those tables built once at the end (``secondary_indexes_deferred``): the
 services take one referral, job or case at a time through locks, reference counters, matching,
 case events and the outbox (whose tasks run eagerly under the test settings, sending mail), so
 about 10,000 service calls would take the best part of an hour. The bulk rows carry the same
