@@ -582,3 +582,45 @@ def test_access_log_page_neither_counts_nor_ors_the_scope(
     assert not [s for s in sql if "COUNT(" in s.upper()]
     (union,) = [s for s in sql if "UNION ALL" in s]
     assert union.count("LIMIT 51") >= 2
+
+
+def test_access_log_pages_merge_several_authorities_and_unstamped_rows(
+    kent_council: Organisation, worker: User
+) -> None:
+    """An auditor of two authorities: each authority's rows and the unstamped rows they may
+    read come as one list, newest first, across the pages; a third authority's never."""
+    from safer.audit.scoping import AuditScope
+    from safer.audit.selectors import access_log_page
+    from tests.factories import CommissioningAuthorityFactory, MedwayFactory
+
+    kent = kent_council.authorities.get()
+    medway = MedwayFactory.create()
+    elsewhere = CommissioningAuthorityFactory.create()
+    both = CouncilFactory.create(authorities=[kent, medway])
+    auditor = UserFactory.create(
+        roles=[Role.AUDITOR], organisation=both, authorities=[kent, medway]
+    )
+    start = dt.datetime(2026, 7, 1, 9, tzinfo=dt.UTC)
+    mine = []
+    for n in range(7):
+        when = start + dt.timedelta(minutes=n)
+        authority = (kent, medway, None)[n % 3]
+        mine.append(
+            AccessLogFactory.create(
+                user=worker,
+                occurred_at=when,
+                authority=authority,
+                record_type="casefile.casefile" if authority else "audit.accesslog",
+                record_id=f"{n}" if authority else "list",
+            )
+        )
+        AccessLogFactory.create(user=worker, occurred_at=when, authority=elsewhere)
+    newest_first = [r.pk for r in sorted(mine, key=lambda r: r.occurred_at, reverse=True)]
+    scope = AuditScope.for_user(auditor)
+    shown, before = [], None
+    for _ in range(3):
+        page = access_log_page(audit_scope=scope, before=before, per_page=3)
+        shown.append([r.pk for r in page])
+        before = page.next_cursor
+    assert shown == [newest_first[0:3], newest_first[3:6], newest_first[6:7]]
+    assert before is None

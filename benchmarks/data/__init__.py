@@ -11,7 +11,8 @@ Write path, and why
 -------------------
 Reference data (authorities, districts, organisations, teams, contracts, the schedule of rates)
 is upserted with ``get_or_create``; staff get their roles through ``user_role_grant``, the
-service the application uses. Everything with volume is written with ``bulk_create``: the
+service the application uses. Everything with volume is written with ``COPY`` (``_bulk``),
+the plain indexes of those tables built once at the end (``secondary_indexes_deferred``): the
 services take one referral, job or case at a time through locks, reference counters, matching,
 case events and the outbox (whose tasks run eagerly under the test settings, sending mail), so
 about 10,000 service calls would take the best part of an hour. The bulk rows carry the same
@@ -29,7 +30,8 @@ caseloads. Rebuild with ``python -m benchmarks.run --rebuild-data`` when the dat
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.apps import apps
+from django.db import models, transaction
 from django.utils import timezone
 
 from benchmarks.data.base import (
@@ -41,6 +43,7 @@ from benchmarks.data.base import (
     Persona,
     Volume,
     persona,
+    secondary_indexes_deferred,
 )
 from benchmarks.data.records import RecordsWriter
 from benchmarks.data.referrals import ReferralWriter
@@ -78,6 +81,13 @@ class Builder(ReferralWriter, SecurityWriter, SupportWriter, RecordsWriter):
         return self.counts
 
 
+def bench_tables() -> list[type[models.Model]]:
+    """The tables the build fills in volume, and their pghistory event tables: the case file,
+    referral, security, support, audit and reporting apps' models."""
+    labels = {"casefile", "referrals", "security_works", "support", "audit", "reporting"}
+    return [m for m in apps.get_models() if m._meta.app_label in labels]
+
+
 def bench_data_present() -> bool:
     return ReferenceCounter.objects.filter(prefix=MARKER_PREFIX, year=DATA_VERSION).exists()
 
@@ -95,7 +105,7 @@ def ensure_bench_data(volume: Volume = COUNTY, *, verbose: bool = True) -> bool:
             "The bench database holds an older bench dataset: run with --rebuild-data."
         )
     began = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), secondary_indexes_deferred(bench_tables()):
         counts = Builder(volume, now=began).build()
         ReferenceCounter.objects.create(prefix=MARKER_PREFIX, year=DATA_VERSION, last_number=1)
     if verbose:

@@ -252,7 +252,7 @@ def individuals_specialist(*, scope: Scope, period: Period, policy: Policy) -> d
     any_of = " OR ".join(conditions)
     cte, cte_params = _people_cte(scope, period)
     sql = (
-        f"{cte}, flagged AS (SELECT {columns} FROM people) "  # noqa: S608 (values are params)
+        f"{cte}, flagged AS MATERIALIZED (SELECT {columns} FROM people) "  # noqa: S608 (values are params)
         f"SELECT {counts}, COUNT(*) FILTER (WHERE {any_of}) FROM flagged"
     )
     with connection.cursor() as cursor:

@@ -102,6 +102,10 @@ def test_cyp_provider_manager_allocates_a_childs_case_and_transfers_it(
 
     sign_in_demo(page, demo["cyp_provider_manager"])
     page.goto("/support/team/")
+    # The team page: counts by status, then each list paged, most pressing first (issue 17).
+    expect(page.locator("main")).to_contain_text("Oldest first.")
+    check_page(page, axe_source)
+    page.screenshot(path=screenshots / "demo-team-overview.png", full_page=True)
     page.get_by_role("link", name=f"Allocate {waiting.reference}").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Allocate the case")
     _no_contract_warning(page)  # the CYP contract is live today (in its extension)
