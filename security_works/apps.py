@@ -6,6 +6,9 @@ class SecurityWorksConfig(AppConfig):
 
     def ready(self) -> None:
         from safer.search.registry import search_provider_register
+        from security_works import workspace
         from security_works.search import JOB_SEARCH
 
         search_provider_register(JOB_SEARCH)
+
+        workspace.register()  # the menu links and home panels (safer.workspace)
