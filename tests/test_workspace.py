@@ -163,7 +163,7 @@ def test_current_section_is_marked_in_the_menu(world: PersonaWorld) -> None:
 
 def _counts(html: str) -> dict[str, int]:
     found = re.findall(
-        r'app-workspace-count__value">(\d+)</span> <span class="app-workspace-count__label">'
+        r'safer-workspace-count__value">(\d+)</span> <span class="safer-workspace-count__label">'
         r"([^<]+)</span>",
         html,
     )
