@@ -3,6 +3,7 @@ from django.apps import AppConfig
 
 class SecurityWorksConfig(AppConfig):
     name = "security_works"
+    verbose_name = "Security works"
 
     def ready(self) -> None:
         from safer.search.registry import search_provider_register
