@@ -196,6 +196,57 @@ TARGETS: list[Target] = [
         budget_p95_ms=250,
         prepare=signed_in("contractor"),
     ),
+    # Each role's home (safer.workspace): the panels its apps register, a fixed number of
+    # queries whatever the caseload (tests/test_workspace.py holds it). Budgets: two to three
+    # times the p95 measured on 4 December 2026 on a loaded machine (docs/performance.md).
+    Target(
+        name="home (triage worker)",
+        path="/",
+        budget_p95_ms=500,
+        prepare=signed_in("spa_triage"),
+    ),
+    Target(
+        name="home (SPA manager)",
+        path="/",
+        budget_p95_ms=700,
+        prepare=signed_in("spa_manager"),
+    ),
+    Target(
+        name="home (contractor)",
+        path="/",
+        budget_p95_ms=500,
+        prepare=signed_in("contractor"),
+    ),
+    Target(
+        name="home (adult support worker)",
+        path="/",
+        budget_p95_ms=500,
+        prepare=signed_in("adult_support_worker"),
+    ),
+    Target(
+        name="home (CYP worker)",
+        path="/",
+        budget_p95_ms=500,
+        prepare=signed_in("cyp_worker"),
+    ),
+    Target(
+        name="home (provider manager)",
+        path="/",
+        budget_p95_ms=1000,
+        prepare=signed_in("provider_manager"),
+    ),
+    Target(
+        name="home (commissioner)",
+        path="/",
+        budget_p95_ms=500,
+        prepare=signed_in("commissioner"),
+    ),
+    Target(
+        name="home (auditor)",
+        path="/",
+        budget_p95_ms=500,
+        prepare=signed_in("auditor"),
+    ),
     Target(
         name="dashboard, computed on view (commissioner)",
         path="/reports/dashboard/",

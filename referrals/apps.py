@@ -5,6 +5,7 @@ class ReferralsConfig(AppConfig):
     name = "referrals"
 
     def ready(self) -> None:
+        from referrals import workspace
         from referrals.search import REFERRAL_SEARCH
         from referrals.services.drafts import draft_discard
         from safer.celery import app
@@ -21,3 +22,5 @@ class ReferralsConfig(AppConfig):
             "referral-drafts-purge",
             {"task": "referrals.tasks.referral_drafts_purge_task", "schedule": 15 * 60.0},
         )
+
+        workspace.register()  # the menu links and home panels (safer.workspace)

@@ -18,10 +18,12 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from safer.access.roles import role_required
+from safer.accounts.models import User
 from safer.accounts.roles import Role
 from safer.api.exceptions import api_error_response, is_api_request
 from safer.decorators import with_exit_this_page
@@ -29,6 +31,7 @@ from safer.exit import session_exit_hooks_run
 from safer.health import broker_ok, database_ok
 from safer.models import WorkerCheck
 from safer.services import worker_check_request
+from safer.workspace import home_panels_for, request_roles
 
 # Where "Exit this page" lands: a neutral, everyday site.
 EXIT_DESTINATION = "https://www.bbc.co.uk/weather"
@@ -38,8 +41,27 @@ EXIT_DESTINATION = "https://www.bbc.co.uk/weather"
 
 
 @require_GET
-@with_exit_this_page
 def home(request: HttpRequest) -> HttpResponse:
+    """The public start page; a member of staff, signed in with their second factor, gets the
+    home of their role(s) instead: their own work, overdue first (``safer.workspace``)."""
+    roles = request_roles(request)
+    if not roles:
+        return _public_home(request)
+    user = request.user
+    assert isinstance(user, User)
+    panels = home_panels_for(user, roles)
+    response = render(
+        request,
+        "pages/workspace_home.html",
+        {"panels": panels, "role_names": sorted(str(role.label) for role in roles)},
+    )
+    add_never_cache_headers(response)
+    patch_cache_control(response, no_store=True, private=True)
+    return response
+
+
+@with_exit_this_page
+def _public_home(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/home.html")
 
 

@@ -3,9 +3,13 @@ from django.apps import AppConfig
 
 class SecurityWorksConfig(AppConfig):
     name = "security_works"
+    verbose_name = "Security works"
 
     def ready(self) -> None:
         from safer.search.registry import search_provider_register
+        from security_works import workspace
         from security_works.search import JOB_SEARCH
 
         search_provider_register(JOB_SEARCH)
+
+        workspace.register()  # the menu links and home panels (safer.workspace)

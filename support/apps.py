@@ -7,7 +7,10 @@ class SupportConfig(AppConfig):
 
     def ready(self) -> None:
         from safer.search.registry import search_provider_register
+        from support import workspace
         from support.search import ADULT_CASE_SEARCH, CYP_CASE_SEARCH
 
         search_provider_register(ADULT_CASE_SEARCH)
         search_provider_register(CYP_CASE_SEARCH)
+
+        workspace.register()  # the menu links and home panels (safer.workspace)

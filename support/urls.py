@@ -10,6 +10,7 @@ CYP = {"kind": "cyp"}
 urlpatterns = [
     path("", caseload.caseload, name="caseload"),
     path("team/", caseload.team, name="team"),
+    path("team/<uuid:worker_id>/", caseload.worker_caseload_view, name="worker-caseload"),
     # Adult support cases
     path("adult/<uuid:case_id>/", cases.adult_detail, name="adult-detail"),
     path("adult/<uuid:case_id>/allocate/", cases.case_allocate, ADULT, name="adult-allocate"),

@@ -274,6 +274,16 @@ def _cyp_case(mw: MatrixWorld, persona: str, scope: str) -> dict[str, Any]:
     return {"case_id": mw.extra["cyp_cases"][scope].id}
 
 
+def _worker(mw: MatrixWorld, persona: str, scope: str) -> dict[str, Any]:
+    # Own: a worker of the provider manager's organisation; else another provider's, Medway's.
+    holder = {
+        "own": "adult_support_worker",
+        "other_org": "outsider",
+        "other_authority": "medway_spa_triage",
+    }[scope]
+    return {"worker_id": mw.world.personas[holder].id}
+
+
 def _support_group(mw: MatrixWorld, persona: str, scope: str) -> dict[str, Any]:
     return {"group_id": mw.extra["support_groups"][scope].id}
 
@@ -308,6 +318,7 @@ OBJECT_BUILDERS: dict[str, ObjectBuilder] = {
     "adult_case": ObjectBuilder(_adult_case),
     "cyp_case": ObjectBuilder(_cyp_case),
     "support_group": ObjectBuilder(_support_group),
+    "worker": ObjectBuilder(_worker),
     "report_run": ObjectBuilder(_report_run),
     "commissioned_units": ObjectBuilder(_commissioned_units),
     "support_contract": ObjectBuilder(_support_contract),

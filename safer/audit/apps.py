@@ -7,6 +7,7 @@ class AuditConfig(AppConfig):
     label = "audit"
 
     def ready(self) -> None:
+        from safer.audit import workspace
         from safer.audit.hardening import install_guards_after_migrate
         from safer.audit.history import connect_celery_signals
 
@@ -16,3 +17,4 @@ class AuditConfig(AppConfig):
             install_guards_after_migrate, sender=self, dispatch_uid="audit_install_guards"
         )
         connect_celery_signals()
+        workspace.register()  # the menu links and home panel (safer.workspace)

@@ -8,6 +8,7 @@ Each list is one query per case kind whatever its length: the next due dates are
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Case, Count, DateField, F, OuterRef, Q, Subquery, When
 from django.db.models.functions import Least
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 from django.utils import timezone
 
 from safer.access.roles import user_roles
@@ -320,3 +321,34 @@ def team_overview(
             )
         )
     return overviews
+
+
+def worker_caseload_for_manager(
+    *, manager: User | AnonymousUser, worker_id: uuid.UUID
+) -> tuple[User, list[CaseloadRow]]:
+    """One worker's open cases, as their provider manager sees them: next due first, one query
+    per case kind. The worker must be in the manager's organisation; anyone else is a 404, as
+    a worker who does not exist is."""
+    if not isinstance(manager, User) or Role.PROVIDER_MANAGER not in user_roles(manager):
+        raise Http404
+    if manager.organisation_id is None:
+        raise Http404
+    worker = User.objects.filter(
+        pk=worker_id, organisation_id=manager.organisation_id, is_active=True
+    ).first()
+    if worker is None:
+        raise Http404
+    today = timezone.localdate()
+    rows: list[CaseloadRow] = []
+    for model, queryset in (
+        (AdultSupportCase, adult_caseload_queryset),
+        (CypCase, cyp_caseload_queryset),
+    ):
+        own = (
+            model.objects.visible_to(manager)
+            .open()
+            .filter(provider_id=manager.organisation_id, allocated_worker=worker)
+        )
+        rows += [_row(c, today) for c in queryset(own)]
+    rows.sort(key=lambda r: (r.next_due_on is None, r.next_due_on or today))
+    return worker, rows

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -13,7 +15,11 @@ from safer.accounts.roles import Role
 from safer.audit.models import AccessAction
 from safer.organisations.models import District
 from support.filters import CaseloadFilterForm
-from support.selectors.caseload import team_overview, worker_caseload_page
+from support.selectors.caseload import (
+    team_overview,
+    worker_caseload_for_manager,
+    worker_caseload_page,
+)
 from support.views.common import WORKER_ROLES
 
 
@@ -49,3 +55,17 @@ def team(request: HttpRequest) -> HttpResponse:
         user=request.user, action=AccessAction.SEARCH, records=shown, request=request
     )
     return render(request, "support/team.html", {"overviews": overviews})
+
+
+@role_required(Role.PROVIDER_MANAGER)
+@require_GET
+def worker_caseload_view(request: HttpRequest, worker_id: uuid.UUID) -> HttpResponse:
+    """A provider manager's view of one of their workers' caseloads (404 for anyone else's)."""
+    worker, rows = worker_caseload_for_manager(manager=request.user, worker_id=worker_id)
+    access_log_record_many(
+        user=request.user,
+        action=AccessAction.SEARCH,
+        records=[row.case for row in rows],
+        request=request,
+    )
+    return render(request, "support/worker_caseload.html", {"worker": worker, "rows": rows})

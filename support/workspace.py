@@ -1,0 +1,205 @@
+"""Support's part of the staff workspace (``safer.workspace``): the caseload, team and groups
+pages in the menu; a worker's caseload and a provider manager's caseload per worker and
+transfers on their homes. Registered from ``SupportConfig.ready()``.
+
+(The manager's "waiting for allocation" panel is in ``referrals.workspace``: it shows the
+referral's risk level and date, which only the app above may read.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from safer.accounts.models import User
+from safer.accounts.roles import Role
+from safer.workspace import (
+    ROWS_SHOWN,
+    HomePanel,
+    NavItem,
+    Panel,
+    PanelRow,
+    display_date,
+    due_words,
+    home_panel_register,
+    nav_item_register,
+)
+from safer.workspace import (
+    Count as PanelCount,
+)
+from support.models import AdultSupportCase, CypCase, Handover
+from support.selectors.caseload import worker_caseload
+
+KIND_WORDS = {"adult": "Adult support", "cyp": "Children and young people"}
+TRANSFERS_SINCE_DAYS = 30
+
+
+def caseload_panel(user: User) -> Panel:
+    """The worker's open cases, next due first (so overdue first): one query per case kind."""
+    rows = worker_caseload(user=user)
+    today = timezone.localdate()
+    caseload = reverse("support:caseload")
+    shown = []
+    for row in rows[:ROWS_SHOWN]:
+        due, late = due_words(row.next_due_on, now=timezone.now())
+        shown.append(
+            PanelRow(
+                text=row.case.reference,
+                url=reverse(f"support:{row.kind}-detail", kwargs={"case_id": row.case.pk}),
+                cells=(
+                    KIND_WORDS[row.kind],
+                    row.case.get_status_display(),
+                    row.next_due_label or "Nothing due",
+                    due,
+                ),
+                overdue=late,
+            )
+        )
+    contacts_due = [r for r in rows if r.case.first_contact_at is None]
+    return Panel(
+        title="Your caseload",
+        counts=(
+            PanelCount("open cases", len(rows), caseload),
+            PanelCount(
+                "overdue", sum(1 for r in rows if r.overdue), f"{caseload}?due=overdue", True
+            ),
+            PanelCount("first contacts to make", len(contacts_due)),
+            PanelCount(
+                "first contacts overdue",
+                sum(
+                    1
+                    for r in contacts_due
+                    if r.case.first_contact_due_on and r.case.first_contact_due_on < today
+                ),
+                overdue=True,
+            ),
+        ),
+        caption="Your open cases, next due first",
+        columns=("Case", "Service", "Status", "Next", "When"),
+        rows=shown,
+        links=(("Your whole caseload", caseload),),
+        empty="You have no open cases.",
+    )
+
+
+def caseload_per_worker_panel(user: User) -> Panel:
+    """Each worker of the manager's organisation with their open cases and what is late: one
+    grouped query per case kind."""
+    today = timezone.localdate()
+    per_worker: dict[object, dict[str, object]] = {}
+    for model in (AdultSupportCase, CypCase):
+        grouped = (
+            model.objects.visible_to(user)
+            .filter(provider_id=user.organisation_id, allocated_worker__isnull=False)
+            .open()
+            .order_by()
+            .values("allocated_worker_id", "allocated_worker__full_name")
+            .annotate(
+                n=Count("pk"),
+                contact_late=Count(
+                    "pk",
+                    filter=Q(first_contact_at__isnull=True, first_contact_due_on__lt=today),
+                ),
+                review_late=Count("pk", filter=Q(review_due_on__lt=today)),
+            )
+        )
+        for g in grouped:
+            worker = per_worker.setdefault(
+                g["allocated_worker_id"],
+                {"name": g["allocated_worker__full_name"], "n": 0, "contact": 0, "review": 0},
+            )
+            worker["n"] = int(worker["n"]) + g["n"]  # type: ignore[call-overload]
+            worker["contact"] = int(worker["contact"]) + g["contact_late"]  # type: ignore[call-overload]
+            worker["review"] = int(worker["review"]) + g["review_late"]  # type: ignore[call-overload]
+    ordered = sorted(per_worker.items(), key=lambda kv: str(kv[1]["name"]))
+    return Panel(
+        title="Caseload per worker",
+        counts=(
+            PanelCount("workers with cases", len(ordered)),
+            PanelCount(
+                "first contacts overdue",
+                sum(int(w["contact"]) for _id, w in ordered),  # type: ignore[call-overload]
+                reverse("support:team"),
+                True,
+            ),
+        ),
+        caption="Open cases per worker",
+        columns=("Worker", "Open cases", "First contact overdue", "Review overdue"),
+        rows=[
+            PanelRow(
+                text=str(w["name"]),
+                url=reverse("support:worker-caseload", kwargs={"worker_id": worker_id}),
+                cells=(str(w["n"]), str(w["contact"]), str(w["review"])),
+            )
+            for worker_id, w in ordered
+        ],
+        links=(("Team cases", reverse("support:team")),),
+        empty="No worker in your organisation has an open case.",
+    )
+
+
+def transfers_panel(user: User) -> Panel:
+    """Cases passed from one worker to another in the last 30 days, newest first: one query."""
+    since = timezone.now() - dt.timedelta(days=TRANSFERS_SINCE_DAYS)
+    own = Q(provider_id=user.organisation_id)
+    adult = AdultSupportCase.objects.visible_to(user).filter(own).values("pk")
+    cyp = CypCase.objects.visible_to(user).filter(own).values("pk")
+    handovers = (
+        Handover.objects.filter(handed_over_at__gte=since)
+        .filter(Q(adult_case__in=adult) | Q(cyp_case__in=cyp))
+        .select_related("adult_case", "cyp_case", "from_worker", "to_worker")
+        .order_by("-handed_over_at")
+    )
+    rows = []
+    for h in handovers[:ROWS_SHOWN]:
+        case = h.adult_case or h.cyp_case
+        assert case is not None
+        kind = "adult" if h.adult_case_id else "cyp"
+        rows.append(
+            PanelRow(
+                text=case.reference,
+                url=reverse(f"support:{kind}-detail", kwargs={"case_id": case.pk}),
+                cells=(
+                    h.from_worker.full_name if h.from_worker else "Nobody",
+                    h.to_worker.full_name,
+                    display_date(h.handed_over_at),
+                ),
+            )
+        )
+    return Panel(
+        title=f"Transfers in the last {TRANSFERS_SINCE_DAYS} days",
+        caption="Cases transferred, newest first",
+        columns=("Case", "From", "To", "When"),
+        rows=rows,
+        empty=f"No case was transferred in the last {TRANSFERS_SINCE_DAYS} days.",
+    )
+
+
+WORKERS = frozenset({Role.ADULT_SUPPORT_WORKER, Role.CYP_WORKER})
+MANAGER = frozenset({Role.PROVIDER_MANAGER})
+NAV_ITEMS = (
+    NavItem("caseload", "Your caseload", "support:caseload", 20, WORKERS),
+    NavItem("team", "Team cases", "support:team", 20, MANAGER),
+    NavItem(
+        "groups",
+        "Groups",
+        "support:groups",
+        50,
+        frozenset({Role.CYP_WORKER, Role.PROVIDER_MANAGER}),
+    ),
+)
+HOME_PANELS = (
+    HomePanel("caseload", 10, WORKERS, caseload_panel),
+    HomePanel("caseload-per-worker", 20, MANAGER, caseload_per_worker_panel),
+    HomePanel("transfers", 30, MANAGER, transfers_panel),
+)
+
+
+def register() -> None:
+    for item in NAV_ITEMS:
+        nav_item_register(item)
+    for panel in HOME_PANELS:
+        home_panel_register(panel)
