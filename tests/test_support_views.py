@@ -26,6 +26,7 @@ from support.models import (
     SafetyPlan,
     ServiceFunction,
 )
+from support.selectors.caseload import team_overview
 from support.services.adult import (
     adult_session_record,
     adult_support_case_allocate,
@@ -244,6 +245,14 @@ def test_manager_allocates_from_the_team_view(sw: SupportWorld) -> None:
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.allocated_worker == sw.adult_worker
+    # Allocated, the case is listed under its worker, so the manager can open it to transfer it.
+    overview = next(o for o in team_overview(user=sw.adult_manager) if o.kind == "adult")
+    assert [(name, [row.case.pk for row in rows]) for name, rows in overview.by_worker] == [
+        (sw.adult_worker.full_name, [case.pk])
+    ]
+    team = manager.get(reverse("support:team")).content.decode()
+    assert f"<strong>{sw.adult_worker.full_name}</strong> (1 case)" in team
+    assert _url("adult-detail", case) in team
     # A worker cannot allocate.
     assert _client(sw.adult_worker).get(_url("adult-allocate", case)).status_code == 403
 

@@ -9,6 +9,7 @@ from django import forms
 
 from safer.audit.models import AccessAction, AuthEventKind
 from safer.audit.selectors import RecordRef, auditable_models, record_get, record_get_by_reference
+from safer.forms import GovukDateField
 
 if TYPE_CHECKING:
     from safer.audit.scoping import AuditScope
@@ -88,12 +89,8 @@ class RecordLookupForm(GovukFormMixin, forms.Form):
 
 
 class _DateRangeForm(GovukFormMixin, forms.Form):
-    date_from = forms.DateField(
-        label="From (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label="To (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = GovukDateField(label="From (UTC)", required=False)
+    date_to = GovukDateField(label="To (UTC)", required=False)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

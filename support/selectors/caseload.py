@@ -184,6 +184,9 @@ class ServiceOverview:
     waiting: list[AdultSupportCase | CypCase] = field(default_factory=list)
     past_review: list[CaseloadRow] = field(default_factory=list)
     contact_overdue: list[CaseloadRow] = field(default_factory=list)
+    # Each worker's open cases (worker's name, their rows), so a manager can open any case to
+    # transfer it, not only the overdue ones.
+    by_worker: list[tuple[str, list[CaseloadRow]]] = field(default_factory=list)
 
     @property
     def total_open(self) -> int:
@@ -232,6 +235,15 @@ def team_overview(*, user: User | AnonymousUser) -> list[ServiceOverview]:
                     and r.case.first_contact_due_on is not None
                     and r.case.first_contact_due_on < today
                 ],
+                by_worker=_by_worker(open_rows),
             )
         )
     return overviews
+
+
+def _by_worker(rows: list[CaseloadRow]) -> list[tuple[str, list[CaseloadRow]]]:
+    grouped: dict[str, list[CaseloadRow]] = {}
+    for row in rows:
+        worker = row.case.allocated_worker
+        grouped.setdefault(worker.full_name if worker else "No worker", []).append(row)
+    return sorted(grouped.items())

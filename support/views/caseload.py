@@ -44,7 +44,10 @@ def team(request: HttpRequest) -> HttpResponse:
     shown = [
         case
         for overview in overviews
-        for case in [*overview.waiting, *(r.case for r in overview.past_review)]
+        for case in [
+            *overview.waiting,
+            *(row.case for _, rows in overview.by_worker for row in rows),
+        ]
     ]
     access_log_record_many(
         user=request.user, action=AccessAction.SEARCH, records=shown, request=request
