@@ -238,7 +238,7 @@ def test_auditor_sees_who_looked_at_a_case_its_people_and_break_glass(
     page = response.content.decode()
     assert "Wren Worker" in page
     assert "192.0.2.44" in page
-    assert "1 Jul 2026 12:00:00 UTC" in page  # UTC, not London time
+    assert "1 July 2026 12:00:00 UTC" in page  # UTC, not London time
     assert "Revealed an address" in page
     assert 'data-break-glass="true"' in page
     assert "govuk-tag--red" in page
@@ -492,7 +492,7 @@ def test_sign_in_events_filter_and_export(auditor_client: Client, worker: User) 
     text = page.content.decode()
     assert page.status_code == 200
     assert "Sign-in failed" in text
-    assert "1 Jul 2026 12:00:00 UTC" in text
+    assert "1 July 2026 12:00:00 UTC" in text
     assert "someone@example.org" not in text
 
     response = auditor_client.get(

@@ -26,6 +26,7 @@ from safer.accounts.models import User
 from safer.audit.masking import HIDDEN, value_is_shown
 from safer.audit.models import AccessLog, AuthEvent
 from safer.casefile.models import CaseFile
+from safer.templatetags.safer_format import model_name_in_words
 
 if TYPE_CHECKING:
     from safer.audit.scoping import AuditScope
@@ -46,7 +47,7 @@ class RecordRef:
 
     @property
     def type_label(self) -> str:
-        return str(self.model._meta.verbose_name).capitalize()
+        return model_name_in_words(self.model)
 
     @property
     def case_reference(self) -> str:

@@ -7,6 +7,7 @@ import datetime as dt
 
 from django import template
 from django.apps import apps
+from django.db.models import Model
 from django.utils import timezone
 
 register = template.Library()
@@ -48,4 +49,15 @@ def record_type_label(value: str) -> str:
         model = apps.get_model(value)
     except (LookupError, ValueError):
         return value
-    return str(model._meta.verbose_name).capitalize()
+    return model_name_in_words(model)
+
+
+# Words Django's default verbose names lower-case that are written in capitals.
+_ACRONYMS = {"cyp": "CYP", "gbo": "GBO", "dash": "DASH", "marac": "MARAC", "spa": "SPA"}
+
+
+def model_name_in_words(model: type[Model]) -> str:
+    """A model's verbose name as a sentence starts: "Adult support case", "CYP case"."""
+    words = [_ACRONYMS.get(word, word) for word in str(model._meta.verbose_name).split()]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]

@@ -52,10 +52,13 @@ class KeyboardUser:
             self.type(fieldset.get_by_label(part, exact=True), str(value))
 
     def choose(self, group: str, option: str) -> None:
-        """A radio in the group named ``group``: Tab into the group, then the arrow keys to the
-        option (each arrow selects), then Space (which selects the first, if that is it)."""
+        """The radio labelled ``option`` in the group whose legend is ``group``."""
         fieldset = self.page.get_by_role("group", name=group, exact=True)
-        target = fieldset.get_by_role("radio", name=option, exact=True)
+        self.choose_radio(fieldset.get_by_role("radio", name=option, exact=True))
+
+    def choose_radio(self, target: Locator) -> None:
+        """Tab into the radio's group, then the arrow keys to it (each arrow selects), then
+        Space (which selects it, if the Tab landed on it)."""
         expect(target).to_have_count(1)
         name = target.get_attribute("name")
         in_group = (
@@ -67,15 +70,22 @@ class KeyboardUser:
                 break
             self._press("Tab")
         else:
-            raise AssertionError(f"Tab never reached the radios {group!r}")
+            raise AssertionError(f"Tab never reached the radios {name!r}")
         for _ in range(30):
             if self._focused(target):
                 break
             self._press("ArrowDown")
         else:
-            raise AssertionError(f"The arrow keys never reached {option!r} in {group!r}")
+            raise AssertionError(f"The arrow keys never reached {target}")
         self._press("Space")
         expect(target).to_be_checked()
+
+    def pick(self, target: Locator) -> None:
+        """A radio or a checkbox, whichever it is."""
+        if target.get_attribute("type") == "radio":
+            self.choose_radio(target)
+        else:
+            self.tick(target)
 
     def tick(self, checkbox: Locator) -> None:
         self.tab_to(checkbox)
