@@ -18,11 +18,11 @@ from safer.forms import GovukDateField, GovukTimeField, short_choices_as_radios
 STAFF_FORM_MODULES = [security_works.forms, reporting.forms, safer.audit.forms]
 
 
-def _form_classes(module: ModuleType) -> list[type[forms.BaseForm]]:
+def _form_classes(module: ModuleType) -> list[type[forms.Form]]:
     return [
         cls
         for _, cls in inspect.getmembers(module, inspect.isclass)
-        if issubclass(cls, forms.BaseForm) and cls.__module__ == module.__name__
+        if issubclass(cls, forms.Form) and cls.__module__ == module.__name__
     ]
 
 
