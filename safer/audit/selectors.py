@@ -353,7 +353,7 @@ def _changes_for(
             ChangeRow(
                 occurred_at=event["pgh_created_at"],
                 record_type=record_type,
-                record_label=str(tracked._meta.verbose_name).capitalize(),
+                record_label=model_name_in_words(tracked),
                 record_id=obj_id,
                 kind=_KINDS.get(event["pgh_label"], event["pgh_label"]),
                 user_id=context.get("user"),
