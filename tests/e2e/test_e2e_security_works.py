@@ -72,7 +72,8 @@ def _book(page: Page, link: str, day: dt.date) -> None:
     page.get_by_role("link", name=link).click()
     fill_date(page, "Date", day)
     page.get_by_label("Time", exact=True).fill("10:00")
-    choose(page, "How did you arrange the visit with the survivor?", "Phone call")
+    # By text message: the only way the survivor's safe-contact rules allow.
+    choose(page, "How did you arrange the visit with the survivor?", "Text message")
     submit(page, "Save")
 
 
