@@ -104,10 +104,10 @@ class KeyboardUser:
     def press_button(self, name: str) -> None:
         """Tab to the button and press Enter, then wait for the next page."""
         self.tab_to(self.page.get_by_role("button", name=name, exact=True))
-        self._press("Enter")
-        self.page.wait_for_load_state()
+        with self.page.expect_navigation():
+            self._press("Enter")
 
     def follow_link(self, name: str) -> None:
         self.tab_to(self.page.get_by_role("link", name=name, exact=True))
-        self._press("Enter")
-        self.page.wait_for_load_state()
+        with self.page.expect_navigation():
+            self._press("Enter")

@@ -77,6 +77,7 @@ def test_spa_triages_with_dash_and_accepts_into_works_and_support_by_keyboard(
     for number in numbers:
         keys.pick(page.locator(f"input[name=q{number}][value={'yes' if number <= 5 else 'no'}]"))
     keys.press_button("Save checklist")
+    expect(page.locator(".govuk-error-summary")).to_have_count(0)
     referral.refresh_from_db()
     assert referral.risk_level != "not_assessed"
 
