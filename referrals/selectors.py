@@ -35,9 +35,10 @@ from referrals.models import (
     RiskAssessment,
     RiskLevel,
 )
-from safer.access.seams import record_get_for_user
+from safer.access.seams import get_for_user_or_404, record_get_for_user
 from safer.accounts.models import User
 from safer.audit.models import AccessAction
+from safer.audit.services import access_log_record
 from safer.casefile.models import CaseStatus
 
 _RISK_ORDER = Case(
@@ -242,11 +243,82 @@ def referrals_made_by(*, user: User) -> list[ReferralStatusRow]:
         ReferralStatusRow(
             id=r.id,
             reference=r.reference,
-            received_on=f"{r.received_at:%-d %B %Y}",
+            received_on=_long_date(r.received_at),
             status=referrer_status(r),
         )
         for r in rows
     ]
+
+
+@dataclass(frozen=True)
+class ReferralStatusDetail:
+    """One referral as its referrer may follow it: still only its reference, dates and status
+    (in words, with what it means), never the survivor's details or the case after the
+    decision (docs/security.md)."""
+
+    id: uuid.UUID
+    reference: str
+    received_on: str
+    status: str
+    meaning: str
+    triage_started_on: str
+    decided_on: str
+
+
+_STATUS_MEANING = {
+    "Received": (
+        "The Single Point of Access team has the referral and will look at it within 2 working "
+        "days."
+    ),
+    "In triage": (
+        "The Single Point of Access team is looking at the referral. They may contact you if "
+        "they need more information."
+    ),
+    "Accepted": (
+        "The referral was accepted: the person is being offered the services they need. For "
+        "their privacy, nothing more about the case is shown here."
+    ),
+    "Closed": "The referral is closed. For the person's privacy, nothing more is shown here.",
+}
+
+
+def _long_date(value: dt.datetime | None) -> str:
+    return f"{timezone.localtime(value):%-d %B %Y}" if value else ""
+
+
+def referral_status_for_referrer(
+    *, user: User, referral_id: object, request: HttpRequest | None = None
+) -> ReferralStatusDetail:
+    """The status of one referral the user made: 404 for any other (missing and not-theirs
+    alike); the read is access-logged like any other."""
+    referral = get_for_user_or_404(
+        Referral.objects.made_by(user).select_related("decline_reason", "case_file"),
+        referral_id,
+    )
+    access_log_record(
+        user=user,
+        action=AccessAction.VIEW,
+        record=referral,
+        request=request,
+        reason="The referrer followed the referral's status",
+    )
+    status = referrer_status(referral)
+    if status.startswith("Declined"):
+        meaning = (
+            "The referral was declined for the reason shown. If you think this is wrong, or "
+            "things have changed, you can make a new referral."
+        )
+    else:
+        meaning = _STATUS_MEANING[status]
+    return ReferralStatusDetail(
+        id=referral.id,
+        reference=referral.reference,
+        received_on=_long_date(referral.received_at),
+        status=status,
+        meaning=meaning,
+        triage_started_on=_long_date(referral.triage_started_at),
+        decided_on=_long_date(referral.decided_at),
+    )
 
 
 def referrer_status(referral: Referral) -> str:

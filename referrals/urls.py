@@ -9,6 +9,7 @@ app_name = "referrals"
 urlpatterns = [
     path("", triage.queue, name="queue"),
     path("mine/", portal.my_referrals, name="mine"),
+    path("mine/<uuid:referral_id>/", portal.referral_status, name="mine-status"),
     path("advice/", advice.advice_list, name="advice-list"),
     path("advice/new/", advice.advice_create, name="advice-create"),
     path("<uuid:referral_id>/", triage.detail, name="detail"),

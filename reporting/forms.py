@@ -18,6 +18,7 @@ from reporting.selectors import (
     period_choices,
 )
 from safer.accounts.models import User
+from safer.forms import GovukDateField, short_choices_as_radios
 from safer.organisations.models import (
     CommissioningAuthority,
     Contract,
@@ -142,6 +143,7 @@ class GovukForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
+            short_choices_as_radios(field)
             widget = field.widget
             label = str(field.label or "").removesuffix(" (optional)").lower()
             choosing = isinstance(field, forms.ChoiceField | forms.ModelChoiceField)
@@ -167,10 +169,6 @@ class GovukForm(forms.Form):
                     widget.attrs["class"] = f"{widget.attrs['class']} govuk-input--error"
             if described:
                 widget.attrs["aria-describedby"] = " ".join(described)
-
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 
 
 def financial_year_choices(*, around: dt.date | None = None) -> list[tuple[str, str]]:
@@ -236,17 +234,13 @@ class CommissionedUnitsForm(GovukForm):
 
 
 class ContractSpendForm(GovukForm):
-    period_start = forms.DateField(
+    period_start = GovukDateField(
         label="First day covered",
-        widget=DATE,
-        input_formats=DATE_FORMATS,
-        help_text="The 1st of the month (or of the first month of a quarter).",
+        help_text="The 1st of the month (or of a quarter's first month), for example 1 4 2026.",
     )
-    period_end = forms.DateField(
+    period_end = GovukDateField(
         label="Last day covered",
-        widget=DATE,
-        input_formats=DATE_FORMATS,
-        help_text="The last day of the month (or of the quarter's last month).",
+        help_text="The month's last day (or the last day of a quarter), for example 30 6 2026.",
     )
     amount = forms.DecimalField(
         label="Amount paid (£)",

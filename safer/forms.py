@@ -84,3 +84,51 @@ class GovukDateField(forms.Field):
         if self.not_future and date > today:
             raise ValidationError(f"{label} must be today or in the past")
         return date
+
+
+# The GOV.UK Design System uses radios, not a drop-down, for a short list of answers.
+SHORT_CHOICES = 6
+
+
+def short_choices_as_radios(field: forms.Field, *, limit: int = SHORT_CHOICES) -> None:
+    """Turn a drop-down of at most ``limit`` answers into radios (the blank "Choose" option
+    dropped: an optional question left unanswered is simply no radio chosen). Drop-downs whose
+    choices come from the database (``ModelChoiceField``) stay as they are: their length varies."""
+    if not isinstance(field, forms.ChoiceField) or isinstance(field, forms.ModelChoiceField):
+        return
+    if isinstance(field, forms.MultipleChoiceField) or type(field.widget) is not forms.Select:
+        return
+    options: Any = field.choices
+    choices = [(value, label) for value, label in options if value != ""]
+    if len(choices) <= limit:
+        field.choices = choices
+        field.widget = forms.RadioSelect(choices=choices)
+
+
+class TimeTextInput(forms.TextInput):
+    """A time typed as text ("14:30"), not the browser's time picker; the Design System has no
+    time pattern, so a short text input with a hint."""
+
+    input_type = "text"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"class": "govuk-input govuk-input--width-5", **(attrs or {})})
+
+
+TIME_FORMATS = ["%H:%M", "%H.%M", "%I:%M%p", "%I.%M%p", "%I%p", "%H%M"]
+
+
+class GovukTimeField(forms.TimeField):
+    """A time of day as 24-hour "14:30" or "2:30pm"."""
+
+    widget = TimeTextInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("input_formats", TIME_FORMATS)
+        kwargs.setdefault("help_text", "Use the 24-hour clock, for example 14:30")
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> dt.time | None:
+        if isinstance(value, str):
+            value = value.strip().lower().replace(" ", "")
+        return super().to_python(value)

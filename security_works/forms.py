@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from safer import workdays
 from safer.casefile.models import ContactChannel
+from safer.forms import GovukDateField, GovukTimeField, short_choices_as_radios
 from security_works.contractor_view import VISIT_CHANNELS
 from security_works.documents import max_upload_bytes
 from security_works.models import (
@@ -47,7 +48,10 @@ class GovukMixin:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():  # type: ignore[attr-defined]
+            short_choices_as_radios(field)
             widget = field.widget
+            if isinstance(widget, forms.RadioSelect | forms.MultiWidget):
+                continue  # drawn by includes/form_field.html, classes and all
             css = _WIDGET_CLASSES.get(type(widget).__name__, "govuk-input")
             widget.attrs.setdefault("class", css)
 
@@ -59,14 +63,9 @@ def _aware(day: dt.date, time: dt.time) -> dt.datetime:
 class WhenForm(GovukMixin, forms.Form):
     """A date and time, entered in UK local time."""
 
-    date = forms.DateField(
-        label="Date",
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"required": "Enter the date", "invalid": "Enter a real date"},
-    )
-    time = forms.TimeField(
+    date = GovukDateField(label="Date", error_messages={"required": "Enter the date"})
+    time = GovukTimeField(
         label="Time",
-        widget=forms.TimeInput(attrs={"type": "time"}),
         error_messages={"required": "Enter the time", "invalid": "Enter a time like 14:30"},
     )
 
@@ -81,8 +80,7 @@ class BookingForm(WhenForm):
     arranged_via = forms.ChoiceField(
         label="How did you arrange the visit with the survivor?",
         choices=[
-            ("", "Choose how"),
-            *((c, ContactChannel(c).label) for c in (*VISIT_CHANNELS, ContactChannel.VIA_REFERRER)),
+            (c, ContactChannel(c).label) for c in (*VISIT_CHANNELS, ContactChannel.VIA_REFERRER)
         ],
         error_messages={"required": "Select how you arranged the visit"},
     )
@@ -292,10 +290,10 @@ class FireSafetyCheckForm(JobStepForm):
         max_length=200,
         error_messages={"required": "Enter who carried out the check"},
     )
-    carried_out_on = forms.DateField(
+    carried_out_on = GovukDateField(
         label="Date of the check",
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"required": "Enter the date of the check", "invalid": "Enter a real date"},
+        not_future=True,
+        error_messages={"required": "Enter the date of the check"},
     )
     outcome = forms.ChoiceField(
         label="Outcome",
@@ -404,10 +402,10 @@ class LandlordConsentForm(JobStepForm):
         label="Did the landlord or owner agree to the works?", choices=YES_NO
     )
     given_by = forms.CharField(label="Who answered (name and role)", max_length=200)
-    given_on = forms.DateField(
+    given_on = GovukDateField(
         label="Date of the answer",
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"required": "Enter the date", "invalid": "Enter a real date"},
+        not_future=True,
+        error_messages={"required": "Enter the date of the answer"},
     )
     method = forms.ChoiceField(label="How", choices=ConsentMethod.choices)
     evidence = forms.ModelChoiceField(
@@ -433,16 +431,16 @@ class LandlordConsentForm(JobStepForm):
 
 
 class PostInstallationCheckForm(JobStepForm):
-    checked_on = forms.DateField(
+    checked_on = GovukDateField(
         label="Date of the check",
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"required": "Enter the date", "invalid": "Enter a real date"},
+        not_future=True,
+        error_messages={"required": "Enter the date of the check"},
     )
     measures_working = forms.ChoiceField(label="Is everything fitted working?", choices=YES_NO)
     feels_safer = forms.ChoiceField(
         label="Do you feel safer in your home?",
         help_text="Ask the survivor in these words. Leave unanswered if they prefer not to say.",
-        choices=[("", "Not answered"), *FeelsSafer.choices],
+        choices=FeelsSafer.choices,
         required=False,
     )
     comments = forms.CharField(

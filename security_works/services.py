@@ -1042,4 +1042,4 @@ def _visit_override(
 
 
 def _local(moment: dt.datetime) -> str:
-    return f"{timezone.localtime(moment):%-d %b %Y %H:%M}"
+    return f"{timezone.localtime(moment):%-d %B %Y %H:%M}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
@@ -46,3 +48,9 @@ def make_user(email: str = "worker@example.org", **fields: object) -> User:
 
 def add_totp_device(user: User) -> TOTPDevice:
     return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def govuk_date(name: str, value: dt.date | str) -> dict[str, str]:
+    """A GOV.UK date input's three boxes (``safer.forms.GovukDateField``) as a form posts them."""
+    day = dt.date.fromisoformat(value) if isinstance(value, str) else value
+    return {f"{name}_0": str(day.day), f"{name}_1": str(day.month), f"{name}_2": str(day.year)}

@@ -9,6 +9,7 @@ import time_machine
 from django.test import Client
 from django.test.utils import override_settings
 
+from safer.accounts.middleware import duration_in_words
 from safer.accounts.models import User, UserSession
 from safer.accounts.services import user_deactivate
 from safer.accounts.services.sessions import TOUCH_INTERVAL, user_agent_summary
@@ -227,3 +228,19 @@ def test_a_session_flushed_by_exit_this_page_leaves_the_list_at_once() -> None:
     phone.get("/exit/")
     body = laptop.get(PRIVATE).content.decode()
     assert body.count('class="govuk-table__row"') == 2  # header and this session
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (2, "2 seconds"),
+        (1, "1 second"),
+        (60, "1 minute"),
+        (900, "15 minutes"),
+        (90, "90 seconds"),
+        (3600, "1 hour"),
+        (43200, "12 hours"),
+    ],
+)
+def test_session_limits_are_said_in_words(seconds: int, words: str) -> None:
+    assert duration_in_words(seconds) == words

@@ -29,7 +29,7 @@ from tests.factories import (
     SafeContactRulesFactory,
     UserFactory,
 )
-from tests.helpers import sign_in
+from tests.helpers import govuk_date, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -239,7 +239,7 @@ def test_auditor_sees_who_looked_at_a_case_its_people_and_break_glass(
     page = response.content.decode()
     assert "Wren Worker" in page
     assert "192.0.2.44" in page
-    assert "1 Jul 2026 12:00:00 UTC" in page  # UTC, not London time
+    assert "1 July 2026 12:00:00 UTC" in page  # UTC, not London time
     assert "Revealed an address" in page
     assert 'data-break-glass="true"' in page
     assert "govuk-tag--red" in page
@@ -349,7 +349,7 @@ def test_change_history_filters_by_user_and_date(auditor_client: Client, worker:
     assert "Wren Worker" not in page
 
     yesterday = (dt.datetime.now(UTC) - dt.timedelta(days=1)).date()
-    page = auditor_client.get(url, {"date_to": yesterday.isoformat()}).content.decode()
+    page = auditor_client.get(url, govuk_date("date_to", yesterday)).content.decode()
     assert "No changes recorded that match the filters" in page
 
 
@@ -398,12 +398,13 @@ def test_access_log_filters(auditor_client: Client, access_rows: dict[str, Acces
     }
     assert _exported_ids(auditor_client, {"action": "break_glass"}) == {ids["break_glass"]}
     # Whole days in UTC: 23:30 on 1 March is 1 March, 00:30 on 2 March is 2 March.
-    assert _exported_ids(auditor_client, {"date_from": "2026-03-02", "date_to": "2026-03-04"}) == {
-        ids["export"]
-    }
-    assert _exported_ids(auditor_client, {"date_to": "2026-03-01", "action": "view"}) == {
-        ids["early_view"]
-    }
+    assert _exported_ids(
+        auditor_client,
+        {**govuk_date("date_from", "2026-03-02"), **govuk_date("date_to", "2026-03-04")},
+    ) == {ids["export"]}
+    assert _exported_ids(
+        auditor_client, {**govuk_date("date_to", "2026-03-01"), "action": "view"}
+    ) == {ids["early_view"]}
 
 
 def test_access_log_page_filters_and_highlights_break_glass(
@@ -414,14 +415,14 @@ def test_access_log_page_filters_and_highlights_break_glass(
     assert response.status_code == 200
     assert page.count('data-break-glass="true"') == 1
     assert "Wren Worker" not in page
-    assert "5 Mar 2026 09:00:00 UTC" in page
+    assert "5 March 2026 09:00:00 UTC" in page
     assert 'href="/audit/access/export.csv?action=break_glass"' in page
 
 
 def test_a_bad_date_range_is_an_error_not_an_unfiltered_list(
     auditor_client: Client, access_rows: dict[str, AccessLog]
 ) -> None:
-    query = {"date_from": "2026-03-05", "date_to": "2026-03-01"}
+    query = {**govuk_date("date_from", "2026-03-05"), **govuk_date("date_to", "2026-03-01")}
     response = auditor_client.get(reverse("audit:access-log"), query)
     assert response.status_code == 400
     page = response.content.decode()
@@ -511,7 +512,7 @@ def test_sign_in_events_filter_and_export(auditor_client: Client, worker: User) 
     text = page.content.decode()
     assert page.status_code == 200
     assert "Sign-in failed" in text
-    assert "1 Jul 2026 12:00:00 UTC" in text
+    assert "1 July 2026 12:00:00 UTC" in text
     assert "someone@example.org" not in text
 
     response = auditor_client.get(

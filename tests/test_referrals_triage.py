@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import connection
+from django.http import Http404
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from referrals import ratelimit
 from referrals.exceptions import InvalidTransition, ReferralError
@@ -22,7 +24,12 @@ from referrals.models import (
     ReferralMatch,
     ReferralStatus,
 )
-from referrals.selectors import QueueFilters, referral_queue, referrals_made_by
+from referrals.selectors import (
+    QueueFilters,
+    referral_queue,
+    referral_status_for_referrer,
+    referrals_made_by,
+)
 from referrals.services import (
     referral_accept,
     referral_decline,
@@ -418,6 +425,45 @@ def test_referrer_portal_shows_status_of_own_referrals_only(client: Client, work
     assert client.get(reverse("referrals:detail", kwargs={"referral_id": mine.id})).status_code in (
         403,
         404,
+    )
+
+
+def test_referrer_follows_one_referral_in_words_and_only_their_own(
+    client: Client, worker: Any
+) -> None:
+    referrer = staff("rita.referrer@police.example.org", Role.REFERRER)
+    mine = make_referral(referrer_user=referrer, given_name="Visible")
+    someone_elses = make_referral(given_name="Other", postcode="ME16 1AA")
+    detail = referral_status_for_referrer(user=referrer, referral_id=mine.id)
+    assert (detail.reference, detail.status, detail.decided_on) == (mine.reference, "Received", "")
+    assert "within 2 working days" in detail.meaning
+    with pytest.raises(Http404):
+        referral_status_for_referrer(user=referrer, referral_id=someone_elses.id)
+
+    referral_triage_start(referral=mine, user=worker)
+    referral_decline(
+        referral=mine, user=worker, reason=DeclineReason.objects.get(code="outside_area")
+    )
+    detail = referral_status_for_referrer(user=referrer, referral_id=mine.id)
+    today = f"{timezone.localdate():%-d %B %Y}"
+    assert detail.status == "Declined: Not eligible: outside the area"
+    assert (detail.triage_started_on, detail.decided_on) == (today, today)
+    assert "make a new referral" in detail.meaning
+
+    sign_in(client, referrer)
+    page = client.get(reverse("referrals:mine-status", args=[mine.id])).content.decode()
+    assert "Declined: Not eligible: outside the area" in page
+    for private in ("Visible", "Example", "Fictional Road", "ME15"):
+        assert private not in page
+    assert client.get(reverse("referrals:mine-status", args=[someone_elses.id])).status_code == 404
+    # The list links each referral to its status; every look is access-logged.
+    listing = client.get(reverse("referrals:mine")).content.decode()
+    assert reverse("referrals:mine-status", args=[mine.id]) in listing
+    assert (
+        AccessLog.objects.filter(
+            user=referrer, action=AccessAction.VIEW, record_id=str(mine.id)
+        ).count()
+        == 3
     )
 
 

@@ -37,7 +37,7 @@ from tests.factories import (
     SecurityContractorFactory,
     UserFactory,
 )
-from tests.helpers import sign_in
+from tests.helpers import govuk_date, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -309,8 +309,8 @@ def test_commissioner_records_a_payment_spanning_two_quarters(
     response = client.post(
         reverse("reporting:contract-spend-add", args=[adult_contract.pk]),
         {
-            "period_start": "2025-05-01",
-            "period_end": "2025-07-31",
+            **govuk_date("period_start", "2025-05-01"),
+            **govuk_date("period_end", "2025-07-31"),
             "amount": "92000.00",
             "reference": "INV-MAY-JUL",
             "note": "",
@@ -339,13 +339,15 @@ def test_correcting_a_payment_adds_an_adjusting_entry(
     url = reverse("reporting:contract-spend-add", args=[adult_contract.pk])
     form = client.get(f"{url}?corrects={entry.pk}").content.decode()
     assert "Correcting INV-A" in form
-    assert 'value="2025-04-01"' in form  # the corrected entry's cover, filled in
+    # The corrected entry's cover, filled in.
+    assert 'name="period_start_1" type="text" value="4"' in form
+    assert 'name="period_start_2" type="text" value="2025"' in form
     response = client.post(
         url,
         {
             "corrects": str(entry.pk),
-            "period_start": "2025-04-01",
-            "period_end": "2025-04-30",
+            **govuk_date("period_start", "2025-04-01"),
+            **govuk_date("period_end", "2025-04-30"),
             "amount": "-1500",
             "reference": "CN-1",
             "note": "Credit note",

@@ -33,7 +33,7 @@ from security_works.models import (
     SecurityJob,
     SlaPolicy,
 )
-from tests.helpers import sign_in
+from tests.helpers import govuk_date, sign_in
 from tests.test_security_works_helpers import (
     World,
     build_world,
@@ -201,7 +201,7 @@ class TestFireSafetyCheck:
                 "kind": "hfsv",
                 "outcome": "passed",
                 "carried_out_by": "J Patel, Kent Fire and Rescue Service",
-                "carried_out_on": timezone.localdate().isoformat(),
+                **govuk_date("carried_out_on", timezone.localdate()),
             },
         )
         assert response.status_code == 302, response.content.decode()

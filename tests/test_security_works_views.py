@@ -23,7 +23,7 @@ from security_works.models import (
     JobStatus,
     SecurityJob,
 )
-from tests.helpers import sign_in
+from tests.helpers import govuk_date, sign_in
 from tests.test_security_works_helpers import (
     World,
     build_world,
@@ -114,7 +114,8 @@ class TestContractorPermissionRows:
             book = reverse("security_works:book-survey", kwargs={"job_id": job.pk})
             assert (
                 client.post(
-                    book, {"date": "2026-06-02", "time": "10:00", "arranged_via": "text"}
+                    book,
+                    {**govuk_date("date", "2026-06-02"), "time": "10:00", "arranged_via": "text"},
                 ).status_code
                 == 404
             )
@@ -178,7 +179,7 @@ class TestForms:
         client = client_for(world.acme_user)
         book = reverse("security_works:book-survey", kwargs={"job_id": job.pk})
         response = client.post(
-            book, {"date": "2099-01-02", "time": "10:00", "arranged_via": "text"}
+            book, {**govuk_date("date", "2099-01-02"), "time": "10:00", "arranged_via": "text"}
         )
         assert response.status_code == 302
         assert job_reload(job).status == JobStatus.SURVEY_BOOKED
@@ -208,7 +209,8 @@ class TestForms:
         book_install = reverse("security_works:book-installation", kwargs={"job_id": job.pk})
         assert (
             client.post(
-                book_install, {"date": "2099-01-09", "time": "09:00", "arranged_via": "text"}
+                book_install,
+                {**govuk_date("date", "2099-01-09"), "time": "09:00", "arranged_via": "text"},
             ).status_code
             == 302
         )
@@ -237,7 +239,9 @@ class TestForms:
         url = reverse("security_works:book-installation", kwargs={"job_id": job.pk})
         # The step is not open in this state: back to the job page with the reason (never a form
         # that can only fail). A race past this check still meets the service's 409.
-        response = client.post(url, {"date": "2099-01-09", "time": "09:00"}, follow=True)
+        response = client.post(
+            url, {**govuk_date("date", "2099-01-09"), "time": "09:00"}, follow=True
+        )
         assert response.redirect_chain == [(detail_url(job), 302)]
         page = response.content.decode()
         assert "This job is allocated: it cannot be booked for installation now." in page
@@ -394,7 +398,12 @@ class TestSpaSteps:
         today = job.allocated_at.astimezone(job.allocated_at.tzinfo).date().isoformat()
         response = acme.post(
             consent,
-            {"granted": "yes", "given_by": "Housing officer", "given_on": today, "method": "email"},
+            {
+                "granted": "yes",
+                "given_by": "Housing officer",
+                **govuk_date("given_on", today),
+                "method": "email",
+            },
         )
         assert response.status_code == 302, response.content.decode()
         job = job_reload(job)
@@ -413,7 +422,7 @@ class TestSpaSteps:
         response = acme.post(
             check,
             {
-                "checked_on": timezone.localdate().isoformat(),
+                **govuk_date("checked_on", timezone.localdate()),
                 "measures_working": "yes",
                 "feels_safer": "much_safer",
                 "comments": "",

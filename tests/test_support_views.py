@@ -26,6 +26,7 @@ from support.models import (
     SafetyPlan,
     ServiceFunction,
 )
+from support.selectors.caseload import team_overview
 from support.services.adult import (
     adult_session_record,
     adult_support_case_allocate,
@@ -244,6 +245,13 @@ def test_manager_allocates_from_the_team_view(sw: SupportWorld) -> None:
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.allocated_worker == sw.adult_worker
+    # Allocated, the case is counted under its worker, whose caseload page lists it, so the
+    # manager can open it to transfer it.
+    team = manager.get(reverse("support:team")).content.decode()
+    worker_url = reverse("support:worker-caseload", kwargs={"worker_id": sw.adult_worker.pk})
+    assert worker_url in team
+    assert sw.adult_worker.full_name in team
+    assert _url("adult-detail", case) in manager.get(worker_url).content.decode()
     # A worker cannot allocate.
     assert _client(sw.adult_worker).get(_url("adult-allocate", case)).status_code == 403
 
@@ -525,8 +533,6 @@ def test_team_lists_are_paged_and_the_view_logs_only_the_cases_shown(
     sw: SupportWorld, django_assert_max_num_queries: Any
 ) -> None:
     from django.http import QueryDict
-
-    from support.selectors.caseload import team_overview
 
     waiting = _waiting_adult_cases(sw, 3)
     first, second = (

@@ -336,4 +336,10 @@ def confirmation(request: HttpRequest) -> HttpResponse:
     reference = request.session.get(SUBMITTED_REFERENCE)
     if not reference:
         return redirect("refer:start")
-    return render(request, "referrals/public/confirmation.html", {"reference": reference})
+    # A signed-in referrer can follow the referral's status in their portal.
+    follow_status = _referrer_account(request) is not None
+    return render(
+        request,
+        "referrals/public/confirmation.html",
+        {"reference": reference, "follow_status": follow_status},
+    )

@@ -68,17 +68,26 @@ class SessionPolicyMiddleware:
         return self.get_response(request)
 
 
+def duration_in_words(seconds: int) -> str:
+    """ "15 minutes", "1 hour", "12 hours", "90 seconds": the largest whole unit that fits."""
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} second{'' if seconds == 1 else 's'}"
+
+
 def _expiry_message(status: SessionStatus) -> str:
     if status is SessionStatus.IDLE_EXPIRED:
-        minutes = settings.SAFER_SESSION_IDLE_SECONDS // 60
+        idle = duration_in_words(settings.SAFER_SESSION_IDLE_SECONDS)
         return (
-            f"You have been signed out because you were inactive for {minutes} minutes. "
+            f"You have been signed out because you were inactive for {idle}. "
             "Sign in again to continue."
         )
     if status is SessionStatus.ABSOLUTE_EXPIRED:
-        hours = settings.SAFER_SESSION_ABSOLUTE_SECONDS // 3600
+        signed_in = duration_in_words(settings.SAFER_SESSION_ABSOLUTE_SECONDS)
         return (
-            f"You have been signed out because you have been signed in for {hours} hours. "
+            f"You have been signed out because you have been signed in for {signed_in}. "
             "Sign in again to continue."
         )
     return "You have been signed out. Sign in again to continue."

@@ -9,6 +9,8 @@ from django import forms
 
 from safer.audit.models import AccessAction, AuthEventKind
 from safer.audit.selectors import RecordRef, auditable_models, record_get, record_get_by_reference
+from safer.forms import GovukDateField
+from safer.templatetags.safer_format import model_name_in_words
 
 if TYPE_CHECKING:
     from safer.audit.scoping import AuditScope
@@ -55,7 +57,7 @@ class RecordLookupForm(GovukFormMixin, forms.Form):
         record_type.choices = [("", "Choose a record type")] + [
             (
                 m._meta.label_lower,
-                f"{str(m._meta.verbose_name).capitalize()} ({m._meta.label_lower})",
+                f"{model_name_in_words(m)} ({m._meta.label_lower})",
             )
             for m in auditable_models()
         ]
@@ -88,12 +90,8 @@ class RecordLookupForm(GovukFormMixin, forms.Form):
 
 
 class _DateRangeForm(GovukFormMixin, forms.Form):
-    date_from = forms.DateField(
-        label="From (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label="To (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = GovukDateField(label="From (UTC)", required=False)
+    date_to = GovukDateField(label="To (UTC)", required=False)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -26,6 +26,7 @@ from safer.accounts.models import User
 from safer.audit.masking import HIDDEN, value_is_shown
 from safer.audit.models import AccessLog, AuthEvent
 from safer.casefile.models import CaseFile
+from safer.templatetags.safer_format import model_name_in_words
 
 if TYPE_CHECKING:
     from safer.audit.scoping import AuditScope
@@ -46,7 +47,7 @@ class RecordRef:
 
     @property
     def type_label(self) -> str:
-        return str(self.model._meta.verbose_name).capitalize()
+        return model_name_in_words(self.model)
 
     @property
     def case_reference(self) -> str:
@@ -457,7 +458,7 @@ def _changes_for(
             ChangeRow(
                 occurred_at=event["pgh_created_at"],
                 record_type=record_type,
-                record_label=str(tracked._meta.verbose_name).capitalize(),
+                record_label=model_name_in_words(tracked),
                 record_id=obj_id,
                 kind=_KINDS.get(event["pgh_label"], event["pgh_label"]),
                 user_id=context.get("user"),

@@ -1,10 +1,13 @@
-"""Dates and times as the GOV.UK style guide writes them: "4 December 2026", "5:30pm"."""
+"""Dates and times as the GOV.UK style guide writes them: "4 December 2026", "5:30pm"; and
+record types in words ("Adult support case", not ``support.adultsupportcase``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django import template
+from django.apps import apps
+from django.db.models import Model
 from django.utils import timezone
 
 register = template.Library()
@@ -36,3 +39,25 @@ def govuk_datetime(value: dt.datetime | None) -> str:
         return ""
     local = timezone.localtime(value) if timezone.is_aware(value) else value
     return f"{local.day} {local:%B %Y} at {_time(local)}"
+
+
+@register.filter
+def record_type_label(value: str) -> str:
+    """A model label ("support.adultsupportcase") as its name in words; the label itself if no
+    such model exists any more."""
+    try:
+        model = apps.get_model(value)
+    except (LookupError, ValueError):
+        return value
+    return model_name_in_words(model)
+
+
+# Words Django's default verbose names lower-case that are written in capitals.
+_ACRONYMS = {"cyp": "CYP", "gbo": "GBO", "dash": "DASH", "marac": "MARAC", "spa": "SPA"}
+
+
+def model_name_in_words(model: type[Model]) -> str:
+    """A model's verbose name as a sentence starts: "Adult support case", "CYP case"."""
+    words = [_ACRONYMS.get(word, word) for word in str(model._meta.verbose_name).split()]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]

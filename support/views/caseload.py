@@ -20,7 +20,8 @@ from support.selectors.caseload import (
     worker_caseload_for_manager,
     worker_caseload_page,
 )
-from support.views.common import WORKER_ROLES
+from support.views.common import WORKER_ROLES, user_of
+from support.workspace import caseload_per_worker_panel
 
 
 @role_required(*WORKER_ROLES)
@@ -54,7 +55,10 @@ def team(request: HttpRequest) -> HttpResponse:
     access_log_record_many(
         user=request.user, action=AccessAction.SEARCH, records=shown, request=request
     )
-    return render(request, "support/team.html", {"overviews": overviews})
+    # Each worker's open cases and what is late, linking to that worker's caseload (from where a
+    # case is opened and transferred): counts only, so nothing more to log.
+    per_worker = caseload_per_worker_panel(user_of(request))
+    return render(request, "support/team.html", {"overviews": overviews, "per_worker": per_worker})
 
 
 @role_required(Role.PROVIDER_MANAGER)

@@ -7,6 +7,7 @@ Run them with `make e2e` (or `pytest -m e2e`). They need `apt-get install -y chr
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -282,3 +283,16 @@ def follow_error_link(page: Page, message: str) -> None:
     link.focus()
     link.press("Enter")
     expect(page.locator(target)).to_be_focused()
+
+
+def fill_date(page: Page, label: str, day: dt.date) -> None:
+    """A GOV.UK date input (``safer.forms.GovukDateField``) by its legend: day, month, year."""
+    group = page.get_by_role("group", name=label, exact=True)
+    group.get_by_label("Day", exact=True).fill(str(day.day))
+    group.get_by_label("Month", exact=True).fill(str(day.month))
+    group.get_by_label("Year", exact=True).fill(str(day.year))
+
+
+def choose(page: Page, question: str, answer: str) -> None:
+    """The radio labelled ``answer`` in the group whose legend is ``question``."""
+    page.get_by_role("group", name=question, exact=True).get_by_label(answer, exact=True).check()

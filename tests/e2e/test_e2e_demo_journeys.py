@@ -31,6 +31,8 @@ from tests.e2e.conftest import (
     ConsoleErrors,
     OutsideRequests,
     check_page,
+    choose,
+    fill_date,
     submit,
     unexpected_console_errors,
 )
@@ -63,19 +65,6 @@ def sign_in_demo(page: Page, login: DemoLogin) -> User:
 
 def sign_out(context: BrowserContext) -> None:
     context.clear_cookies()
-
-
-def fill_date(page: Page, label: str, day: dt.date) -> None:
-    """A date by its label, as a single date input or as GOV.UK's day, month and year."""
-    group = page.get_by_role("group", name=label)
-    if group.count():
-        group.get_by_label("Day").fill(str(day.day))
-        group.get_by_label("Month").fill(str(day.month))
-        group.get_by_label("Year").fill(str(day.year))
-        return
-    field = page.get_by_label(label, exact=True)
-    kind = field.get_attribute("type")
-    field.fill(day.isoformat() if kind == "date" else day.strftime("%d/%m/%Y"))
 
 
 def _no_contract_warning(page: Page) -> None:
@@ -199,9 +188,9 @@ def test_contractor_surveys_a_demo_job_from_the_schedule_of_rates(
     check_page(page, axe_source)
 
     page.get_by_role("link", name="Book the survey").click()
-    page.get_by_label("Date", exact=True).fill(today.isoformat())
+    fill_date(page, "Date", today)
     page.get_by_label("Time", exact=True).fill("10:30")
-    page.get_by_label("How did you arrange the visit with the survivor?").select_option(index=1)
+    choose(page, "How did you arrange the visit with the survivor?", "Phone call")
     submit(page, "Save")
     expect(page.locator(".govuk-notification-banner--success")).to_be_visible()
 

@@ -7,6 +7,7 @@ axe and at a 320px-wide viewport; screenshots go to test-results/e2e/."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,8 @@ from tests.e2e.conftest import (
     ConsoleErrors,
     OutsideRequests,
     check_page,
+    choose,
+    fill_date,
     sign_in_browser,
     submit,
     unexpected_console_errors,
@@ -65,10 +68,12 @@ def _said(page: Page, text: str) -> None:
     expect(banner).to_be_visible()
 
 
-def _book(page: Page, link: str, day: str) -> None:
+def _book(page: Page, link: str, day: dt.date) -> None:
     page.get_by_role("link", name=link).click()
-    page.get_by_label("Date", exact=True).fill(day)
+    fill_date(page, "Date", day)
     page.get_by_label("Time", exact=True).fill("10:00")
+    # By text message: the only way the survivor's safe-contact rules allow.
+    choose(page, "How did you arrange the visit with the survivor?", "Text message")
     submit(page, "Save")
 
 
@@ -84,7 +89,7 @@ def test_contractor_journey_with_fire_check_and_variation(
 ) -> None:
     world = build_world()
     job = _job(world)
-    today = timezone.localdate().isoformat()
+    today = timezone.localdate()
 
     # --- The contractor books and records the survey ------------------------------------------
     sign_in_browser(page, world.acme_user)
@@ -121,7 +126,7 @@ def test_contractor_journey_with_fire_check_and_variation(
     check_page(page, axe_source)
     page.get_by_label("Fire and rescue home fire safety visit").check()
     page.get_by_label("Who carried it out").fill("J Patel, Kent Fire and Rescue Service")
-    page.get_by_label("Date of the check").fill(today)
+    fill_date(page, "Date of the check", today)
     page.get_by_label("Passed with advice (recorded in the notes)").check()
     submit(page, "Save the check")
     # Advice needs notes: the error names the field and the fix.
@@ -188,15 +193,15 @@ def test_contractor_journey_with_fire_check_and_variation(
     photo = tmp_path / "door.jpg"
     photo.write_bytes(jpeg_with_gps())
     page.get_by_role("link", name="Upload a photo or document").click()
-    page.get_by_label("What is it?").select_option(label="Installation photo")
+    choose(page, "What is it?", "Installation photo")
     page.get_by_label("File").set_input_files(str(photo))
     submit(page, "Upload")
     _said(page, "File uploaded")
 
     page.get_by_role("link", name="Record the post-installation check").click()
-    page.get_by_label("Date of the check").fill(today)
-    page.get_by_label("Is everything fitted working?").select_option(label="Yes")
-    page.get_by_label("Do you feel safer in your home?").select_option(label="Yes, much safer")
+    fill_date(page, "Date of the check", today)
+    choose(page, "Is everything fitted working?", "Yes")
+    choose(page, "Do you feel safer in your home?", "Yes, much safer")
     submit(page, "Save")
     _said(page, "Post-installation check recorded")
     # Completing is the SPA's: the contractor is offered no step now but uploads.

@@ -1,4 +1,5 @@
-"""SPA triage in a real browser, with the keyboard only (focus, Space, typing, Enter; no mouse):
+"""SPA triage in a real browser, with the keyboard only (Tab, the arrow keys within radios,
+Space, typing, Enter; no mouse, no programmatic focus; pages are opened by their address):
 the eligibility checklist, the DASH checklist, a first contact attempt, then acceptance into
 security works and adult support. Acceptance first refuses, naming the missing contact attempt,
 and the error leads to its field. axe and 320px reflow on every page; screenshots kept."""
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from referrals import ratelimit
 from referrals.models import Referral, ReferralStatus, RiskQuestion
@@ -25,23 +26,12 @@ from tests.e2e.conftest import (
     check_page,
     follow_error_link,
     sign_in_browser,
-    submit,
     unexpected_console_errors,
 )
+from tests.e2e.keyboard import KeyboardUser
 from tests.referrals_support import geography, make_referral, staff
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def _press(locator: Locator, key: str = "Space") -> None:
-    locator.focus()
-    locator.press(key)
-
-
-def _type(locator: Locator, text: str) -> None:
-    locator.focus()
-    locator.press("Control+a")
-    locator.page.keyboard.type(text)
 
 
 def _providers() -> None:
@@ -66,13 +56,14 @@ def test_spa_triages_with_dash_and_accepts_into_works_and_support_by_keyboard(
     referral: Referral = make_referral(dash_score=None)
     referral_triage_start(referral=referral, user=worker)
     sign_in_browser(page, worker)
+    keys = KeyboardUser(page)
     page.goto(f"/referrals/{referral.id}/")
     check_page(page, axe_source)
 
     # Eligibility: every item "Yes", by keyboard.
     for name in Referral.ELIGIBILITY_FIELDS:
-        _press(page.locator(f"input[name={name}][value=yes]"))
-    submit(page, "Save checklist")
+        keys.pick(page.locator(f"input[name={name}][value=yes]"))
+    keys.press_button("Save checklist")
 
     # The DASH checklist: a few "yes", the rest "no"; the date is typed into the three boxes.
     page.goto(f"/referrals/{referral.id}/risk/")
@@ -82,10 +73,11 @@ def test_spa_triages_with_dash_and_accepts_into_works_and_support_by_keyboard(
     )
     today = timezone.localdate()
     for box, value in enumerate((today.day, today.month, today.year)):
-        _type(page.locator(f"#id_completed_on_{box}"), str(value))
+        keys.type(page.locator(f"#id_completed_on_{box}"), str(value))
     for number in numbers:
-        _press(page.locator(f"input[name=q{number}][value={'yes' if number <= 5 else 'no'}]"))
-    submit(page, "Save checklist")
+        keys.pick(page.locator(f"input[name=q{number}][value={'yes' if number <= 5 else 'no'}]"))
+    keys.press_button("Save checklist")
+    expect(page.locator(".govuk-error-summary")).to_have_count(0)
     referral.refresh_from_db()
     assert referral.risk_level != "not_assessed"
 
@@ -94,7 +86,7 @@ def test_spa_triages_with_dash_and_accepts_into_works_and_support_by_keyboard(
     check_page(page, axe_source)
     expect(page.get_by_label("Why the survivor was not contacted")).to_be_visible()
     expect(page.get_by_label("Why the risk could not be assessed")).to_have_count(0)
-    submit(page, "Accept referral")
+    keys.press_button("Accept referral")
     follow_error_link(
         page,
         "No attempt to contact the survivor is recorded. Record the contact attempt first, or "
@@ -105,9 +97,9 @@ def test_spa_triages_with_dash_and_accepts_into_works_and_support_by_keyboard(
 
     # Record a contact attempt from the referral page, by keyboard.
     page.goto(f"/referrals/{referral.id}/contact/")
-    _press(page.get_by_label("Phone call"))
-    _press(page.get_by_label("Spoke to the survivor"))
-    submit(page, "Record the attempt")
+    keys.pick(page.get_by_label("Phone call"))
+    keys.pick(page.get_by_label("Spoke to the survivor"))
+    keys.press_button("Record the attempt")
 
     # Accept into security works and adult support.
     page.goto(f"/referrals/{referral.id}/accept/")
@@ -115,10 +107,10 @@ def test_spa_triages_with_dash_and_accepts_into_works_and_support_by_keyboard(
     works = page.get_by_label("Security works")
     adult = page.get_by_label("Adult support")
     if not works.is_checked():
-        _press(works)
+        keys.pick(works)
     if not adult.is_checked():
-        _press(adult)
-    submit(page, "Accept referral")
+        keys.pick(adult)
+    keys.press_button("Accept referral")
     expect(page).to_have_url(re.compile(rf"/referrals/{referral.id}/$"))
     expect(page.get_by_text(f"Referral {referral.reference} accepted.")).to_be_visible()
     check_page(page, axe_source)
