@@ -213,7 +213,7 @@ def subject_access_approve(request: HttpRequest, sar_id: uuid.UUID) -> HttpRespo
 @role_required(Role.SPA_MANAGER)
 @require_GET
 @no_store
-def subject_access_download(request: HttpRequest, sar_id: uuid.UUID, fmt: str) -> HttpResponseBase:
+def subject_access_download(request: HttpRequest, sar_id: uuid.UUID, fmt: str) -> HttpResponse:
     sar = subject_access_request_get_for_user(user=request.user, sar_id=sar_id, request=request)
     if fmt not in ("pdf", "json") or sar.status != SarStatus.APPROVED:
         raise Http404("No record found")
