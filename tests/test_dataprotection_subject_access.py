@@ -192,15 +192,13 @@ def test_pages_record_generate_approve_download_and_another_authority_is_404() -
     page = manager.get(detail).content.decode()
     assert "another SPA manager must approve it" in page
     download = reverse("dataprotection:subject-access-download", args=[sar.pk, "pdf"])
+    approve = reverse("dataprotection:subject-access-approve", args=[sar.pk])
     assert manager.get(download).status_code == 404  # not approved yet
 
     # The second manager must be in scope too: Medway's manager gets 404 on Kent's request.
     medway = sign_in(Client(), world.medway_spa_manager)
     assert medway.get(detail).status_code == 404
-    assert (
-        medway.post(reverse("dataprotection:subject-access-approve", args=[sar.pk])).status_code
-        == 404
-    )
+    assert medway.post(approve).status_code == 404
     medway_case = reverse("dataprotection:subject-access-new", args=[world.other_authority_case.pk])
     assert manager.get(medway_case).status_code == 404
 
