@@ -5,7 +5,7 @@ to edit it in the admin. The periods are the council's to set: these are the sta
 from django.db import migrations
 
 from safer.accounts.reference_data import (
-    EDIT_AND_DELETE,
+    EDIT,
     reference_data_grant,
     reference_data_revoke,
 )
@@ -37,7 +37,8 @@ DEFAULTS = [
     ),
 ]
 
-GRANTS = {"dataprotection.retentionrule": EDIT_AND_DELETE}
+# No delete: retention decisions are built from these rows (a missing rule keeps records forever).
+GRANTS = {"dataprotection.retentionrule": EDIT}
 
 
 def seed(apps, schema_editor):
