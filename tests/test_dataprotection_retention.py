@@ -233,3 +233,27 @@ def test_nothing_is_due_before_the_period_ends_or_while_a_service_is_open() -> N
     child.date_of_birth = dt.date(2015, 3, 1)
     child.save(update_fields=["date_of_birth"])
     assert retention_due_on(case_file=case_file) == dt.date(2040, 3, 1)
+
+
+def test_the_nightly_run_is_on_the_beat_schedule() -> None:
+    from safer.celery import app
+
+    entry = app.conf.beat_schedule["dataprotection-retention-run"]
+    assert entry["task"] == "safer.dataprotection.tasks.retention_run_task"
+
+
+def test_a_run_whose_worker_died_is_taken_over_and_a_failed_one_tried_again(
+    retention_role: None,
+) -> None:
+    _, made = _closed_marker_case()
+    key = f"retention:{SEVEN_YEARS_ON.date()}"
+    with time_machine.travel(SEVEN_YEARS_ON - dt.timedelta(hours=2)):
+        dead = RetentionRun.objects.create(schedule_key=key, as_of=SEVEN_YEARS_ON.date())
+    with time_machine.travel(SEVEN_YEARS_ON, tick=True):
+        retention_run_task()
+    dead.refresh_from_db()
+    assert (dead.status, dead.schedule_key) == (RunStatus.FAILED, None)
+    assert "Interrupted" in dead.error
+    finished = RetentionRun.objects.get(schedule_key=key)
+    assert (finished.status, finished.case_files) == (RunStatus.SUCCEEDED, 1)
+    assert ErasedCaseFile.objects.get(case_file=made["case_file"]).run == finished

@@ -49,6 +49,11 @@ from safer.transitions import InvalidTransition
 logger = logging.getLogger(__name__)
 
 
+# Longer than the task's hard time limit (safer/dataprotection/tasks.py): a run still "running"
+# after this has lost its worker.
+STALE_AFTER = dt.timedelta(hours=1)
+
+
 class RetentionRoleMissing(RuntimeError):
     """The database connection may not erase history: it is not a member of the retention role."""
 
@@ -291,11 +296,10 @@ def retention_run(
     scheduled run passes ``schedule_key``, so asking twice on one day returns the first run."""
     as_of = as_of or timezone.localdate()
     if schedule_key:
-        run, created = RetentionRun.objects.get_or_create(
-            schedule_key=schedule_key, defaults={"dry_run": dry_run, "as_of": as_of}
-        )
-        if not created and run.status != RunStatus.FAILED:
-            return run
+        claimed = _scheduled_run_claim(schedule_key=schedule_key, dry_run=dry_run, as_of=as_of)
+        if claimed is None:
+            return RetentionRun.objects.get(schedule_key=schedule_key)
+        run = claimed
     else:
         run = RetentionRun.objects.create(dry_run=dry_run, as_of=as_of, requested_by=by)
     counts: Counter[tuple[Any, str]] = Counter()
@@ -324,12 +328,36 @@ def retention_run(
     run.case_files = erased
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "error", "case_files", "held", "finished_at"])
-    RetentionRunCount.objects.filter(run=run).delete()
     RetentionRunCount.objects.bulk_create(
         RetentionRunCount(run=run, authority_id=authority_id, record_type=label, count=count)
         for (authority_id, label), count in sorted(counts.items(), key=lambda kv: str(kv[0]))
     )
     return run
+
+
+@transaction.atomic
+def _scheduled_run_claim(
+    *, schedule_key: str, dry_run: bool, as_of: dt.date
+) -> RetentionRun | None:
+    """The day's run to work on, or ``None`` when it is done or another worker is on it.
+
+    A run that failed, or that has been "running" for longer than the task's hard time limit (its
+    worker died: the task is delivered again), is kept as it is, without its key, and a new run
+    takes the key; so the counts of the first attempt stay with the case files it erased."""
+    existing = RetentionRun.objects.select_for_update().filter(schedule_key=schedule_key).first()
+    if existing is not None:
+        stale = timezone.now() - existing.started_at > STALE_AFTER
+        if existing.status == RunStatus.SUCCEEDED:
+            return None
+        if existing.status == RunStatus.RUNNING and not stale:
+            return None
+        if existing.status == RunStatus.RUNNING:
+            existing.status = RunStatus.FAILED
+            existing.error = "Interrupted: the worker stopped before the run finished."
+            existing.finished_at = timezone.now()
+        existing.schedule_key = None
+        existing.save(update_fields=["status", "error", "finished_at", "schedule_key"])
+    return RetentionRun.objects.create(schedule_key=schedule_key, dry_run=dry_run, as_of=as_of)
 
 
 # --- Legal holds ----------------------------------------------------------------------------------
