@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from referrals.choices import Ethnicity
 from referrals.models import (
     MaracReferral,
     Referral,
@@ -107,6 +108,12 @@ def _referrals_section(case_file: CaseFile, person: Person) -> list[SarGroup]:
     if person.household_role != HouseholdRole.SURVIVOR:
         return []
     groups = []
+    if person.ethnicity:
+        # The code's words live with the referral form that asks it (referrals.choices).
+        equality = SarGroup(title="Equality information you gave")
+        labels = dict(Ethnicity.choices)
+        equality.add("Ethnicity", labels.get(person.ethnicity, person.ethnicity))
+        groups.append(equality)
     referrals = Referral.objects.filter(case_file=case_file).select_related("decline_reason")
     for referral in referrals.order_by("received_at"):
         group = SarGroup(title=f"Referral {referral.reference}")

@@ -95,7 +95,6 @@ def _case_file_section(case_file: CaseFile, person: Person) -> list[SarGroup]:
     you.add("Role in the household", person.get_household_role_display())
     you.add("Sex", person.get_sex_display())
     you.add("Gender identity", person.gender_identity)
-    you.add("Ethnicity", person.ethnicity)
     you.add("Disability or access needs", person.disability)
     you.add("Preferred language", person.preferred_language)
     you.add("Interpreter needed", person.interpreter_needed)
