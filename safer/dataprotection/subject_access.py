@@ -149,9 +149,15 @@ def subject_access_export_build(*, sar: SubjectAccessRequest) -> dict[str, Any]:
 def subject_access_pdf_render(*, document: dict[str, Any], person_label: str) -> bytes:
     from weasyprint import HTML
 
+    request = document["request"]
+    dates = {
+        "received_on": dt.date.fromisoformat(request["received_on"]),
+        "due_on": dt.date.fromisoformat(request["due_on"]),
+        "generated_at": dt.datetime.fromisoformat(document["generated_at"]),
+    }
     html = render_to_string(
         "dataprotection/subject_access_export.html",
-        {"doc": document, "person_label": person_label},
+        {"doc": document, "person_label": person_label, "dates": dates},
     )
     return bytes(HTML(string=html, base_url=None).write_pdf())
 
