@@ -257,3 +257,28 @@ def test_a_run_whose_worker_died_is_taken_over_and_a_failed_one_tried_again(
     finished = RetentionRun.objects.get(schedule_key=key)
     assert (finished.status, finished.case_files) == (RunStatus.SUCCEEDED, 1)
     assert ErasedCaseFile.objects.get(case_file=made["case_file"]).run == finished
+
+
+def test_the_auditor_sees_the_counts_of_their_own_authority_only() -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.helpers import sign_in
+
+    world = build_persona_world()
+    run = RetentionRun.objects.create(as_of=SEVEN_YEARS_ON.date(), status=RunStatus.SUCCEEDED)
+    RetentionRunCount.objects.create(run=run, authority=world.kent, record_type="People", count=7)
+    RetentionRunCount.objects.create(
+        run=run, authority=world.medway, record_type="Addresses", count=3
+    )
+    auditor = sign_in(Client(), world.auditor)
+    overview = auditor.get(reverse("dataprotection:retention")).content.decode()
+    assert reverse("dataprotection:retention-run", args=[run.pk]) in overview
+    assert "Run a dry run" not in overview  # the administrator's, not the auditor's
+    page = auditor.get(reverse("dataprotection:retention-run", args=[run.pk])).content.decode()
+    assert "People" in page
+    assert "Addresses" not in page
+    admin = sign_in(Client(), world.system_admin)
+    page = admin.get(reverse("dataprotection:retention-run", args=[run.pk])).content.decode()
+    assert "People" in page
+    assert "Addresses" in page
