@@ -188,6 +188,8 @@ def test_a_legal_hold_stops_the_clock_until_it_is_lifted(retention_role: None) -
         held = retention_run(dry_run=False)
     assert (held.case_files, held.held) == (0, 1)
     assert _marker_rows()
+    case_file.refresh_from_db()
+    assert case_file.retention_until == dt.date(2032, 11, 10)  # kept true by the nightly run
 
     lifted = legal_hold_lift(
         case_file=case_file, reason="The claim was settled in 2033", by=manager

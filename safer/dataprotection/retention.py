@@ -112,6 +112,8 @@ def retention_due_on(
 class DueCaseFiles:
     due: list[CaseFile] = field(default_factory=list)
     held: int = 0
+    # Case files whose ``retention_until`` differs from the date worked out now.
+    new_dates: dict[Any, dt.date | None] = field(default_factory=dict)
 
 
 def retention_due(*, as_of: dt.date) -> DueCaseFiles:
@@ -128,6 +130,8 @@ def retention_due(*, as_of: dt.date) -> DueCaseFiles:
             rules = RetentionRule.objects.for_authority(case_file.authority_id)
             rules_by_authority[case_file.authority_id] = rules
         due_on = retention_due_on(case_file=case_file, rules=rules)
+        if due_on != case_file.retention_until:
+            result.new_dates[case_file.pk] = due_on
         if due_on is None or due_on > as_of:
             continue
         if case_file.pk in held_ids:
@@ -307,6 +311,11 @@ def retention_run(
     try:
         found = retention_due(as_of=as_of)
         run.held = found.held
+        if not dry_run:
+            # Keep the case file's date true for the pages that show it (one UPDATE each, only
+            # where it moved: a closure, a reopened service, a changed rule).
+            for case_file_id, new_date in found.new_dates.items():
+                CaseFile.objects.filter(pk=case_file_id).update(retention_until=new_date)
         for case_file in found.due:
             done = (
                 casefile_erasure_counts(case_file)
