@@ -6,6 +6,9 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         from referrals import workspace
+        from referrals.dataprotection import register as dataprotection_register
+
+        dataprotection_register()
         from referrals.search import REFERRAL_SEARCH
         from referrals.services.drafts import draft_discard
         from safer.celery import app

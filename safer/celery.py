@@ -133,6 +133,13 @@ app.conf.beat_schedule = {
         "task": "reporting.tasks.return_templates_roll_forward_task",
         "schedule": crontab(hour=0, minute=20),
     },
+    "dataprotection-retention-run": {
+        # Erases the personal data of case files whose retention period has ended (one run a
+        # day, by its schedule key; safer/dataprotection/retention.py). At night, when nobody
+        # is working the cases.
+        "task": "safer.dataprotection.tasks.retention_run_task",
+        "schedule": crontab(hour=2, minute=40),
+    },
     "reporting-dashboard-refresh": {
         # Pre-computes each authority's default dashboard so the page opens fast.
         "task": "reporting.tasks.dashboard_refresh_task",

@@ -194,6 +194,8 @@ LOGINS = [
     ),
     _login("spa_triage", Role.SPA_TRIAGE, "Tariq Triage", SPA),
     _login("spa_manager", Role.SPA_MANAGER, "Mina Manager", SPA),
+    # A second SPA manager: a subject access export is approved by someone other than its maker.
+    _login("spa_manager_2", Role.SPA_MANAGER, "Nadia Northgate", SPA),
     _login(
         "medway_spa_triage",
         Role.SPA_TRIAGE,

@@ -23,6 +23,7 @@ urlpatterns = [
     path("refer/", include("referrals.urls_public")),
     path("referrals/", include("referrals.urls")),
     path("audit/", include("safer.audit.urls")),
+    path("data-protection/", include("safer.dataprotection.urls")),
     path("jobs/", include("security_works.urls")),
     path("support/", include("support.urls")),
     path("reports/", include("reporting.urls")),

@@ -32,6 +32,7 @@ REFERENCE_DATA_CHANGELISTS = [
     "/admin/reporting/reportingpolicy/",
     "/admin/organisations/contract/",
     "/admin/organisations/contractextension/",
+    "/admin/dataprotection/retentionrule/",
 ]
 
 
@@ -62,7 +63,14 @@ def test_system_admin_can_add_reference_data(admin_client: Client, url: str) -> 
 def test_system_admin_group_holds_no_case_person_or_audit_permission() -> None:
     group = Group.objects.get(name=ROLE_GROUP_NAMES[Role.SYSTEM_ADMIN])
     apps = set(group.permissions.values_list("content_type__app_label", flat=True))
-    assert apps == {"security_works", "referrals", "support", "reporting", "organisations"}
+    assert apps == {
+        "security_works",
+        "referrals",
+        "support",
+        "reporting",
+        "organisations",
+        "dataprotection",
+    }
     models = set(group.permissions.values_list("content_type__model", flat=True))
     assert not models & {
         "casefile",
@@ -75,6 +83,9 @@ def test_system_admin_group_holds_no_case_person_or_audit_permission() -> None:
         "accesslog",
         "authevent",
         "reportrun",
+        "retentionrun",
+        "subjectaccessrequest",
+        "legalhold",
     }
     # Delete only on rows nothing is built from: never the schedule of rates or a template.
     deletable = set(

@@ -63,6 +63,11 @@ from safer.casefile.intake import (
     SafeContactDetails,
 )
 from safer.casefile.models import HouseholdRole, Person
+from safer.dataprotection.subject_access import (
+    subject_access_export_generate,
+    subject_access_release_approve,
+    subject_access_request_record,
+)
 from safer.outbox.models import OutboxMessage
 from safer.workdays import LOCAL_TZ
 from security_works import services as works
@@ -372,6 +377,7 @@ def _crawl(
     extra["jobs"]["own"] = made["job"]
     extra["adult_cases"]["own"] = made["adult"]
     extra["cyp_cases"]["own"] = made["cyp"]
+    extra["subject_access"]["own"] = _released_subject_access(mw, made)
     mw.world.own_case = made["case_file"]
     for persona in ROLES:
         client = Client(raise_request_exception=False)
@@ -385,6 +391,20 @@ def _crawl(
             _read(client, url, persona, sightings)
         for url in downloads:
             _read(client, url, persona, sightings)
+
+
+def _released_subject_access(mw: MatrixWorld, made: dict[str, Any]) -> Any:
+    """A subject access export of the marker case, approved, so its PDF is read too."""
+    case_file = made["case_file"]
+    sar = subject_access_request_record(
+        case_file=case_file,
+        person=case_file.survivor,
+        requested_by_description="The survivor, by phone",
+        received_on=timezone.localdate(),
+        by=mw.world.spa_manager,
+    )
+    sar = subject_access_export_generate(sar=sar, by=mw.world.spa_manager)
+    return subject_access_release_approve(sar=sar, by=mw.world.medway_spa_manager)
 
 
 def _read(client: Client, url: str, persona: str, sightings: Sightings) -> None:

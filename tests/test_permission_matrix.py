@@ -304,6 +304,14 @@ def _support_contract(mw: MatrixWorld, persona: str, scope: str) -> dict[str, An
     return {"contract_id": mw.extra["support_contracts"][scope].id}
 
 
+def _subject_access(mw: MatrixWorld, persona: str, scope: str) -> dict[str, Any]:
+    return {"sar_id": mw.extra["subject_access"][scope].id}
+
+
+def _retention_run(mw: MatrixWorld, persona: str, scope: str) -> dict[str, Any]:
+    return {"run_id": mw.extra["retention_runs"][scope].id}
+
+
 # Add a builder here when a URL names a new kind of record (and make the record in
 # ``_make_records``): "own" is the persona's own organisation's or authority's record,
 # "other_org" another organisation's in the same authority, "other_authority" Medway's.
@@ -322,6 +330,8 @@ OBJECT_BUILDERS: dict[str, ObjectBuilder] = {
     "report_run": ObjectBuilder(_report_run),
     "commissioned_units": ObjectBuilder(_commissioned_units),
     "support_contract": ObjectBuilder(_support_contract),
+    "subject_access": ObjectBuilder(_subject_access),
+    "retention_run": ObjectBuilder(_retention_run),
 }
 
 
@@ -357,6 +367,40 @@ def _make_records(world: PersonaWorld) -> dict[str, Any]:
         **_support_records(world),
         "report_runs": _report_runs(world),
         **_commissioning_records(world),
+        **_data_protection_records(world),
+    }
+
+
+def _data_protection_records(world: PersonaWorld) -> dict[str, Any]:
+    """A subject access request on each scope's case, and retention runs that erased records of
+    Kent ("own", "other_org") and of Medway ("other_authority")."""
+    from safer.dataprotection.models import RetentionRun, RetentionRunCount
+    from safer.dataprotection.subject_access import subject_access_request_record
+
+    requests = {
+        scope: subject_access_request_record(
+            case_file=case,
+            person=case.survivor,
+            requested_by_description="The survivor, by phone",
+            received_on=timezone.localdate(),
+            by=world.spa_manager,
+        )
+        for scope, case in world.cases.items()
+    }
+    runs = {}
+    for authority in (world.kent, world.medway):
+        run = RetentionRun.objects.create(as_of=timezone.localdate(), status="succeeded")
+        RetentionRunCount.objects.create(
+            run=run, authority=authority, record_type="Case files", count=1
+        )
+        runs[authority.pk] = run
+    return {
+        "subject_access": requests,
+        "retention_runs": {
+            "own": runs[world.kent.pk],
+            "other_org": runs[world.kent.pk],
+            "other_authority": runs[world.medway.pk],
+        },
     }
 
 

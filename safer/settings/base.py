@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "safer.audit",
     "safer.outbox",
     "safer.casefile",
+    "safer.dataprotection",
     "safer.api",
     # Services, then the SPA, then reporting: dependencies point down this list only.
     "security_works",
