@@ -516,3 +516,22 @@ def test_too_many_requests_under_the_api_is_json() -> None:
 
     assert response.status_code == 429
     assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.django_db
+def test_database_down_gives_the_api_a_503_in_json_not_a_500() -> None:
+    from django.db import OperationalError
+
+    request = HttpRequest()
+    request.path = "/api/v1/jobs/"
+    try:
+        raise OperationalError("connection to server failed")
+    except OperationalError:
+        response = views.error_500(request)
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    assert response["Content-Type"] == "application/json"
+    body = response.content.decode()
+    assert "briefly unavailable" in body
+    assert "connection to server" not in body

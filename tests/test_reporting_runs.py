@@ -539,3 +539,14 @@ def test_charts_of_a_published_return_show_no_hidden_figure(dataset: Dataset) ->
         "Dover",
     ]
     assert chart.svg.count("<rect") == 1  # only Canterbury's bar is drawn
+
+
+def test_the_same_task_delivered_again_takes_over_its_dead_claim(dataset: Dataset) -> None:
+    """A worker killed mid-run leaves the run "running"; the same message delivered again (acks
+    late) means that attempt is dead, so it takes over at once. Another task id still cannot."""
+    run = request_quarterly(dataset)
+    assert report_run_claim(run_id=run.pk, task_id="task-1") is not None
+    assert report_run_claim(run_id=run.pk, task_id="task-2") is None  # someone else's live claim
+    taken = report_run_claim(run_id=run.pk, task_id="task-1")  # redelivered
+    assert taken is not None
+    assert (taken.attempts, taken.claimed_by_task) == (2, "task-1")
