@@ -6,7 +6,7 @@ compare-and-set (``UPDATE … SET version = version + 1 WHERE id = … AND versi
 same transaction as the change. When someone else saved first, no row matches, nothing is
 written, and ``EditConflict`` says who changed it and when. The page then keeps what the user
 typed, shows what is stored now, and carries the new version: saving again is a deliberate
-choice, never a silent overwrite (see docs/decisions/0010-optimistic-locking.md).
+choice, never a silent overwrite (see docs/decisions/0012-optimistic-locking.md).
 
 The version counts edits of the record's own fields (a plan, a status, notes, answers). Adding a
 session or a note to a case does not change it, so two workers recording sessions on one case
