@@ -51,7 +51,7 @@ class NavItem:
 @dataclass(frozen=True)
 class PanelRow:
     text: str  # the link's words: a record's reference
-    url: str
+    url: str  # "" when the user may not open the record (a referrer: status only)
     cells: Sequence[str] = ()  # the other columns, in words
     overdue: bool = False
 
