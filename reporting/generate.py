@@ -119,6 +119,13 @@ def table_charts(document: ReportDocument) -> list[Chart]:
 def render_run(
     run: ReportRun, *, as_of: dt.datetime, progress: ProgressCallback | None = None
 ) -> list[RenderedFile]:
+    return render_run_document(run, as_of=as_of, progress=progress)[1]
+
+
+def render_run_document(
+    run: ReportRun, *, as_of: dt.datetime, progress: ProgressCallback | None = None
+) -> tuple[ReportDocument, list[RenderedFile]]:
+    """The run's document (its cells are kept with the run) and its files."""
     report = progress or (lambda _: None)
     document = build_document(run, as_of=as_of)
     report(60)
@@ -129,7 +136,7 @@ def render_run(
     report(75)
     files.append(RenderedFile(OutputFormat.PDF, f"{stem}.pdf", write_pdf(document)))
     report(95)
-    return files
+    return document, files
 
 
 def _stem(run: ReportRun) -> str:
