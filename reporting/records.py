@@ -39,13 +39,27 @@ TRACKED_SOURCES: tuple[tuple[str, str, str], ...] = (
 
 def document_cells(document: ReportDocument) -> list[dict[str, Any]]:
     """Every cell of the document, in order, with what a published copy shows."""
+    from reporting.suppression import table_sums
+
     cells = []
     for table in document.tables:
+        keys = {
+            id(cell): f"{table.code}/{row.code}/{index}"
+            for row in table.rows
+            for index, cell in enumerate(row.cells)
+        }
+        sums: dict[int, list[list[str]]] = {}
+        for parts, total in table_sums(table):
+            sums.setdefault(id(total), []).append([keys[id(p)] for p in parts])
         for row in table.rows:
             for index, cell in enumerate(row.cells):
                 cells.append(
                     {
                         "key": f"{table.code}/{row.code}/{index}",
+                        "measure": cell.measure,
+                        "start": cell.start,
+                        "end": cell.end,
+                        "sums": sums.get(id(cell), []),
                         "table": table.title,
                         "row": row.label.strip(),
                         "column": table.columns[index] if index < len(table.columns) else "",
