@@ -14,7 +14,8 @@ year, and relations between their cells that anyone can know —
 - *sums in a table*: lines to their total line, columns to their total column;
 - *measures that are parts of another* (``MEASURE_PARTS``): referrals declined = households that
   could not be supported + the other declines (duplicates, withdrawn …); MARAC cases heard = those
-  with children + those without; referrals received = repeat + first referrals.
+  with children + those without; referrals received = repeat + first referrals = female + male +
+  sex not recorded = children-and-young-people referrals + the others.
 
 Each cell is a variable: a shown figure is a constant, a "<5" lies in 1..4, a "[c]" is at least 5
 (the rule hides only non-zero figures, small ones as "<5"), a figure never published (a quarter
@@ -68,13 +69,24 @@ MEASURE_ALIASES = {
     "not_supported::": "referrals:not_supported:",
     "referrals_by_district:total:": "referrals:received:",
 }
-# whole = sum(parts) + an unpublished remainder, which must not be narrowed into 1..4 either.
+# whole = sum(parts), exactly: a partition every reader can know from the definitions.
+MEASURE_PARTITIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "referrals:received:",
+        (
+            "referrals:received_female:",
+            "referrals:received_male:",
+            "referrals:received_sex_not_recorded:",
+        ),
+    ),
+)
+# whole = sum(parts) + an unpublished remainder, which must not be worked out exactly either.
 MEASURE_PARTS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("referrals:declined:", ("referrals:not_supported:",), "part:declined_other:"),
     ("referrals:marac_heard:", ("referrals:marac_heard_with_children:",), "part:marac_other:"),
     ("referrals:received:", ("referrals:repeat:",), "part:received_first:"),
     ("referrals:received:", ("referrals:self_referrals:",), "part:received_not_self:"),
-    ("referrals:received:", ("referrals:received_male:",), "part:received_not_male:"),
+    ("referrals:received:", ("referrals:cyp_referrals:",), "part:received_not_cyp:"),
 )  # fmt: skip
 
 
@@ -156,6 +168,7 @@ class _Model:
             coefficients[self.var_of[total]] -= 1
             self._add(coefficients)
         self._measure_parts()
+        self._partitions()
         self._periods()
 
     def _split_restated(self) -> None:
@@ -194,6 +207,17 @@ class _Model:
                 coefficients[(remainder, start, end)] = 1
                 self._add(coefficients)
                 self.items_of.setdefault((remainder, start, end), [])
+
+    def _partitions(self) -> None:
+        periods = {(v[1], v[2]) for v in self.items_of if v[0] != "cell"}
+        for whole, parts in MEASURE_PARTITIONS:
+            for start, end in periods:
+                if not all((m, start, end) in self.items_of for m in (whole, *parts)):
+                    continue
+                coefficients: dict[Any, int] = {(whole, start, end): -1}
+                for part in parts:
+                    coefficients[(part, start, end)] = 1
+                self._add(coefficients)
 
     def _periods(self) -> None:
         for var in list(self.items_of):

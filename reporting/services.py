@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 GENERATE_TASK = "reporting.tasks.report_run_generate_task"
 NOTIFY_TASK = "reporting.tasks.report_ready_notify_task"
+DASHBOARD_REFRESH_TASK = "reporting.tasks.dashboard_refresh_task"
 # A claim older than this is a worker that died mid-run (the hard time limit has long passed):
 # the redelivered task may take the run over.
 STALE_CLAIM = dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT * 2)
@@ -232,6 +233,14 @@ def report_run_complete(
     )
     if locked.schedule_key:
         outbox_enqueue(task_name=NOTIFY_TASK, kwargs={"run_id": str(locked.pk)})
+    if locked.kind != ReportKind.CONTRACT_KPI:
+        # The return has just read the figures: refresh its authorities' dashboards from the
+        # same data, so the two agree.
+        authority_ids = locked.authorities.values_list("pk", flat=True)
+        outbox_enqueue(
+            task_name=DASHBOARD_REFRESH_TASK,
+            kwargs={"authority_ids": sorted(str(a) for a in authority_ids)},
+        )
     return True
 
 
