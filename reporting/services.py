@@ -236,11 +236,10 @@ def report_run_complete(
     if locked.kind != ReportKind.CONTRACT_KPI:
         # The return has just read the figures: refresh its authorities' dashboards from the
         # same data, so the two agree.
-        authority_ids = locked.authorities.values_list("pk", flat=True)
-        outbox_enqueue(
-            task_name=DASHBOARD_REFRESH_TASK,
-            kwargs={"authority_ids": sorted(str(a) for a in authority_ids)},
-        )
+        for authority_id in sorted(locked.authorities.values_list("pk", flat=True)):
+            outbox_enqueue(
+                task_name=DASHBOARD_REFRESH_TASK, kwargs={"authority_id": str(authority_id)}
+            )
     return True
 
 

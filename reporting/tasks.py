@@ -89,12 +89,12 @@ def scheduled_reports_task() -> int:
 
 
 @shared_task(name="reporting.tasks.dashboard_refresh_task", ignore_result=True)
-def dashboard_refresh_task(authority_ids: list[str] | None = None) -> int:
-    """Pre-compute the default dashboards (this quarter; every authority, or those given after a
-    return run) so pages open fast and show the same figures as the return."""
+def dashboard_refresh_task(authority_id: str | None = None) -> int:
+    """Pre-compute the default dashboards (this quarter; every authority, or the one given after
+    a return run) so pages open fast and show the same figures as the return."""
     from reporting.dashboards import dashboard_refresh_defaults
 
-    return dashboard_refresh_defaults(authority_ids)
+    return dashboard_refresh_defaults([authority_id] if authority_id else None)
 
 
 @shared_task(name="reporting.tasks.return_templates_roll_forward_task", ignore_result=True)

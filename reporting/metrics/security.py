@@ -59,7 +59,7 @@ def _contract_live_on_installation() -> Coalesce:
         ),
         "end_date",
     )
-    installed_on = TruncDate(OuterRef("job__installed_at"), tzinfo=LOCAL_TZ)
+    installed_on = OuterRef("installed_on")  # annotated by ``_installed``
     live = (
         Contract.objects.filter(
             provider_id=OuterRef("job__contractor_id"),
@@ -80,7 +80,10 @@ def _installed(scope: Scope, period: Period) -> QuerySet[InstalledMeasure]:
     scope keeps the measures of that contract by this rule (not only by the stored link)."""
     measures = InstalledMeasure.objects.filter(
         replace(scope, contract_id=None).q_jobs("job__"), period.q_moment("job__installed_at")
-    ).annotate(live_contract=_contract_live_on_installation())
+    ).annotate(
+        installed_on=TruncDate("job__installed_at", tzinfo=LOCAL_TZ),
+        live_contract=_contract_live_on_installation(),
+    )
     if scope.contract_id:
         measures = measures.filter(live_contract=scope.contract_id)
     return measures
