@@ -285,3 +285,7 @@ class ReturnSubmitForm(GovukForm):
         required=False,
         widget=forms.Textarea(attrs={"class": "govuk-textarea", "rows": 3}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["submitted_to"].error_messages["required"] = "Enter who the return was sent to"
