@@ -382,6 +382,11 @@ QUARTERLY_Q2_EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
     ],
     "referrals": [
         ("Referrals received", ["2", "19"]),  # R8 (00:30 BST 1 July), R10
+        ("of which the survivor is female", ["2", "16"]),
+        ("of which the survivor is male", ["0", "3"]),
+        ("of which the survivor's sex is not recorded", ["0", "0"]),
+        ("Children and young people referrals (support asked for a child)", ["0", "0"]),
+        ("Children linked to children and young people referrals", ["0", "0"]),
         ("Referrals accepted", ["2", "9"]),  # R7 (decided 1 July), R8
         ("Referrals declined", ["0", "9"]),
         ("Information and advice only contacts", ["1", "3"]),  # 5 August
@@ -434,6 +439,11 @@ def test_published_return_hides_small_counts_and_what_would_reveal_them(dataset:
     # Different measures, no total: the small ones (2, 1, 1) hidden, nothing else.
     assert cells(document, "referrals") == [
         ("Referrals received", ["17", "17"]),
+        ("of which the survivor is female", ["14", "14"]),
+        ("of which the survivor is male", ["<5", "<5"]),
+        ("of which the survivor's sex is not recorded", ["0", "0"]),
+        ("Children and young people referrals (support asked for a child)", ["0", "0"]),
+        ("Children linked to children and young people referrals", ["0", "0"]),
         ("Referrals accepted", ["7", "7"]),
         ("Referrals declined", ["9", "9"]),
         ("Information and advice only contacts", ["<5", "<5"]),
@@ -535,6 +545,11 @@ PUBLISHED_ANNUAL_EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
     # Different measures, not a breakdown with a total: only primary suppression.
     "referrals": [
         ("Referrals received", ["19"]),
+        ("of which the survivor is female", ["16"]),
+        ("of which the survivor is male", ["<5"]),
+        ("of which the survivor's sex is not recorded", ["0"]),
+        ("Children and young people referrals (support asked for a child)", ["0"]),
+        ("Children linked to children and young people referrals", ["0"]),
         ("of which repeat referrals", ["<5"]),
         ("of which self-referrals", ["<5"]),
         ("Referrals accepted", ["9"]),
