@@ -26,6 +26,7 @@ from reporting.metrics import security as security_metrics
 from reporting.metrics import support as support_metrics
 from reporting.models import DashboardSnapshot
 from reporting.periods import Period
+from reporting.records import record_marks
 from reporting.suppression import suppress_table
 from reporting.tables import COUNT, INTEGER, MONEY, NUMBER, PERCENT, TEXT, Cell, Row, Table
 from safer.organisations.models import CommissioningAuthority, District, ServiceElement
@@ -81,26 +82,40 @@ class DashboardRequest:
 def dashboard_get(
     request: DashboardRequest, *, max_age: dt.timedelta = SNAPSHOT_MAX_AGE
 ) -> DashboardSnapshot:
-    """The snapshot for the request, computed now if missing or older than ``max_age``."""
+    """The snapshot for the request, if it is still true; otherwise computed now.
+
+    A snapshot is true while no record it counts has been entered or changed since it was
+    computed (the history high-water marks it was computed at equal today's: eight indexed
+    look-ups), and at most ``max_age`` old. So a dashboard never differs from a return run
+    later the same day for staleness alone: once a record moves, the next view recomputes."""
     snapshot = DashboardSnapshot.objects.filter(key=request.key[:300]).first()
-    if snapshot is not None and timezone.now() - snapshot.computed_at <= max_age:
+    if (
+        snapshot is not None
+        and timezone.now() - snapshot.computed_at <= max_age
+        and snapshot.payload.get("marks") == record_marks()
+    ):
         return snapshot
     return dashboard_compute(request)
 
 
 def dashboard_compute(request: DashboardRequest) -> DashboardSnapshot:
-    payload = build_dashboard(request)
+    marks = record_marks()  # first: a record entered meanwhile makes the next view recompute
+    payload = {**build_dashboard(request), "marks": marks}
     snapshot, _ = DashboardSnapshot.objects.update_or_create(
         key=request.key[:300], defaults={"payload": payload, "computed_at": timezone.now()}
     )
     return snapshot
 
 
-def dashboard_refresh_defaults() -> int:
-    """Each authority's default commissioner dashboard (this quarter, no filters)."""
+def dashboard_refresh_defaults(authority_ids: list[str] | None = None) -> int:
+    """Each authority's default commissioner dashboard (this quarter, no filters); only those
+    given, when a return run asks for its authorities' to be refreshed."""
     period = Period.quarter_containing(timezone.localdate())
     count = 0
-    for authority_id in CommissioningAuthority.objects.values_list("pk", flat=True):
+    authorities = CommissioningAuthority.objects.all()
+    if authority_ids is not None:
+        authorities = authorities.filter(pk__in=authority_ids)
+    for authority_id in authorities.values_list("pk", flat=True):
         dashboard_compute(DashboardRequest(authority_ids=(authority_id,), period=period))
         count += 1
     return count
@@ -126,6 +141,20 @@ def build_dashboard(request: DashboardRequest) -> dict[str, Any]:
             protect_across_districts(request, narrowed, threshold=threshold, now=now)
         for table in tables:
             suppress_table(table, threshold=threshold)
+        if equity is not None:
+            households = security_metrics.spend_households_by_district(
+                scope=replace(scope, district_ids=()), period=request.period
+            )
+            protect_spend(
+                [
+                    (row, households.get(row.code, 0))
+                    for row in equity.rows
+                    if row.code not in ("county", "average")
+                ],
+                [row for row in equity.rows if row.code == "county"],
+                column=5,
+                threshold=threshold,
+            )
     if equity is not None:
         equity_finish(equity, district_id=request.district_id)
     return {
@@ -237,6 +266,11 @@ def kpi_dashboard_table(request: DashboardRequest, scope: Scope, now: dt.datetim
         scope=scope, period=request.period, service_elements=elements, as_of=now, trend_quarters=0
     )
     rows = []
+    spend_hidden = False
+    if request.suppressed and any(r.value and r.value.kind == MONEY for r in results):
+        households = security_metrics.spend_households(scope=scope, period=request.period)
+        threshold = policy_for(scope.authority_ids).suppression_threshold
+        spend_hidden = 0 < households < threshold  # one household's job cost must not show
     for result in results:
         value = result.value
         kind = value.kind if value else TEXT
@@ -245,7 +279,11 @@ def kpi_dashboard_table(request: DashboardRequest, scope: Scope, now: dt.datetim
                 code=result.kpi.code,
                 label=result.kpi.label,
                 cells=[
-                    Cell(value.numerator if value else None, kind),
+                    Cell(
+                        value.numerator if value else None,
+                        kind,
+                        suppressed=spend_hidden and kind == MONEY,
+                    ),
                     Cell(value.denominator if value else None, kind),
                     Cell(value.percent if value else None, PERCENT),
                     Cell(result.target, PERCENT),
@@ -286,16 +324,13 @@ def series_table(request: DashboardRequest, scope: Scope) -> Table:
                 ],
             )
         )
-        rows.append(
-            Row(
-                "spend",
-                "Spend on security measures",
-                [
-                    Cell(security_metrics.spend_total(scope=scope, period=q), MONEY)
-                    for q in quarters
-                ],
-            )
-        )
+        spend = [Cell(security_metrics.spend_total(scope=scope, period=q), MONEY) for q in quarters]
+        if request.suppressed:  # one household's job cost must not show
+            threshold = policy.suppression_threshold
+            for cell, q in zip(spend, quarters, strict=True):
+                households = security_metrics.spend_households(scope=scope, period=q)
+                cell.suppressed = 0 < households < threshold
+        rows.append(Row("spend", "Spend on security measures", spend))
     if request.shows("adult_support") or request.shows("cyp"):
         open_cases = [
             support_metrics.open_cases_at(scope=scope, moment_before=q.ends_before)
@@ -502,6 +537,35 @@ def equity_table(request: DashboardRequest, scope: Scope) -> Table:
     )
 
 
+def protect_spend(
+    parts: list[tuple[Row, int]], totals: list[Row], *, column: int, threshold: int
+) -> None:
+    """Spend backed by fewer than ``threshold`` households is hidden ("[c]"): one household's
+    job cost must not show. Where the parts add up to a shown total, a lone hidden part would
+    come back by subtraction, so the smallest other non-zero part is hidden too, or, failing
+    that, the total."""
+    hidden = []
+    for row, households in parts:
+        cell = row.cells[column]
+        if 0 < households < threshold and cell.value:
+            cell.suppressed = True
+            hidden.append(row)
+    if not totals or not hidden or totals[0].cells[column].suppressed:
+        return
+    if len(hidden) == 1:
+        others = [
+            row
+            for row, _ in parts
+            if row not in hidden and row.cells[column].value and not row.cells[column].suppressed
+        ]
+        if others:
+            chosen = min(others, key=lambda r: Decimal(r.cells[column].value))
+            chosen.cells[column].suppressed = chosen.cells[column].secondary = True
+        else:
+            for total in totals:
+                total.cells[column].suppressed = total.cells[column].secondary = True
+
+
 def equity_finish(table: Table, *, district_id: uuid.UUID | None) -> None:
     """After suppression: the district average is the county total divided by the number of
     districts, so it is hidden wherever that total is (it would give the total back); then
@@ -509,7 +573,7 @@ def equity_finish(table: Table, *, district_id: uuid.UUID | None) -> None:
     county = next((row for row in table.rows if row.code == "county"), None)
     average = next((row for row in table.rows if row.code == "average"), None)
     if county is not None and average is not None:
-        for total_index, average_indices in ((1, (1, 2)), (3, (3, 4))):
+        for total_index, average_indices in ((1, (1, 2)), (3, (3, 4)), (5, (5,))):
             if county.cells[total_index].suppressed:
                 for index in average_indices:
                     average.cells[index].suppressed = average.cells[index].secondary = True

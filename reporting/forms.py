@@ -264,3 +264,22 @@ class ContractSpendForm(GovukForm):
         if start and end and end < start:
             self.add_error("period_end", "The last day must be on or after the first day.")
         return cleaned
+
+
+class ReturnSubmitForm(GovukForm):
+    """Marks a produced return as sent."""
+
+    submitted_to = forms.CharField(
+        label="Sent to",
+        max_length=200,
+        help_text="Who received it, for example “MHCLG Domestic Abuse Team (DELTA)”.",
+    )
+    note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"class": "govuk-textarea", "rows": 3}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["submitted_to"].error_messages["required"] = "Enter who the return was sent to"

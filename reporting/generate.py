@@ -4,12 +4,15 @@ write XLSX, CSV and PDF. Pure: it reads, and writes nothing to the database."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils import timezone
 
 from reporting.charts import Bar, bar_chart
+from reporting.disclosure import Problem, items_from_cells, items_from_document, protect
 from reporting.kpi_report import build_contract_kpi_report
 from reporting.metrics import Scope, policy_for
 from reporting.models import OutputFormat, ReportKind, ReportRun
@@ -19,6 +22,8 @@ from reporting.returns import build_return, template_for
 from reporting.suppression import suppress_document
 from reporting.tables import Chart, ReportDocument
 from safer.organisations.models import CommissioningAuthority
+
+logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int], None]
 # Tables of a return drawn as a chart too (each chart sits above its table in the PDF).
@@ -86,9 +91,55 @@ def build_document(run: ReportRun, *, as_of: dt.datetime) -> ReportDocument:
     if run.suppressed:
         threshold = policy_for(run.authorities.values_list("pk", flat=True)).suppression_threshold
         suppress_document(document, threshold=threshold)
+        if run.kind != ReportKind.CONTRACT_KPI:
+            protect_across_returns(run, document, threshold=threshold)
     # Drawn after suppression, from what the tables show: a hidden count has no bar.
     document.charts += table_charts(document)
     return document
+
+
+def published_cells_for(run: ReportRun) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The cells of every return already submitted for the run's authorities and financial
+    year (the latest submitted version of each), newest first: what a reader already holds."""
+    from reporting.models import ReturnSubmission
+
+    if not run.return_key:
+        return []
+    _kind, period_code, authority_ids = run.return_key.split("|")
+    year = Period.parse(period_code).financial_year_label
+    latest: dict[str, ReturnSubmission] = {}
+    for submission in (
+        ReturnSubmission.objects.filter(return_key__endswith=f"|{authority_ids}")
+        .exclude(run=run)
+        .select_related("run")
+        .order_by("-version")
+    ):
+        if Period.parse(submission.run.period_code).financial_year_label != year:
+            continue
+        latest.setdefault(submission.return_key, submission)
+    ordered = sorted(latest.values(), key=lambda s: s.submitted_at, reverse=True)
+    return [(f"submitted-{s.pk}", s.run.cells) for s in ordered]
+
+
+def protect_across_returns(run: ReportRun, document: ReportDocument, *, threshold: int) -> None:
+    """Hide further cells so that nothing hidden (here or in a return already published for the
+    same authorities and year) can be pinned down from all of them (``reporting.disclosure``)."""
+    items, sums = items_from_document(document)
+    for source, cells in published_cells_for(run):
+        published, published_sums = items_from_cells(cells, source=source)
+        items += published
+        sums += published_sums
+    problem = Problem(items, sums, threshold)
+    protect(problem)
+    if problem.unprotectable:
+        logger.warning(
+            "run %s: figures already published pin down %s", run.pk, problem.unprotectable
+        )
+    for table in document.tables:  # a rate or percentage of a newly hidden count goes with it
+        for row in table.rows:
+            for index, sources in row.derived.items():
+                if any(row.cells[source].suppressed for source in sources):
+                    row.cells[index].suppressed = True
 
 
 def table_charts(document: ReportDocument) -> list[Chart]:
@@ -119,6 +170,13 @@ def table_charts(document: ReportDocument) -> list[Chart]:
 def render_run(
     run: ReportRun, *, as_of: dt.datetime, progress: ProgressCallback | None = None
 ) -> list[RenderedFile]:
+    return render_run_document(run, as_of=as_of, progress=progress)[1]
+
+
+def render_run_document(
+    run: ReportRun, *, as_of: dt.datetime, progress: ProgressCallback | None = None
+) -> tuple[ReportDocument, list[RenderedFile]]:
+    """The run's document (its cells are kept with the run) and its files."""
     report = progress or (lambda _: None)
     document = build_document(run, as_of=as_of)
     report(60)
@@ -129,7 +187,7 @@ def render_run(
     report(75)
     files.append(RenderedFile(OutputFormat.PDF, f"{stem}.pdf", write_pdf(document)))
     report(95)
-    return files
+    return document, files
 
 
 def _stem(run: ReportRun) -> str:

@@ -68,7 +68,10 @@ def kpi_value(code: str, *, scope: Scope, period: Period, as_of: dt.datetime) ->
             scope=scope, period=period, service_element=ServiceElement.SECURITY
         )
         budget = sum((security_metrics.budget_for(c, period) for c in contracts), Decimal(0))
-        spend = security_metrics.spend_total(scope=scope, period=period)
+        # Only the spend of those contracts: each job by the contract live on its installation
+        # day (extensions included); work done under no contract is not spend "within" one.
+        by_contract = security_metrics.spend_by_live_contract(scope=scope, period=period)
+        spend = sum((by_contract.get(c.pk, Decimal(0)) for c in contracts), Decimal(0))
         ratio = (
             (spend * 100 / budget).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
             if budget

@@ -133,6 +133,29 @@ class ReportRun(models.Model):
     error = models.TextField(blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
 
+    # Which return this is a version of: the kind, period and authorities in one sortable key
+    # ("annual_return|2025-26|<authority ids>"), so a re-run finds the versions before it.
+    return_key = models.CharField(max_length=400, blank=True, db_default="", db_index=True)
+    # Every cell of the document as produced: table, row and column codes and labels, the exact
+    # value, what the published files show, and whether it is hidden (``reporting.records``).
+    # Kept for restatements and for suppression across the returns already published.
+    cells = models.JSONField(default=list, blank=True, db_default=[])
+    cells_sha256 = models.CharField(max_length=64, blank=True, db_default="")
+    # The highest history-event id of each tracked source table when the figures were read:
+    # an event above it is a record entered or corrected after this run (``reporting.records``).
+    record_marks = models.JSONField(default=dict, blank=True, db_default={})
+    # A run of a return that was already submitted: the version it would be, the submission it
+    # restates, and the cells whose published value changed (with the records behind them).
+    version = models.PositiveSmallIntegerField(default=1, db_default=1)
+    restates = models.ForeignKey(
+        "ReturnSubmission",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="restated_by",
+    )
+    restatement = models.JSONField(default=dict, blank=True, db_default={})
+
     objects = ReportRunQuerySet.as_manager()
 
     class Meta:
@@ -185,6 +208,60 @@ class ReportOutput(models.Model):
     @property
     def content_type(self) -> str:
         return CONTENT_TYPES[OutputFormat(self.format)]
+
+
+class ReturnSubmissionQuerySet(models.QuerySet["ReturnSubmission"]):
+    def visible_to(self, user: User | AnonymousUser) -> ReturnSubmissionQuerySet:
+        """Commissioners and auditors of every authority of the return; nobody else."""
+        if not user_roles(user) & SUBMISSION_ROLES:
+            return self.none()
+        assert not isinstance(user, AnonymousUser)
+        outside = CommissioningAuthority.objects.exclude(pk__in=user_authorities(user).values("pk"))
+        return (
+            self.exclude(run__authorities__in=outside)
+            .filter(run__authorities__in=user_authorities(user))
+            .distinct()
+        )
+
+
+SUBMISSION_ROLES = frozenset({Role.COMMISSIONER, Role.AUDITOR})
+
+
+@pghistory.track()
+class ReturnSubmission(models.Model):
+    """A return as sent: who sent it, when and to whom, with its cells and files frozen.
+
+    Append-only: made by ``return_submission_record`` and never changed or deleted. The hashes
+    let anyone check later that the files and figures are those that were sent; a later run of
+    the same return is a new version that lists what it restates (``ReportRun.restatement``).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    run = models.OneToOneField(ReportRun, on_delete=models.PROTECT, related_name="submission")
+    return_key = models.CharField(max_length=400, db_index=True)
+    version = models.PositiveSmallIntegerField()
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(default=timezone.now)
+    submitted_to = models.CharField(max_length=200)
+    note = models.TextField(blank=True)
+    cells_sha256 = models.CharField(max_length=64)
+    # Format → SHA-256 of the file as submitted.
+    files_sha256 = models.JSONField(default=dict)
+
+    objects = ReturnSubmissionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["return_key", "version"], name="return_submission_one_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run.get_kind_display()} {self.run.period_code} version {self.version}"
 
 
 # --- Configurable data --------------------------------------------------------------------------

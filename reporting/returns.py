@@ -120,11 +120,18 @@ def lines_table(section: ReturnSection, metrics: Metrics, period: Period) -> Tab
             if index in total_columns:
                 cells.append(Cell(None))  # filled below from the other columns
                 continue
-            value = metrics.value(
-                line.metric, line.category, _column_period(column, period), column.get("split", "")
-            )
+            cell_period = _column_period(column, period)
+            split = column.get("split", "")
+            value = metrics.value(line.metric, line.category, cell_period, split)
             kind = _line_kind(line.metric, line.category)
-            cells.append(Cell(value if kind == MONEY else int(value), kind))
+            cells.append(
+                _measured(
+                    value if kind == MONEY else int(value),
+                    f"{line.metric}:{line.category}:{split}",
+                    cell_period,
+                    kind,
+                )
+            )
         row = Row(code=line.code, label=line.label, cells=cells, is_total=line.is_total)
         if additive and line.is_total:
             _reconcile(rows, group, row, line.metric, metrics, columns, period)
@@ -134,8 +141,15 @@ def lines_table(section: ReturnSection, metrics: Metrics, period: Period) -> Tab
         rows.append(row)
     for row in rows:
         for index, parts in total_columns.items():
+            first = row.cells[parts[0]]
+            # Sanctuary + other = all: the same figure as the line's unsplit measure.
+            measure = first.measure.rsplit(":", 1)[0] + ":" if first.measure else ""
             row.cells[index] = Cell(
-                sum(int(row.cells[i].value) for i in parts), row.cells[parts[0]].kind
+                sum(int(row.cells[i].value) for i in parts),
+                first.kind,
+                measure=measure,
+                start=first.start,
+                end=first.end,
             )
     return Table(
         code=section.code,
@@ -145,6 +159,18 @@ def lines_table(section: ReturnSection, metrics: Metrics, period: Period) -> Tab
         rows=rows,
         additive_rows=additive,
         total_columns=total_columns,
+    )
+
+
+def _measured(value: Any, measure: str, period: Period, kind: str = COUNT) -> Cell:
+    """A cell that says what it measures, for suppression across returns
+    (``reporting.disclosure``)."""
+    return Cell(
+        value,
+        kind,
+        measure=measure,
+        start=period.start.isoformat(),
+        end=period.end.isoformat(),
     )
 
 
@@ -296,11 +322,15 @@ def district_table(section: ReturnSection, metrics: Metrics, period: Period) -> 
     districts = District.objects.filter(authority_id__in=scope.authority_ids).order_by(
         "authority__name", "name"
     )
+    periods = [_column_period(column, period) for column in columns]
     rows = [
         Row(
             code=district.code,
             label=district.name,
-            cells=[Cell(c.get(str(district.pk), 0)) for c in counts],
+            cells=[
+                _measured(c.get(str(district.pk), 0), f"referrals_by_district:{district.pk}:", p)
+                for c, p in zip(counts, periods, strict=True)
+            ],
         )
         for district in districts
     ]
@@ -308,7 +338,10 @@ def district_table(section: ReturnSection, metrics: Metrics, period: Period) -> 
         Row(
             code="total",
             label="Total",
-            cells=[Cell(sum(c.values())) for c in counts],
+            cells=[
+                _measured(sum(c.values()), "referrals_by_district:total:", p)
+                for c, p in zip(counts, periods, strict=True)
+            ],
             is_total=True,
         )
     )

@@ -16,7 +16,15 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from reporting.models import ReportKind, ReportOutput, ReportRun, ReportRunQuerySet, ReturnTemplate
+from reporting.models import (
+    ReportKind,
+    ReportOutput,
+    ReportRun,
+    ReportRunQuerySet,
+    ReturnSubmission,
+    ReturnSubmissionQuerySet,
+    ReturnTemplate,
+)
 from reporting.periods import Period
 from safer.access.roles import user_roles
 from safer.access.scoping import user_authorities
@@ -129,3 +137,36 @@ def return_templates_needing_check() -> list[ReturnTemplate]:
         .select_related("derived_from")
         .order_by("financial_year", "kind")
     )
+
+
+# --- Submitted returns --------------------------------------------------------------------------
+
+
+def return_submissions_for_user(user: User | AnonymousUser) -> ReturnSubmissionQuerySet:
+    """Submitted returns of the user's authorities (commissioners and auditors)."""
+    return (
+        ReturnSubmission.objects.visible_to(user)
+        .select_related("run", "submitted_by")
+        .prefetch_related("run__authorities")
+    )
+
+
+def return_submission_get_for_user(
+    *, user: User | AnonymousUser, submission_id: object
+) -> ReturnSubmission:
+    """One submitted return the user may see; 404 for "missing" and "not yours" alike."""
+    return get_for_user_or_404(return_submissions_for_user(user), submission_id)
+
+
+def return_versions(submission: ReturnSubmission) -> list[ReportRun]:
+    """Every finished run of the same return, oldest first: the submitted versions and the
+    re-runs with what they restate."""
+    return list(
+        ReportRun.objects.filter(return_key=submission.return_key, status="succeeded")
+        .select_related("submission", "submission__submitted_by", "restates", "requested_by")
+        .order_by("finished_at")
+    )
+
+
+def run_submission(run: ReportRun) -> ReturnSubmission | None:
+    return ReturnSubmission.objects.filter(run=run).select_related("submitted_by").first()

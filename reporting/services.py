@@ -12,6 +12,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -22,8 +23,15 @@ from django.utils import timezone
 
 from reporting.exceptions import ReportRequestError
 from reporting.generate import RenderedFile
-from reporting.models import ReportKind, ReportOutput, ReportRun, RunStatus
+from reporting.models import (
+    ReportKind,
+    ReportOutput,
+    ReportRun,
+    ReturnSubmission,
+    RunStatus,
+)
 from reporting.periods import QUARTER, YEAR, Period
+from reporting.records import cells_sha256, restatement_between
 from reporting.returns import TemplateMissing, template_for
 from reporting.rollover import return_templates_roll_forward
 from safer.accounts.models import User
@@ -34,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 GENERATE_TASK = "reporting.tasks.report_run_generate_task"
 NOTIFY_TASK = "reporting.tasks.report_ready_notify_task"
+DASHBOARD_REFRESH_TASK = "reporting.tasks.dashboard_refresh_task"
 # A claim older than this is a worker that died mid-run (the hard time limit has long passed):
 # the redelivered task may take the run over.
 STALE_CLAIM = dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT * 2)
@@ -90,6 +99,7 @@ def report_run_request(
     run = ReportRun.objects.create(
         kind=kind,
         period_code=period.code,
+        return_key=return_key_for(kind=kind, period=period, authorities=authorities),
         parameters={
             "period": period.code,
             "authority_ids": sorted(str(a.pk) for a in authorities),
@@ -105,6 +115,14 @@ def report_run_request(
     run.authorities.set(authorities)
     outbox_enqueue(task_name=GENERATE_TASK, kwargs={"run_id": str(run.pk)})
     return run
+
+
+def return_key_for(
+    *, kind: str, period: Period, authorities: Sequence[CommissioningAuthority]
+) -> str:
+    """One return, whichever run made it: kind, period and the authorities (sorted ids)."""
+    ids = ",".join(sorted(str(a.pk) for a in authorities))
+    return f"{kind}|{period.code}|{ids}"
 
 
 def report_run_claim(*, run_id: uuid.UUID | str, task_id: str | None = None) -> ReportRun | None:
@@ -157,11 +175,19 @@ def report_run_progress(*, run: ReportRun, progress: int) -> None:
 
 
 @transaction.atomic
-def report_run_complete(*, run: ReportRun, files: Iterable[RenderedFile]) -> bool:
-    """Store the files and mark the run ready, if this worker still holds the claim.
+def report_run_complete(
+    *,
+    run: ReportRun,
+    files: Iterable[RenderedFile],
+    cells: list[dict[str, Any]] | None = None,
+    marks: dict[str, int] | None = None,
+) -> bool:
+    """Store the files and cells and mark the run ready, if this worker still holds the claim.
 
     Files of an earlier, interrupted attempt are replaced, so a run always has one file per
-    format. A scheduled run tells the commissioners (through the outbox) that it is ready.
+    format. A return already submitted for the same period and authorities makes this run its
+    next version, with the restatement (changed cells, records behind them) stored on the run.
+    A scheduled run tells the commissioners (through the outbox) that it is ready.
     """
     locked = (
         ReportRun.objects.select_for_update()
@@ -170,6 +196,27 @@ def report_run_complete(*, run: ReportRun, files: Iterable[RenderedFile]) -> boo
     )
     if locked is None:
         return False
+    if ReturnSubmission.objects.filter(run=locked).exists():
+        return False  # a submitted run's files are frozen (never the case while running)
+    locked.cells = cells or []
+    locked.cells_sha256 = cells_sha256(locked.cells) if cells else ""
+    locked.record_marks = marks or {}
+    latest = (
+        ReturnSubmission.objects.filter(return_key=locked.return_key)
+        .exclude(return_key="")
+        .select_related("run")
+        .order_by("-version")
+        .first()
+    )
+    if latest is not None:
+        locked.version = latest.version + 1
+        locked.restates = latest
+        locked.restatement = restatement_between(
+            submitted_cells=latest.run.cells,
+            submitted_marks=latest.run.record_marks,
+            cells=locked.cells,
+            authority_ids=list(locked.authorities.values_list("pk", flat=True)),
+        )
     for output in ReportOutput.objects.filter(run=locked):
         output.file.delete(save=False)
         output.delete()
@@ -189,9 +236,28 @@ def report_run_complete(*, run: ReportRun, files: Iterable[RenderedFile]) -> boo
     locked.status = RunStatus.SUCCEEDED
     locked.progress = 100
     locked.finished_at = timezone.now()
-    locked.save(update_fields=["status", "progress", "finished_at"])
+    locked.save(
+        update_fields=[
+            "status",
+            "progress",
+            "finished_at",
+            "cells",
+            "cells_sha256",
+            "record_marks",
+            "version",
+            "restates",
+            "restatement",
+        ]
+    )
     if locked.schedule_key:
         outbox_enqueue(task_name=NOTIFY_TASK, kwargs={"run_id": str(locked.pk)})
+    if locked.kind != ReportKind.CONTRACT_KPI:
+        # The return has just read the figures: refresh its authorities' dashboards from the
+        # same data, so the two agree.
+        for authority_id in sorted(locked.authorities.values_list("pk", flat=True)):
+            outbox_enqueue(
+                task_name=DASHBOARD_REFRESH_TASK, kwargs={"authority_id": str(authority_id)}
+            )
     return True
 
 
@@ -252,3 +318,82 @@ def report_ready_notify(*, run_id: uuid.UUID | str) -> int:
         ReportRun.objects.filter(pk=run.pk).update(notified_at=None)
         raise
     return len(recipients)
+
+
+SUBMITTABLE = (ReportKind.QUARTERLY_GRANT, ReportKind.ANNUAL_RETURN)
+
+
+@transaction.atomic
+def return_submission_record(
+    *, run: ReportRun, submitted_by: User, submitted_to: str, note: str = ""
+) -> ReturnSubmission:
+    """Mark a produced return as sent: who, when, to whom. Its cells and files are frozen from
+    here: the hashes of both are recorded (and checked against the files), the run can never be
+    produced again, and a later run of the same return becomes the next version.
+
+    Only a published (suppressed) quarterly or annual return that is ready and not yet
+    submitted; a run older than the latest version submitted cannot be sent after it.
+    """
+    locked = ReportRun.objects.select_for_update().get(pk=run.pk)
+    if locked.kind not in SUBMITTABLE or not locked.suppressed:
+        raise ReportRequestError("Only a quarterly update or an annual return can be submitted.")
+    if locked.status != RunStatus.SUCCEEDED:
+        raise ReportRequestError("The return is not ready yet.")
+    if ReturnSubmission.objects.filter(run=locked).exists():
+        raise ReportRequestError("This return has already been marked as submitted.")
+    submitted_to = submitted_to.strip()
+    if not submitted_to:
+        raise ReportRequestError("Enter who the return was sent to.")
+    latest = ReturnSubmission.objects.filter(return_key=locked.return_key).order_by("-version")
+    previous = latest.select_for_update().first()
+    if (
+        previous is not None
+        and previous.run.finished_at
+        and locked.finished_at
+        and (locked.finished_at < previous.run.finished_at)
+    ):
+        raise ReportRequestError(
+            f"Version {previous.version} of this return, produced later, was already "
+            "submitted. Submit a new run instead."
+        )
+    files: dict[str, str] = {}
+    for output in ReportOutput.objects.filter(run=locked):
+        with output.file.open("rb") as handle:
+            digest = hashlib.sha256(handle.read()).hexdigest()
+        if digest != output.sha256:
+            raise ReportRequestError(
+                "A file of this run does not match the one produced; request the return again."
+            )
+        files[output.format] = digest
+    version = previous.version + 1 if previous else 1
+    if locked.version != version:
+        locked.version = version
+        locked.save(update_fields=["version"])
+    submission = ReturnSubmission.objects.create(
+        run=locked,
+        return_key=locked.return_key,
+        version=version,
+        submitted_by=submitted_by,
+        submitted_to=submitted_to[:200],
+        note=note,
+        cells_sha256=locked.cells_sha256 or cells_sha256(locked.cells),
+        files_sha256=files,
+    )
+    return submission
+
+
+def return_submission_verify(*, submission: ReturnSubmission) -> bool:
+    """Whether the stored files and cells still hash to what was recorded when it was sent."""
+    if cells_sha256(submission.run.cells) != submission.cells_sha256:
+        return False
+    outputs = {o.format: o for o in ReportOutput.objects.filter(run=submission.run)}
+    if set(outputs) != set(submission.files_sha256):
+        return False
+    for output_format, expected in submission.files_sha256.items():
+        try:
+            with outputs[output_format].file.open("rb") as handle:
+                if hashlib.sha256(handle.read()).hexdigest() != expected:
+                    return False
+        except FileNotFoundError:
+            return False
+    return True

@@ -36,7 +36,7 @@ def suppress_table(table: Table, *, threshold: int) -> Table:
         for cell in row.cells:
             if cell.is_count and 0 < cell.value < threshold:
                 cell.suppressed = True
-    sums = _sums(table)
+    sums = table_sums(table)
     changed = True
     while changed:
         changed = False
@@ -85,7 +85,7 @@ def _sum_or_none(values: list[int | None]) -> int | None:
     return None if any(v is None for v in values) else sum(v for v in values if v is not None)
 
 
-def _sums(table: Table) -> list[tuple[list[Cell], Cell]]:
+def table_sums(table: Table) -> list[tuple[list[Cell], Cell]]:
     """Every (parts, total) relation in the table, between count cells only."""
     sums: list[tuple[list[Cell], Cell]] = []
     if table.additive_rows:

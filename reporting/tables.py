@@ -28,6 +28,13 @@ class Cell:
     kind: str = COUNT
     suppressed: bool = False
     secondary: bool = False  # hidden to protect another cell, not for being small itself
+    # What the cell measures, so that the same figure in another table or return, and the sum
+    # of its quarters, can be recognised (``reporting.disclosure``): "family:category:split"
+    # and the period's first and last day (ISO dates). Empty: related to nothing outside its
+    # table.
+    measure: str = ""
+    start: str = ""
+    end: str = ""
 
     def display(self, threshold: int = 5) -> str:
         if self.suppressed:

@@ -10,7 +10,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from reporting.generate import render_run
+from reporting.generate import render_run_document
+from reporting.records import document_cells, record_marks
 from reporting.services import (
     report_ready_notify,
     report_run_claim,
@@ -40,12 +41,15 @@ def report_run_generate_task(self: Any, run_id: str) -> str:
     if run is None:
         return "skipped"
     try:
-        files = render_run(
+        # The marks first: a record entered while the figures are read is then listed as
+        # possibly behind a later restatement, rather than missed.
+        marks = record_marks()
+        document, files = render_run_document(
             run,
             as_of=timezone.now(),
             progress=lambda p: report_run_progress(run=run, progress=p),
         )
-        report_run_complete(run=run, files=files)
+        report_run_complete(run=run, files=files, cells=document_cells(document), marks=marks)
     except TRANSIENT_ERRORS as error:
         if self.request.retries >= MAX_RETRIES:
             report_run_fail(run=run, error=error)
@@ -85,11 +89,12 @@ def scheduled_reports_task() -> int:
 
 
 @shared_task(name="reporting.tasks.dashboard_refresh_task", ignore_result=True)
-def dashboard_refresh_task() -> int:
-    """Pre-compute the default dashboards (this quarter, every authority) so pages open fast."""
+def dashboard_refresh_task(authority_id: str | None = None) -> int:
+    """Pre-compute the default dashboards (this quarter; every authority, or the one given after
+    a return run) so pages open fast and show the same figures as the return."""
     from reporting.dashboards import dashboard_refresh_defaults
 
-    return dashboard_refresh_defaults()
+    return dashboard_refresh_defaults([authority_id] if authority_id else None)
 
 
 @shared_task(name="reporting.tasks.return_templates_roll_forward_task", ignore_result=True)

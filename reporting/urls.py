@@ -16,6 +16,13 @@ urlpatterns = [
         views.report_output_download,
         name="run-download",
     ),
+    path("runs/<uuid:run_id>/submit/", views.report_run_submit, name="run-submit"),
+    path("submitted/", views.return_submission_list, name="submission-list"),
+    path(
+        "submitted/<uuid:submission_id>/",
+        views.return_submission_detail,
+        name="submission-detail",
+    ),
     path("dashboard/", views.commissioner_dashboard, name="dashboard"),
     path("dashboard/joint/", views.joint_board_view, name="joint-board"),
     path("provider/", views.provider_dashboard, name="provider-dashboard"),

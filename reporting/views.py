@@ -22,8 +22,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from reporting.charts import Bar, bar_chart
 from reporting.dashboards import DashboardRequest, dashboard_get, joint_board
 from reporting.exceptions import ReportRequestError
-from reporting.forms import DashboardFilterForm, ReportRequestForm
-from reporting.models import RUN_ROLES
+from reporting.forms import DashboardFilterForm, ReportRequestForm, ReturnSubmitForm
+from reporting.models import RUN_ROLES, SUBMISSION_ROLES
 from reporting.periods import Period
 from reporting.selectors import (
     PROVIDER_ELEMENTS,
@@ -33,10 +33,19 @@ from reporting.selectors import (
     report_output_get_for_user,
     report_run_get_for_user,
     report_runs_for_user,
+    return_submission_get_for_user,
+    return_submissions_for_user,
     return_templates_needing_check,
+    return_versions,
+    run_submission,
 )
-from reporting.services import report_run_request
-from safer.access.roles import role_required
+from reporting.services import (
+    SUBMITTABLE,
+    report_run_request,
+    return_submission_record,
+    return_submission_verify,
+)
+from safer.access.roles import role_required, user_roles
 from safer.accounts.models import User
 from safer.accounts.roles import Role
 from safer.audit.models import AccessAction
@@ -97,8 +106,14 @@ def report_run_request_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 @role_required(*RUN_ROLES)
 def report_run_detail(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
-    run = report_run_get_for_user(user=_user(request), run_id=run_id)
-    context = {"run": run, "outputs": list(run.outputs.all()), "is_staff": request.user.is_staff}
+    user = _user(request)
+    run = report_run_get_for_user(user=user, run_id=run_id)
+    context = {
+        "run": run,
+        "outputs": list(run.outputs.all()),
+        "is_staff": request.user.is_staff,
+        **_submission_context(user, run),
+    }
     # htmx polls for the status panel alone; without JavaScript the whole page refreshes.
     if getattr(request, "htmx", False):
         response = render(request, "reporting/_run_status.html", context)
@@ -107,6 +122,83 @@ def report_run_detail(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     # One URL, two bodies: a cache (or the back button) must not hand the panel out as the page.
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _submission_context(
+    user: User, run: Any, form: ReturnSubmitForm | None = None
+) -> dict[str, Any]:
+    submission = run_submission(run)
+    may_submit = (
+        submission is None
+        and Role.COMMISSIONER in user_roles(user)
+        and run.kind in SUBMITTABLE
+        and run.suppressed
+        and run.status == "succeeded"
+    )
+    return {
+        "submission": submission,
+        "submit_form": (form or ReturnSubmitForm()) if may_submit else None,
+        "restatement": run.restatement if run.restates_id else None,
+    }
+
+
+@require_http_methods(["POST"])
+@role_required(Role.COMMISSIONER)
+def report_run_submit(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
+    """Mark a ready return as submitted (who, when, to whom): its cells and files are frozen."""
+    user = _user(request)
+    run = report_run_get_for_user(user=user, run_id=run_id)
+    form = ReturnSubmitForm(request.POST)
+    if form.is_valid():
+        try:
+            submission = return_submission_record(
+                run=run,
+                submitted_by=user,
+                submitted_to=form.cleaned_data["submitted_to"],
+                note=form.cleaned_data["note"],
+            )
+        except ReportRequestError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request, f"Version {submission.version} is recorded as submitted. It is now frozen."
+            )
+            return redirect("reporting:submission-detail", submission_id=submission.pk)
+    context = {
+        "run": run,
+        "outputs": list(run.outputs.all()),
+        "is_staff": request.user.is_staff,
+        **_submission_context(user, run, form),
+    }
+    return render(request, "reporting/run_detail.html", context, status=400)
+
+
+@require_GET
+@role_required(*SUBMISSION_ROLES)
+def return_submission_list(request: HttpRequest) -> HttpResponse:
+    submissions = return_submissions_for_user(_user(request))[:RUNS_SHOWN]
+    return render(request, "reporting/submission_list.html", {"submissions": submissions})
+
+
+@require_GET
+@role_required(*SUBMISSION_ROLES)
+def return_submission_detail(request: HttpRequest, submission_id: uuid.UUID) -> HttpResponse:
+    """The submitted return: who sent it, to whom, its hashes (checked now), and every later
+    version with the cells it restates and the records behind them."""
+    user = _user(request)
+    submission = return_submission_get_for_user(user=user, submission_id=submission_id)
+    return render(
+        request,
+        "reporting/submission_detail.html",
+        {
+            "submission": submission,
+            "verified": return_submission_verify(submission=submission),
+            "versions": return_versions(submission),
+            # References are for the auditor; a commissioner never sees a case reference.
+            "show_references": Role.AUDITOR in user_roles(user),
+            "may_open_runs": bool(user_roles(user) & RUN_ROLES),
+        },
+    )
 
 
 @require_GET

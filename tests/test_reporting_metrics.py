@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from referrals.models import DeclineReason
+from referrals.models import DeclineReason, Referral
 from reporting.kpi_report import build_contract_kpi_report, kpi_results, kpi_table
 from reporting.metrics import NOT_MEASURABLE, Metrics, Scope, kpi_breaches, kpi_measure
 from reporting.metrics.referrals import advice_contacts
@@ -21,6 +21,7 @@ from reporting.returns import build_return, template_for
 from reporting.suppression import suppress_document
 from reporting.tables import ReportDocument
 from safer import workdays
+from safer.casefile.models import HouseholdRole
 from support.models import ClosureReason, SafeAccommodationType
 from tests.test_reporting_data import Dataset, at, build_dataset
 
@@ -222,6 +223,14 @@ ANNUAL_EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
     "referrals": [
         # R1-R7, R9, D1-D6, D8, D9, X1 (Q1: 17) + R8 (00:30 BST 1 July) + R10; not D7 or R11.
         ("Referrals received", ["19"]),
+        # The profile lines (reporting migration 0008): M1 (R2, R9) and T1 (R3, sex registered
+        # male) are the men; no survivor's sex is unrecorded this year (NR's R11 is March 2025);
+        # no referral of the dataset asks for support for a child.
+        ("of which the survivor is female", ["16"]),
+        ("of which the survivor is male", ["3"]),
+        ("of which the survivor's sex is not recorded", ["0"]),
+        ("Children and young people referrals (support asked for a child)", ["0"]),
+        ("Children linked to children and young people referrals", ["0"]),
         ("of which repeat referrals", ["1"]),  # R9
         ("of which self-referrals", ["2"]),  # R3, D5
         ("Referrals accepted", ["9"]),  # R1-R9 (R10 still in triage)
@@ -307,6 +316,11 @@ QUARTERLY_EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
     ],
     "referrals": [
         ("Referrals received", ["17", "17"]),  # R7 received 30 June counts here
+        ("of which the survivor is female", ["14", "14"]),
+        ("of which the survivor is male", ["3", "3"]),  # R2, R9 (M1), R3 (T1)
+        ("of which the survivor's sex is not recorded", ["0", "0"]),
+        ("Children and young people referrals (support asked for a child)", ["0", "0"]),
+        ("Children linked to children and young people referrals", ["0", "0"]),
         ("Referrals accepted", ["7", "7"]),  # R1-R6, R9 (R7 decided 1 July)
         ("Referrals declined", ["9", "9"]),
         ("Information and advice only contacts", ["2", "2"]),  # 14 April, 30 June
@@ -368,6 +382,11 @@ QUARTERLY_Q2_EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
     ],
     "referrals": [
         ("Referrals received", ["2", "19"]),  # R8 (00:30 BST 1 July), R10
+        ("of which the survivor is female", ["2", "16"]),
+        ("of which the survivor is male", ["0", "3"]),
+        ("of which the survivor's sex is not recorded", ["0", "0"]),
+        ("Children and young people referrals (support asked for a child)", ["0", "0"]),
+        ("Children linked to children and young people referrals", ["0", "0"]),
         ("Referrals accepted", ["2", "9"]),  # R7 (decided 1 July), R8
         ("Referrals declined", ["0", "9"]),
         ("Information and advice only contacts", ["1", "3"]),  # 5 August
@@ -420,6 +439,11 @@ def test_published_return_hides_small_counts_and_what_would_reveal_them(dataset:
     # Different measures, no total: the small ones (2, 1, 1) hidden, nothing else.
     assert cells(document, "referrals") == [
         ("Referrals received", ["17", "17"]),
+        ("of which the survivor is female", ["14", "14"]),
+        ("of which the survivor is male", ["<5", "<5"]),
+        ("of which the survivor's sex is not recorded", ["0", "0"]),
+        ("Children and young people referrals (support asked for a child)", ["0", "0"]),
+        ("Children linked to children and young people referrals", ["0", "0"]),
         ("Referrals accepted", ["7", "7"]),
         ("Referrals declined", ["9", "9"]),
         ("Information and advice only contacts", ["<5", "<5"]),
@@ -521,6 +545,11 @@ PUBLISHED_ANNUAL_EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
     # Different measures, not a breakdown with a total: only primary suppression.
     "referrals": [
         ("Referrals received", ["19"]),
+        ("of which the survivor is female", ["16"]),
+        ("of which the survivor is male", ["<5"]),
+        ("of which the survivor's sex is not recorded", ["0"]),
+        ("Children and young people referrals (support asked for a child)", ["0"]),
+        ("Children linked to children and young people referrals", ["0"]),
         ("of which repeat referrals", ["<5"]),
         ("of which self-referrals", ["<5"]),
         ("Referrals accepted", ["9"]),
@@ -1080,6 +1109,43 @@ def test_advice_contacts_and_marac_hearings(
     figures = Metrics(Scope((dataset.kent.pk,)), as_of=AS_OF).family("referrals", period)
     keys = ("advice_contacts", "marac_referrals", "marac_heard", "marac_heard_with_children")
     assert tuple(figures[key] for key in keys) == expected
+
+
+def test_referrals_by_sex_and_cyp_referrals_with_the_children_linked(dataset: Dataset) -> None:
+    """R4 (H4, received 19 May) asks for support for C1 and C2; D2 (H10, 9 April) for a child
+    of its own; NR's household (H19) gets a referral in Q1 with sex "prefer not to say";
+    D7, the duplicate of R1 (H1), asks for C1's support too but is not counted (a duplicate)."""
+    from safer.casefile.models import Person
+
+    data = dataset
+    data.referrals["R4"].children_for_support.set([data.people["C1"], data.people["C2"]])
+    child = Person.objects.create(
+        household=data.households["H10"],
+        household_role=HouseholdRole.CHILD,
+        given_name="K1",
+        family_name="Dataset",
+        date_of_birth=dt.date(2015, 1, 1),
+    )
+    data.referrals["D2"].children_for_support.set([child])
+    data.referrals["D7"].children_for_support.set([data.people["C1"]])
+    Referral.objects.create(
+        reference="REF-NR2",
+        case_file=data.case_files["H19"],
+        source="professional",
+        consent_given=True,
+        received_at=dt.datetime(2025, 6, 20, 10, tzinfo=dt.UTC),
+    )
+    figures = Metrics(Scope((data.kent.pk,)), as_of=AS_OF).family("referrals", Q1)
+    keys = (
+        "received",
+        "received_female",
+        "received_male",
+        "received_sex_not_recorded",
+        "cyp_referrals",
+        "cyp_children",
+    )
+    # 17 + NR2 = 18 received: 14 women, 3 men (M1 twice, T1), 1 not recorded (NR).
+    assert tuple(figures[key] for key in keys) == (18, 14, 3, 1, 2, 3)
 
 
 def test_advice_contacts_in_a_district_scope_count_only_those_recorded_there(

@@ -154,7 +154,7 @@ def test_a_failure_is_recorded_on_the_run(
     def broken(*args: Any, **kwargs: Any) -> None:
         raise ValueError("the template has a line with an unknown metric")
 
-    monkeypatch.setattr("reporting.tasks.render_run", broken)
+    monkeypatch.setattr("reporting.tasks.render_run_document", broken)
     run = request_quarterly(dataset)
     assert report_run_generate_task(str(run.pk)) == "failed"
     run.refresh_from_db()
@@ -167,7 +167,7 @@ def test_a_failure_is_recorded_on_the_run(
 def test_a_transient_error_is_retried_then_the_run_succeeds(
     dataset: Dataset, monkeypatch: pytest.MonkeyPatch, eager_retries: None
 ) -> None:
-    real = generate.render_run
+    real = generate.render_run_document
     calls = {"n": 0}
 
     def flaky(run: ReportRun, **kwargs: Any) -> Any:
@@ -176,7 +176,7 @@ def test_a_transient_error_is_retried_then_the_run_succeeds(
             raise OperationalError("server closed the connection unexpectedly")
         return real(run, **kwargs)
 
-    monkeypatch.setattr("reporting.tasks.render_run", flaky)
+    monkeypatch.setattr("reporting.tasks.render_run_document", flaky)
     run = request_quarterly(dataset)
     report_run_generate_task.apply(kwargs={"run_id": str(run.pk)})  # eager: retries run inline
     run.refresh_from_db()
@@ -189,7 +189,7 @@ def test_transient_errors_past_the_retries_fail_the_run(
     def down(*args: Any, **kwargs: Any) -> None:
         raise OperationalError("could not connect to server")
 
-    monkeypatch.setattr("reporting.tasks.render_run", down)
+    monkeypatch.setattr("reporting.tasks.render_run_document", down)
     run = request_quarterly(dataset)
     report_run_generate_task.apply(kwargs={"run_id": str(run.pk)})
     run.refresh_from_db()

@@ -90,7 +90,7 @@ def test_dashboard_hides_a_district_with_three_referrals_and_what_would_reveal_i
     # Never a person: no name, reference or case number of the dataset reaches the page.
     for marker in ("Dataset", "REF-", "JOB-", "CASE-", "SAFER-T-", "Test Road"):
         assert marker not in html
-    assert "computed at" in html
+    assert "as at" in html
 
 
 def test_dashboard_charts_each_have_a_table_and_kpis_a_rag(

@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from referrals.models import AdviceContact, MaracReferral, Referral, ReferralStatus
 from reporting.metrics.common import Policy, Scope, grouped_counts, mapped, with_total
 from reporting.periods import Period
-from safer.casefile.models import HouseholdRole, Person
+from safer.casefile.models import HouseholdRole, Person, Sex
 
 
 def _referrals(scope: Scope) -> QuerySet[Referral]:
@@ -48,12 +48,32 @@ def referral_totals(*, scope: Scope, period: Period, policy: Policy) -> dict[str
         ),
     )
     # Separate queries: joining these relations above would repeat each referral's row.
+    result.update(_received_profile(scope, period, policy))
     result["children_routed"] = (
         _referrals(scope).filter(decided).aggregate(n=Count("routed_children", distinct=True))["n"]
     )
     result.update(_marac_totals(scope, period))
     result["advice_contacts"] = advice_contacts(scope=scope, period=period)
     return {key: int(value or 0) for key, value in result.items()}
+
+
+def _received_profile(scope: Scope, period: Period, policy: Policy) -> dict[str, int]:
+    """Referrals received by the survivor's recorded sex (female, male, and not recorded:
+    "prefer not to say", "not known" or blank, so the three add up to the referrals received),
+    and children-and-young-people referrals: referrals received that ask for support for one or
+    more children, with the number of distinct children linked to them."""
+    received = _referrals(scope).filter(period.q_moment("received_at")).exclude(_duplicate(policy))
+    sex = "case_file__survivor__sex"
+    by_sex = received.aggregate(
+        received_female=Count("pk", filter=Q(**{sex: Sex.FEMALE})),
+        received_male=Count("pk", filter=Q(**{sex: Sex.MALE})),
+        received_sex_not_recorded=Count("pk", filter=~Q(**{f"{sex}__in": [Sex.FEMALE, Sex.MALE]})),
+    )
+    cyp = received.filter(children_for_support__isnull=False).aggregate(
+        cyp_referrals=Count("pk", distinct=True),
+        cyp_children=Count("children_for_support", distinct=True),
+    )
+    return {**by_sex, **cyp}
 
 
 def _marac_totals(scope: Scope, period: Period) -> dict[str, int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db.models import (
@@ -27,7 +27,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from referrals.models import Referral, ReferralStatus
 from reporting.metrics.common import DaysBetween, Median, Scope
 from reporting.periods import Period
-from safer.organisations.models import Contract
+from safer.organisations.models import Contract, ContractExtension, ServiceElement
 from safer.workdays import LOCAL_TZ
 from security_works.models import InstalledMeasure, SecurityJob
 
@@ -47,29 +47,101 @@ class SpendCell:
     jobs: int
 
 
+def _contract_live_on_installation() -> Coalesce:
+    """The job's contract; for a job allocated when none was live (so stored without one), the
+    contractor's security contract with the authority that was live on the installation day,
+    extensions exercised included (the same rule as ``Contract.is_active_on``), in SQL."""
+    current_end = Coalesce(
+        Subquery(
+            ContractExtension.objects.filter(contract_id=OuterRef("pk"))
+            .order_by("-new_end_date")
+            .values("new_end_date")[:1]
+        ),
+        "end_date",
+    )
+    installed_on = OuterRef("installed_on")  # annotated by ``_installed``
+    live = (
+        Contract.objects.filter(
+            provider_id=OuterRef("job__contractor_id"),
+            authority_id=OuterRef("job__authority_id"),
+            service_element=ServiceElement.SECURITY,
+            start_date__lte=installed_on,
+        )
+        .annotate(current_end=current_end)
+        .filter(current_end__gte=installed_on)
+        .order_by("start_date")
+        .values("pk")[:1]
+    )
+    return Coalesce("job__contract_id", Subquery(live))
+
+
+def _installed(scope: Scope, period: Period) -> QuerySet[InstalledMeasure]:
+    """Measures installed in the period, each with the contract it is spend of; a contract's
+    scope keeps the measures of that contract by this rule (not only by the stored link)."""
+    measures = InstalledMeasure.objects.filter(
+        replace(scope, contract_id=None).q_jobs("job__"), period.q_moment("job__installed_at")
+    ).annotate(
+        installed_on=TruncDate("job__installed_at", tzinfo=LOCAL_TZ),
+        live_contract=_contract_live_on_installation(),
+    )
+    if scope.contract_id:
+        measures = measures.filter(live_contract=scope.contract_id)
+    return measures
+
+
 def spend_by_contract_district(*, scope: Scope, period: Period) -> list[SpendCell]:
+    """Spend by the contract live on each job's installation day (``_installed``) and district,
+    with the number of households (jobs) behind each figure."""
     rows = (
-        InstalledMeasure.objects.filter(scope.q_jobs("job__"), period.q_moment("job__installed_at"))
+        _installed(scope, period)  # type: ignore[misc]  # an annotation the stubs cannot see
         .order_by()
-        .values("job__contract_id", "job__district_id")
-        .annotate(spend=Sum("actual_cost"), jobs=Count("job", distinct=True))
-        .order_by("job__contract_id", "job__district_id")
+        .values("live_contract", "job__district_id")
+        .annotate(spend=Sum("actual_cost"), jobs=Count("job__case_file_id", distinct=True))
+        .order_by("live_contract", "job__district_id")
     )
     return [
-        SpendCell(r["job__contract_id"], r["job__district_id"], r["spend"], r["jobs"]) for r in rows
+        SpendCell(r["live_contract"], r["job__district_id"], r["spend"], r["jobs"]) for r in rows
     ]
 
 
+def spend_by_live_contract(*, scope: Scope, period: Period) -> dict[uuid.UUID | None, Decimal]:
+    """Spend in the period per contract live on the job's installation day (None: none was)."""
+    rows = (
+        _installed(scope, period)  # type: ignore[misc]  # an annotation the stubs cannot see
+        .order_by()
+        .values("live_contract")
+        .annotate(spend=Sum("actual_cost"))
+        .values_list("live_contract", "spend")
+    )
+    return {contract: Decimal(spend) for contract, spend in rows}
+
+
+def spend_households(*, scope: Scope, period: Period) -> int:
+    """Households (case files) whose measures make up the period's spend."""
+    return _installed(scope, period).aggregate(n=Count("job__case_file_id", distinct=True))["n"]
+
+
+def spend_households_by_district(*, scope: Scope, period: Period) -> dict[str, int]:
+    rows = (
+        _installed(scope, period)
+        .order_by()
+        .values("job__district_id")
+        .annotate(n=Count("job__case_file_id", distinct=True))
+        .values_list("job__district_id", "n")
+    )
+    return {str(district): n for district, n in rows}
+
+
 def spend_total(*, scope: Scope, period: Period) -> Decimal:
-    total = InstalledMeasure.objects.filter(
-        scope.q_jobs("job__"), period.q_moment("job__installed_at")
-    ).aggregate(total=Coalesce(Sum("actual_cost"), Value(ZERO), output_field=MONEY))["total"]
+    total = _installed(scope, period).aggregate(
+        total=Coalesce(Sum("actual_cost"), Value(ZERO), output_field=MONEY)
+    )["total"]
     return Decimal(total)
 
 
 def spend_by_district(*, scope: Scope, period: Period) -> dict[str, Decimal]:
     rows = (
-        InstalledMeasure.objects.filter(scope.q_jobs("job__"), period.q_moment("job__installed_at"))
+        _installed(scope, period)
         .order_by()
         .values("job__district_id")
         .annotate(spend=Sum("actual_cost"))
