@@ -1,7 +1,7 @@
 """Backup and restore: the database (pg_dump custom format) and the private media folder.
 
-One backup is one archive, ``safer-backup-<UTC time>.tar`` (mode 0600, in a 0700 folder: it holds
-survivors' addresses), containing:
+One backup is one archive, ``safer-backup-<UTC time>.tar`` (mode 0600, in a new folder made 0700: it
+holds survivors' addresses), containing:
 
 * ``database.dump`` — ``pg_dump --format=custom`` of the whole database;
 * ``media.tar`` — the private storage folder (``STORAGES["default"]``: documents and photos);
@@ -157,8 +157,9 @@ def _private_umask() -> Iterator[None]:
 def backup_create(*, params: Mapping[str, str], media_root: Path, output_dir: Path) -> Path:
     """Write one archive of the database and the media folder into ``output_dir``; return it."""
     with _private_umask():
+        # A new folder is made 0700; an existing one (it may be /tmp) is left as it is, since
+        # the archive itself is always 0600 and the work folder inside it 0700.
         output_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        output_dir.chmod(0o700)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
         archive = output_dir / f"safer-backup-{stamp}.tar"
         with tempfile.TemporaryDirectory(dir=output_dir, prefix=".partial-") as work_dir:

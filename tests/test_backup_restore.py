@@ -1,7 +1,8 @@
 """The backup and restore drill (safer/backup.py, ``manage.py backup`` / ``manage.py restore``):
 a case with a job and a photo is backed up, restored into a scratch database on the same server
 and a scratch media folder, and the restored copy holds the same rows, the same records and the
-same file bytes. Plus: the archive is private, and a non-empty database is refused."""
+same file bytes. Plus: the archive is private, and a damaged archive and a non-empty database
+are refused."""
 
 from __future__ import annotations
 
@@ -105,6 +106,23 @@ def test_a_backup_restores_into_a_scratch_database_with_its_rows_records_and_fil
     assert manifest["tables"]["public.security_works_jobdocument"] == 1
     assert manifest["media_files"] == 1
     assert str(archive) in out.getvalue()
+
+    # A damaged archive is refused before anything is written.
+    damaged = tmp_path / "damaged.tar"
+    with tarfile.open(archive) as bundle, tarfile.open(damaged, "w") as copy:
+        for member in bundle.getmembers():
+            data = bundle.extractfile(member).read()  # type: ignore[union-attr]
+            if member.name == "database.dump":
+                data = data[:-1] + bytes([data[-1] ^ 1])
+            copy.addfile(member, io.BytesIO(data))
+    with pytest.raises(CommandError, match="does not match its manifest"):
+        call_command(
+            "restore",
+            str(damaged),
+            database_url=make_conninfo(**scratch_database),
+            media_root=tmp_path / "unused",
+            stdout=io.StringIO(),
+        )
 
     restored_media = tmp_path / "restored-private"
     out = io.StringIO()
