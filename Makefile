@@ -15,7 +15,7 @@ DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=safer.settings.production \
 PILOT_SETTINGS := DJANGO_SETTINGS_MODULE=safer.settings.pilot
 SOAK_DURATION ?= 600
 
-.PHONY: help install assets run dev test lint format bench soak e2e services-stop services-reset clean
+.PHONY: help install assets run dev test lint format bench soak e2e backup restore services-stop services-reset clean
 
 help:
 	@echo "make run    install, migrate, load demo data and serve on http://127.0.0.1:$(PORT) as production"
@@ -26,6 +26,8 @@ help:
 	@echo "make e2e    browser tests in headless Chromium (needs Debian's chromium package)"
 	@echo "make bench  benchmarks, then the soak (make soak); results in docs/performance.md"
 	@echo "make soak   20 signed-in demo users against the make run stack for SOAK_DURATION seconds"
+	@echo "make backup   the database and private files into one archive in var/backups (BACKUP_DIR=)"
+	@echo "make restore  ARCHIVE=… into an empty database (RESTORE_ARGS=--force / --database-url …)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -84,6 +86,16 @@ bench: install staticfiles/.collected-hashed
 
 soak: install staticfiles/.collected-hashed
 	$(PY) -m benchmarks.soak --duration $(SOAK_DURATION)
+
+# One archive (database dump, private files, manifest with counts and SHA-256), mode 0600.
+BACKUP_DIR ?= var/backups
+backup: $(VENV)/.installed
+	$(PY) manage.py backup --output $(BACKUP_DIR)
+
+# Refuses a database that already has tables unless RESTORE_ARGS=--force; checks the counts.
+restore: $(VENV)/.installed
+	@test -n "$(ARCHIVE)" || { echo "usage: make restore ARCHIVE=var/backups/safer-backup-….tar"; exit 2; }
+	$(PY) manage.py restore "$(ARCHIVE)" $(RESTORE_ARGS)
 
 services-stop: $(VENV)/.installed
 	$(PY) manage.py embedded stop
