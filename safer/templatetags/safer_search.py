@@ -8,7 +8,8 @@ from typing import Any
 
 from django import template
 
-from safer.search.selectors import user_may_search
+from safer.search.roles import SEARCH_ROLES
+from safer.workspace import request_roles
 
 register = template.Library()
 
@@ -20,6 +21,7 @@ def search_box_shown(context: dict[str, Any]) -> bool:
         return False
     cached = getattr(request, "_safer_search_box_shown", None)
     if cached is None:
-        cached = user_may_search(request.user)
+        # The roles the menu already read for this request (one query for the whole page).
+        cached = bool(request_roles(request) & set(SEARCH_ROLES))
         request._safer_search_box_shown = cached
     return bool(cached)
