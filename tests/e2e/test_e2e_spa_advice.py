@@ -187,7 +187,7 @@ def test_spa_records_a_contact_attempt_from_the_referral_page(
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "Contact attempt recorded."
     )
-    attempts = page.locator("#contact-attempts + table")
+    attempts = page.locator("#contact-attempts + .safer-table-scroll table")
     expect(attempts).to_contain_text("Phone call")
     expect(attempts).to_contain_text("No answer")
     attempt = ReferralContactAttempt.objects.get()
@@ -245,7 +245,7 @@ def test_contact_attempt_page_asks_for_a_reason_to_go_against_the_safe_contact_r
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "Contact attempt recorded."
     )
-    expect(page.locator("#contact-attempts + table")).to_contain_text(
+    expect(page.locator("#contact-attempts + .safer-table-scroll table")).to_contain_text(
         "Against the safe-contact rules"
     )
     attempt = ReferralContactAttempt.objects.get()
