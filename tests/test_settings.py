@@ -68,6 +68,9 @@ def run(command: list[str], env_changes: dict[str, str | None], *, clean: bool =
     """
     base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/")} if clean else {}
     environment = {**(base if clean else os.environ), "SAFER_STARTUP_WAIT": "0"}
+    # The browser tests' session fixture sets this for Playwright's event loop; a command run as
+    # production would be never has it (check --deploy rejects it).
+    environment.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     for name, value in env_changes.items():
         if value is None:
             environment.pop(name, None)
