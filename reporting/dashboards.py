@@ -550,6 +550,11 @@ def protect_spend(
         if 0 < households < threshold and cell.value:
             cell.suppressed = True
             hidden.append(row)
+    # A total backed by too few households is as telling as a part.
+    if 0 < sum(households for _, households in parts) < threshold:
+        for total in totals:
+            if total.cells[column].value:
+                total.cells[column].suppressed = True
     if not totals or not hidden or totals[0].cells[column].suppressed:
         return
     if len(hidden) == 1:

@@ -83,10 +83,14 @@ def test_dashboard_hides_a_district_with_three_referrals_and_what_would_reveal_i
     assert equity["Canterbury"][1:3] == ["7", "0.44"]
     assert equity["All districts"][1:3] == ["17", "0.42"]
     # Installations: Ashford 2 (J1 22 days, J2 50), Canterbury 1 (J3 32 days): all hidden, and
-    # the medians of hidden counts with them; spend is money and shown.
-    assert equity["Ashford"][3:] == ["<5", "[c]", "£1,950.00"]
-    assert equity["Canterbury"][3:] == ["<5", "[c]", "£600.00"]
-    assert equity["All districts"][3:] == ["<5", "[c]", "£2,550.00"]
+    # the medians of hidden counts with them; spend backed by fewer than five households is
+    # hidden too (one household's job cost must not show), the county's three included, and the
+    # district average with it (it is the county's total divided by the districts).
+    assert equity["Ashford"][3:] == ["<5", "[c]", "[c]"]
+    assert equity["Canterbury"][3:] == ["<5", "[c]", "[c]"]
+    assert equity["Dover"][3:] == ["0", "—", "£0.00"]
+    assert equity["All districts"][3:] == ["<5", "[c]", "[c]"]
+    assert equity["District average"][5] == "[c]"
     # Never a person: no name, reference or case number of the dataset reaches the page.
     for marker in ("Dataset", "REF-", "JOB-", "CASE-", "SAFER-T-", "Test Road"):
         assert marker not in html
