@@ -252,6 +252,10 @@ def horizontal_overflow(page: Page, *, tables: bool = True) -> list[str]:
 
 def check_page(page: Page, axe_source: str) -> None:
     """No axe violation, and no horizontal scrolling at 320px (the viewport is put back)."""
+    # After a click the URL can change before the new document has loaded: axe would then read
+    # a page with no <main> yet (seen on a loaded CI machine).
+    page.wait_for_load_state("load")
+    page.locator("main").first.wait_for(state="attached")
     assert axe_violations(page, axe_source) == [], page.url
     viewport = page.viewport_size
     assert horizontal_overflow(page) == [], page.url
