@@ -318,9 +318,10 @@ class _Model:
                     found.append(var)
         return found
 
-    def candidates(self, var: Var) -> list[Item]:
+    def candidates(self, var: Var, *, pointless: frozenset[Var] = frozenset()) -> list[Item]:
         """Shown figures of the new document that share a relation with ``var`` (nearest first
-        by relation, then smallest), whose hiding would leave the reader a wider range."""
+        by relation, then smallest), whose hiding would leave the reader a wider range.
+        ``pointless``: figures already found to be worked out exactly when hidden."""
         seen = {var}
         frontier = {var}
         for _ in range(4):
@@ -331,7 +332,7 @@ class _Model:
             options = [
                 item
                 for v in related - seen
-                if self._hideable(v)
+                if v not in pointless and self._hideable(v)
                 for item in self.items_of[v]
                 if item.editable and not item.cell.suppressed and item.value > 0
             ]
@@ -352,14 +353,29 @@ def protect(problem: Problem, *, max_rounds: int = 200) -> list[Item]:
     """Hide further figures of the new document until no hidden or unpublished figure can be
     pinned down; returns the items newly hidden (as "[c]")."""
     hidden: list[Item] = []
+    pointless: set[Var] = set()
     for _ in range(max_rounds):
         model = _Model(problem)
         disclosed = model.disclosed()
         if not disclosed:
             return hidden
+        # A "[c]" of this document that the reader works out exactly anyway protects nothing
+        # (a later hiding may have done its work) and showing it tells nothing new: show it.
+        reshown = [
+            item
+            for var in disclosed
+            for item in model.items_of[var]
+            if item.editable and item.cell.secondary
+        ]
+        if reshown:
+            for item in reshown:
+                item.cell.suppressed = item.cell.secondary = False
+                pointless.add(model.var_of[item.key])
+            hidden = [item for item in hidden if item not in reshown]
+            continue
         progress = False
         for var in disclosed:
-            options = model.candidates(var)
+            options = model.candidates(var, pointless=frozenset(pointless))
             if not options:
                 if repr(var) not in problem.unprotectable:
                     problem.unprotectable.append(repr(var))
