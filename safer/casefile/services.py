@@ -13,9 +13,13 @@ from safer.accounts.models import User
 from safer.casefile.models import (
     CaseEvent,
     CaseFile,
+    CaseStatus,
+    ContactChannel,
     ContactService,
     ReferenceCounter,
     SafeContactOverride,
+    SafeContactRules,
+    WhoMayAnswer,
 )
 from safer.concurrency import version_claim
 
@@ -161,3 +165,120 @@ def safe_contact_override_record(
         actor=actor,
         occurred_at=event.occurred_at,
     )
+
+
+class SafeContactRulesRefused(ValueError):
+    """The new arrangements contradict themselves, or the case is closed. ``field`` names the
+    form field the message belongs to ("" for the whole form)."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        self.message = message
+        self.field = field
+        super().__init__(message)
+
+
+# What each part of the arrangements is called on the case timeline (read by every service on
+# the case, so it names what changed, never the new number, address or words).
+SAFE_CONTACT_PARTS = {
+    "phone": "safe phone number",
+    "email": "safe email address",
+    "safe_channels": "safe ways to make contact",
+    "voicemail_safe": "voicemail",
+    "text_safe": "text messages",
+    "safe_times": "safe times",
+    "who_may_answer": "who may answer",
+    "alternative_contact": "safe alternative contact",
+    "organisation_name_may_be_used": "saying the organisation's name",
+    "notes": "notes",
+}
+
+
+@transaction.atomic
+def safe_contact_rules_update(
+    *,
+    case_file: CaseFile,
+    actor: User,
+    expected_version: int | None,
+    phone: str,
+    email: str,
+    safe_channels: Sequence[str],
+    voicemail_safe: bool,
+    text_safe: bool,
+    safe_times: str,
+    who_may_answer: str,
+    alternative_contact: str,
+    organisation_name_may_be_used: bool,
+    notes: str,
+) -> SafeContactRules:
+    """Change how the survivor may be contacted (they changed phone, the person causing harm
+    found the email, the safe times moved). Every contact path reads these rules, so the change
+    holds for the SPA, support workers and contractors from the moment it commits.
+
+    Optimistic locking: ``expected_version`` is the version the editor read (``EditConflict``
+    when someone saved since). The timeline records which parts changed, without their values;
+    the history table (pghistory) keeps old and new values for the audit trail.
+    """
+    from safer.casefile.contact import safe_times_fields
+
+    locked_case = CaseFile.objects.select_for_update(of=("self",)).get(pk=case_file.pk)
+    if locked_case.status == CaseStatus.CLOSED:
+        raise SafeContactRulesRefused(
+            "This case is closed: its safe-contact arrangements can no longer be changed."
+        )
+    channels = [c for c in dict.fromkeys(safe_channels) if c in ContactChannel.values]
+    # Text messages are safe only when the survivor said so; the flag and the channel agree.
+    channels = [c for c in channels if c != ContactChannel.TEXT]
+    if text_safe:
+        channels.append(ContactChannel.TEXT)
+    phone, email = phone.strip(), email.strip()
+    if ContactChannel.PHONE in channels and not phone:
+        raise SafeContactRulesRefused("Enter the safe phone number", field="phone")
+    if text_safe and not phone:
+        raise SafeContactRulesRefused(
+            "Enter the safe phone number for text messages", field="phone"
+        )
+    if ContactChannel.EMAIL in channels and not email:
+        raise SafeContactRulesRefused("Enter the safe email address", field="email")
+    if who_may_answer not in WhoMayAnswer.values:
+        raise SafeContactRulesRefused("Select who may answer", field="who_may_answer")
+    values: dict[str, Any] = {
+        "phone": phone,
+        "email": email,
+        "safe_channels": channels,
+        "voicemail_safe": voicemail_safe,
+        "text_safe": text_safe,
+        "safe_times": safe_times.strip(),
+        "who_may_answer": who_may_answer,
+        "alternative_contact": alternative_contact.strip(),
+        "organisation_name_may_be_used": organisation_name_may_be_used,
+        "notes": notes.strip(),
+    }
+    rules = SafeContactRules.objects.select_for_update().filter(case_file=locked_case).first()
+    if rules is None:
+        rules = SafeContactRules.objects.create(case_file=locked_case, **values)
+        changed = list(SAFE_CONTACT_PARTS)
+        version_claim(rules, expected=None, by=actor)
+    else:
+        changed = [
+            name
+            for name, value in values.items()
+            if (sorted(value) if name == "safe_channels" else value)
+            != (sorted(getattr(rules, name)) if name == "safe_channels" else getattr(rules, name))
+        ]
+        if not changed:  # saved as it stands: nothing to claim or record
+            return rules
+        version_claim(rules, expected=expected_version, by=actor)
+        for name, value in values.items():
+            setattr(rules, name, value)
+    for name, value in safe_times_fields(rules.safe_times).items():
+        setattr(rules, name, value)
+    rules.save()
+    case_event_record(
+        case_file=locked_case,
+        kind="safe_contact_changed",
+        summary="Safe-contact arrangements changed: "
+        + ", ".join(SAFE_CONTACT_PARTS[name] for name in changed),
+        actor=actor,
+        data={"changed": changed},
+    )
+    return rules

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from safer.access.roles import role_required, user_has_role
@@ -17,13 +20,17 @@ from safer.access.services import BreakGlassRefused, casefile_break_glass_open
 from safer.accounts.models import User
 from safer.accounts.roles import Role
 from safer.audit.models import AccessAction
-from safer.casefile.forms import BreakGlassForm, CaseFileFilterForm
+from safer.casefile.forms import BreakGlassForm, CaseFileFilterForm, SafeContactRulesForm
+from safer.casefile.models import CaseStatus, SafeContactRules
 from safer.casefile.selectors import (
     casefile_detail_for_user,
     casefile_find_for_break_glass,
+    casefile_get_for_user,
     casefile_list_for_user,
     safe_contact_overrides_for_manager,
 )
+from safer.casefile.services import SafeContactRulesRefused, safe_contact_rules_update
+from safer.concurrency import EditConflict, conflict_context, form_version_set
 
 PAGE_SIZE = 25
 
@@ -76,6 +83,89 @@ def casefile_detail(request: HttpRequest, case_file_id: uuid.UUID) -> HttpRespon
     return render(
         request, "casefile/detail.html", {"detail": detail, "case_file": detail.case_file}
     )
+
+
+@role_required(*CASEFILE_ROLES)
+@require_http_methods(["GET", "POST"])
+def safe_contact_edit(request: HttpRequest, case_file_id: uuid.UUID) -> HttpResponse:
+    """Change the survivor's safe-contact arrangements: anyone working on the case who learns
+    that a number, an address or the safe times changed records it here, at once."""
+    assert isinstance(request.user, User)
+    case_file = casefile_get_for_user(user=request.user, case_file_id=case_file_id, request=request)
+    back = _back_url(request, case_file)
+    rules = _rules_of(case_file)
+    if case_file.status == CaseStatus.CLOSED:
+        messages.info(
+            request, "This case is closed: its safe-contact arrangements are kept as they were."
+        )
+        return redirect(back)
+    form = SafeContactRulesForm(
+        request.POST if request.method == "POST" else None,
+        initial=SafeContactRulesForm.initial_from(rules),
+    )
+    if not form.is_bound and rules is not None:
+        form_version_set(form, rules.version)
+    status = 200
+    conflict: dict[str, Any] = {}
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            safe_contact_rules_update(
+                case_file=case_file,
+                actor=request.user,
+                expected_version=data.get("version"),
+                phone=data["phone"],
+                email=data["email"],
+                safe_channels=data["safe_channels"],
+                voicemail_safe=data["voicemail_safe"] == "yes",
+                text_safe=data["text_safe"] == "yes",
+                safe_times=data["safe_times"],
+                who_may_answer=data["who_may_answer"],
+                alternative_contact=data["alternative_contact"],
+                organisation_name_may_be_used=data["organisation_name_may_be_used"] == "yes",
+                notes=data["notes"],
+            )
+        except EditConflict as changed:
+            stored = SafeContactRulesForm.initial_from(_rules_of(case_file, fresh=True))
+            conflict = conflict_context(form, changed, stored)
+            status = 409
+        except SafeContactRulesRefused as refused:
+            form.add_error(refused.field or None, refused.message)
+            status = 400
+        else:
+            messages.success(
+                request,
+                "Safe-contact arrangements saved. Everyone working on the case now sees them.",
+            )
+            return redirect(back)
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "casefile/safe_contact_edit.html",
+        {"case_file": case_file, "form": form, "back": back, **conflict},
+        status=status,
+    )
+
+
+def _rules_of(case_file: Any, *, fresh: bool = False) -> SafeContactRules | None:
+    if fresh:
+        return SafeContactRules.objects.filter(case_file=case_file).first()
+    try:
+        rules: SafeContactRules = case_file.safe_contact
+    except SafeContactRules.DoesNotExist:
+        return None
+    return rules
+
+
+def _back_url(request: HttpRequest, case_file: Any) -> str:
+    """Back to the page the worker came from (their own case page), else the case file."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse("casefile:detail", kwargs={"case_file_id": case_file.id})
 
 
 @role_required(Role.SPA_MANAGER)

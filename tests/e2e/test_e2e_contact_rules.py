@@ -179,3 +179,44 @@ def test_an_spa_attempt_outside_the_safe_times_is_warned(
     expect(page.get_by_text("Reason given: Police asked us to call tonight")).to_be_visible()
     assert ReferralContactAttempt.objects.get().unsafe_channel_reason.startswith("Police asked")
     assert unexpected_console_errors(console_errors) == []
+
+
+def test_a_worker_changes_the_safe_contact_arrangements_from_the_case_page(
+    page: Page,
+    world: PersonaWorld,
+    adult_case: AdultSupportCase,
+    axe_source: str,
+    console_errors: ConsoleErrors,
+    screenshots: Path,
+) -> None:
+    """The survivor tells their worker the old number is no longer safe and texts now are: the
+    worker changes it from the panel on the case page and is brought back to the case."""
+    sign_in_browser(page, world.adult_support_worker)
+    case_page = f"/support/adult/{adult_case.pk}/"
+    page.goto(case_page)
+    panel = page.locator(".safer-safe-contact")
+    expect(panel).to_contain_text("Do not send text messages.")
+    panel.get_by_role("link", name=re.compile("Change safe-contact arrangements")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Change safe-contact arrangements")
+    check_page(page, axe_source)
+
+    page.get_by_label("Safe phone number").fill("")
+    submit(page, "Save arrangements")
+    follow_error_link(page, "Enter the safe phone number")
+    expect(page.get_by_label("Safe phone number")).to_be_focused()
+
+    page.get_by_label("Safe phone number").fill("07700 900456")
+    page.get_by_role("group", name="Is it safe to send text messages?").get_by_label("Yes").check()
+    page.get_by_label("When is it safe to make contact?").fill("Weekdays 10am to 12pm")
+    submit(page, "Save arrangements")
+
+    expect(page).to_have_url(re.compile(re.escape(case_page) + "$"))
+    panel = page.locator(".safer-safe-contact")
+    expect(panel).to_contain_text("07700 900456")
+    expect(panel).not_to_contain_text("Do not send text messages.")
+    expect(panel).to_contain_text("Contact only at the safe times")
+    rules = SafeContactRules.objects.get(case_file=world.own_case)
+    assert rules.text_safe
+    assert "text" in rules.safe_channels
+    page.screenshot(path=str(screenshots / "safe-contact-changed.png"), full_page=True)
+    assert not unexpected_console_errors(console_errors)

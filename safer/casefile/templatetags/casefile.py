@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import template
+from django.template import Context
+from django.urls import reverse
 
 from safer.casefile.contact import SafeTimes
-from safer.casefile.models import ContactChannel, Household, SafeContactRules, WhoMayAnswer
+from safer.casefile.models import (
+    CaseStatus,
+    ContactChannel,
+    Household,
+    SafeContactRules,
+    WhoMayAnswer,
+)
 
 register = template.Library()
 
@@ -42,9 +52,19 @@ def safe_contact_warnings(rules: SafeContactRules | None) -> list[str]:
     return warnings
 
 
-@register.inclusion_tag("casefile/includes/safe_contact.html")
-def safe_contact_panel(rules: SafeContactRules | None) -> dict[str, object]:
+@register.inclusion_tag("casefile/includes/safe_contact.html", takes_context=True)
+def safe_contact_panel(context: Context, rules: SafeContactRules | None) -> dict[str, object]:
     rules = rules or None  # a missing related row arrives from a template as ""
+    change_url = ""
+    request = context.get("request")
+    if rules is not None and request is not None and rules.case_file.status != CaseStatus.CLOSED:
+        # Everyone shown the panel works on the case and may record a change of arrangements;
+        # the form brings them back to this page.
+        change_url = (
+            reverse("casefile:safe-contact-edit", kwargs={"case_file_id": rules.case_file_id})
+            + "?"
+            + urlencode({"next": request.get_full_path()})
+        )
     channel_labels = dict(ContactChannel.choices)
     channels = [str(channel_labels.get(c, c)) for c in (rules.safe_channels if rules else [])]
     times = SafeTimes.of(rules)
@@ -54,4 +74,5 @@ def safe_contact_panel(rules: SafeContactRules | None) -> dict[str, object]:
         "channels": channels,
         "windows": times.windows_label(),
         "days": times.days_label(),
+        "change_url": change_url,
     }
