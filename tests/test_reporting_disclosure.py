@@ -198,7 +198,10 @@ def publish_series(declined: list[int], not_supported: list[int]) -> list[Item]:
 
 def brute_force(items: list[Item], cap: int) -> dict[str, set[int]]:
     """Every (declined, not supported) quarterly series up to ``cap`` consistent with what is
-    shown and with "<5" = 1..4 and "[c]" = 5 or more: the values each figure could take."""
+    shown and with "<5" = 1..4 and "[c]" = 5 or more: the values each figure could take.
+
+    Quarter by quarter: a figure is checked as soon as its last quarter is chosen, so a series
+    already inconsistent with the first quarter's figures is not continued."""
 
     def figure(measure: str, start: str, end: str, d: tuple[int, ...], n: tuple[int, ...]) -> int:
         series = d if measure == DECLINED else n
@@ -209,16 +212,30 @@ def brute_force(items: list[Item], cap: int) -> dict[str, set[int]]:
             return value == item.value
         return value >= T if item.secondary else 1 <= value < T
 
+    ending = [[i for i in items if i.end == QUARTERS[q][1]] for q in range(3)]
     possible: dict[str, set[int]] = {}
-    for d in itertools.product(range(cap + 1), repeat=3):
-        for n in itertools.product(*(range(x + 1) for x in d)):
-            if all(fits(i, figure(i.measure, i.start, i.end, d, n)) for i in items):
-                for i in items:
-                    possible.setdefault(i.key, set()).add(figure(i.measure, i.start, i.end, d, n))
-                for q in range(3):
-                    possible.setdefault(f"other/{q}", set()).add(d[q] - n[q])
-                    ytd = sum(d[: q + 1]) - sum(n[: q + 1])
-                    possible.setdefault(f"other/ytd{q}", set()).add(ytd)
+
+    def extend(d: tuple[int, ...], n: tuple[int, ...]) -> None:
+        q = len(d)
+        if q == 3:
+            for i in items:
+                possible.setdefault(i.key, set()).add(figure(i.measure, i.start, i.end, d, n))
+            for k in range(3):
+                possible.setdefault(f"other/{k}", set()).add(d[k] - n[k])
+                ytd = sum(d[: k + 1]) - sum(n[: k + 1])
+                possible.setdefault(f"other/ytd{k}", set()).add(ytd)
+            return
+        for dq in range(cap + 1):
+            for nq in range(dq + 1):
+                dd, nn = (*d, dq), (*n, nq)
+                padded_d, padded_n = (*dd, 0, 0, 0)[:3], (*nn, 0, 0, 0)[:3]
+                if all(
+                    fits(i, figure(i.measure, i.start, i.end, padded_d, padded_n))
+                    for i in ending[q]
+                ):
+                    extend(dd, nn)
+
+    extend((), ())
     return possible
 
 
