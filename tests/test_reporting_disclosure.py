@@ -21,7 +21,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from reporting.disclosure import Item, Problem, check, protect
-from reporting.lp import Constraint, interval
+from reporting.lp import Constraint, Region, interval
 from reporting.tables import Cell
 
 T = 5
@@ -167,6 +167,63 @@ def test_lp_interval_matches_brute_force(
         # the same constraints (checked on the truth, which is always feasible).
         assert low <= truth[index]
         assert high is None or truth[index] <= high
+
+
+def test_whole_numbers_can_pin_down_what_the_real_range_does_not() -> None:
+    """2y - x = 1 with x in 0..2: over the reals x is anywhere in 0..2, but a whole y needs an
+    odd x, so a reader who knows counts are whole numbers knows x = 1."""
+    constraints = [Constraint({"x": -1, "y": 2}, 1)]
+    bounds: dict[str, tuple[int, int | None]] = {"x": (0, 2), "y": (0, None)}
+    assert interval("x", constraints, bounds) == (0, 2)
+    region = Region(constraints, bounds)
+    assert region.integer_extreme("x", maximise=False)[:2] == (1, True)
+    assert region.integer_extreme("x", maximise=True)[:2] == (1, True)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    coefficients=st.lists(
+        st.lists(st.integers(min_value=-2, max_value=2), min_size=3, max_size=3),
+        min_size=1,
+        max_size=2,
+    ),
+    truth=st.lists(st.integers(min_value=0, max_value=5), min_size=3, max_size=3),
+    highs=st.lists(st.integers(min_value=0, max_value=6), min_size=3, max_size=3),
+)
+def test_whole_number_extremes_match_brute_force(
+    coefficients: list[list[int]], truth: list[int], highs: list[int]
+) -> None:
+    """Branch and bound finds exactly the least and greatest whole-number value, also where the
+    coefficients (2s) make the real range wider."""
+    names = ["x", "y", "z"]
+    bounds: dict[str, tuple[int, int | None]] = {
+        n: (0, max(h, truth[i])) for i, (n, h) in enumerate(zip(names, highs, strict=True))
+    }
+    constraints = [
+        Constraint(
+            dict(zip(names, row, strict=True)), sum(c * v for c, v in zip(row, truth, strict=True))
+        )
+        for row in coefficients
+    ]
+    solutions = [
+        values
+        for values in itertools.product(*(range(bounds[n][1] + 1) for n in names))  # type: ignore[operator]
+        if all(
+            sum(c.coefficients[n] * v for n, v in zip(names, values, strict=True)) == c.rhs
+            for c in constraints
+        )
+    ]
+    region = Region(constraints, bounds)
+    for index, name in enumerate(names):
+        possible = {s[index] for s in solutions}
+        least, found, solution = region.integer_extreme(name, maximise=False)
+        assert found
+        assert least == min(possible)
+        assert solution is not None
+        assert tuple(solution[n] for n in names) in solutions
+        most, found, _ = region.integer_extreme(name, maximise=True)
+        assert found
+        assert most == max(possible)
 
 
 # --- The property: nothing hidden can be pinned down across a year's published returns ------
