@@ -20,16 +20,20 @@ year, and relations between their cells that anyone can know —
 Each cell is a variable: a shown figure is a constant, a "<5" lies in 1..4, a "[c]" is at least 5
 (the rule hides only non-zero figures, small ones as "<5"), a figure never published (a quarter
 not yet returned, the "other declines") is any whole number from 0. For each hidden or unpublished
-figure, the least and greatest value consistent with all of that is found by linear programming
-(``reporting.lp``, exact fractions). A published hidden figure is disclosed when that interval is
-one value; an unpublished one when it is one value from 1 to 4. (Knowing that a figure lies
+figure, the least and greatest whole-number value consistent with all of that is found exactly
+(``reporting.lp``: simplex over fractions, branch and bound where a vertex is fractional; one
+phase 1 per connected group, and a figure already seen at two values in whole-number solutions
+met on the way needs no solve). A published hidden figure is disclosed when that range is one
+value; an unpublished one when it is one value from 1 to 4. (Knowing that a figure lies
 somewhere in 1..4 is what a "<5" itself says, which the rule allows.) While any is disclosed,
 the smallest non-zero figure of the new document that shares a relation with it is hidden too
-("[c]").
+("[c]"); a "[c]" itself worked out exactly is shown again once nothing else is disclosed. Every
+set is walked in a fixed (sorted) order, so the same figures always hide the same cells.
 
 Limits: only relations declared here and in the table structure; a figure restated since it was
 published (a late entry) is treated as a separate figure in the old return; a disclosure made by
-returns already published alone cannot be undone and is reported, not hidden.
+returns already published alone cannot be undone and is reported (``Problem.unprotectable``),
+not hidden.
 """
 
 from __future__ import annotations
