@@ -17,6 +17,7 @@ structure). Checked against brute-force enumeration in ``tests/test_reporting_di
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ class Infeasible(Exception):
 
 
 ZERO = Fraction(0)
+MAX_BRANCH_DEPTH = 60
+logger = logging.getLogger(__name__)
 
 
 class Region:
@@ -207,14 +210,16 @@ class Region:
         return point[target], point
 
     def integer_extreme(
-        self, target: Var, *, maximise: bool, limit: int | None = None
+        self, target: Var, *, maximise: bool, limit: int | None = None, depth: int = 0
     ) -> tuple[int | None, bool, dict[Var, int] | None]:
         """The least (or greatest) whole-number value of ``target`` over the whole-number
         solutions, by branch and bound: (value, found, a solution reaching it). ``found`` is
         False when there is no whole-number solution; value None when it has no upper limit
         over the reals (nor then over whole numbers, when any exist: a caller checks that with
         the least value, always bounded as every variable has a lower bound).
-        ``limit`` prunes: only values beyond it (less when minimising) are looked for."""
+        ``limit`` prunes: only values beyond it (less when minimising) are looked for. Past
+        ``MAX_BRANCH_DEPTH`` nested branches (never seen: the relations are sums) the real
+        optimum rounded inwards is returned, a bound that every whole-number solution keeps."""
         value, point = self.optimum(target, maximise=maximise)
         if value is None:  # unbounded over the reals: so over whole numbers, if any exist
             return None, True, None
@@ -224,6 +229,9 @@ class Region:
         fractional = next((v for v in self.variables if point[v].denominator != 1), None)
         if fractional is None:
             return int(value), True, {v: int(x) for v, x in point.items()}
+        if depth >= MAX_BRANCH_DEPTH:
+            logger.warning("branch and bound stopped at depth %s for %s", depth, target)
+            return rounded, True, None
         best: tuple[int | None, bool, dict[Var, int] | None] = (None, False, None)
         low, high = self.bounds[fractional]
         split = point[fractional]
@@ -235,7 +243,7 @@ class Region:
             except Infeasible:
                 continue
             bound = best[0] if best[1] else limit
-            result = sub.integer_extreme(target, maximise=maximise, limit=bound)
+            result = sub.integer_extreme(target, maximise=maximise, limit=bound, depth=depth + 1)
             if not result[1]:
                 continue
             if result[0] is None:
