@@ -20,30 +20,33 @@ year, and relations between their cells that anyone can know —
 Each cell is a variable: a shown figure is a constant, a "<5" lies in 1..4, a "[c]" is at least 5
 (the rule hides only non-zero figures, small ones as "<5"), a figure never published (a quarter
 not yet returned, the "other declines") is any whole number from 0. For each hidden or unpublished
-figure, the least and greatest value consistent with all of that is found by linear programming
-(``reporting.lp``, exact fractions). A published hidden figure is disclosed when that interval is
-one value; an unpublished one when it is one value from 1 to 4. (Knowing that a figure lies
+figure, the least and greatest whole-number value consistent with all of that is found exactly
+(``reporting.lp``: simplex over fractions, branch and bound where a vertex is fractional; one
+phase 1 per connected group, and a figure already seen at two values in whole-number solutions
+met on the way needs no solve). A published hidden figure is disclosed when that range is one
+value; an unpublished one when it is one value from 1 to 4. (Knowing that a figure lies
 somewhere in 1..4 is what a "<5" itself says, which the rule allows.) While any is disclosed,
 the smallest non-zero figure of the new document that shares a relation with it is hidden too
-("[c]").
+("[c]"); a "[c]" itself worked out exactly is shown again once nothing else is disclosed. Every
+set is walked in a fixed (sorted) order, so the same figures always hide the same cells.
 
 Limits: only relations declared here and in the table structure; a figure restated since it was
 published (a late entry) is treated as a separate figure in the old return; a disclosure made by
-returns already published alone cannot be undone and is reported, not hidden.
+returns already published alone cannot be undone and is reported (``Problem.unprotectable``),
+not hidden.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from reporting.lp import Constraint, Infeasible, interval
+from reporting.lp import Constraint, Infeasible, Region
 from reporting.suppression import table_sums
 from reporting.tables import ReportDocument
 
@@ -195,7 +198,7 @@ class _Model:
             self.constraints.append(Constraint(coefficients, 0, equality))
 
     def _measure_parts(self) -> None:
-        periods = {(v[1], v[2]) for v in self.items_of if v[0] != "cell"}
+        periods = sorted({(v[1], v[2]) for v in self.items_of if v[0] != "cell"})
         for whole, parts, remainder in MEASURE_PARTS:
             for start, end in periods:
                 measures = (whole, *parts)
@@ -209,7 +212,7 @@ class _Model:
                 self.items_of.setdefault((remainder, start, end), [])
 
     def _partitions(self) -> None:
-        periods = {(v[1], v[2]) for v in self.items_of if v[0] != "cell"}
+        periods = sorted({(v[1], v[2]) for v in self.items_of if v[0] != "cell"})
         for whole, parts in MEASURE_PARTITIONS:
             for start, end in periods:
                 if not all((m, start, end) in self.items_of for m in (whole, *parts)):
@@ -266,9 +269,12 @@ class _Model:
         )
         return (1, self.problem.threshold - 1) if small else (self.problem.threshold, None)
 
-    def disclosed(self) -> list[Var]:
-        """Hidden or unpublished figures a reader can pin down (one value, or within 1..4)."""
-        unknown = {v for v in self.items_of if self.known(v) is None}
+    def disclosed(self, cache: dict[Any, list[Var]] | None = None) -> list[Var]:
+        """Hidden or unpublished figures a reader can pin down (one value, or within 1..4), in
+        a fixed order. ``cache``: answers for groups already solved (by their exact content),
+        kept between rounds of ``protect`` as one hiding changes only the groups it touches."""
+        cache = {} if cache is None else cache
+        unknown = sorted((v for v in self.items_of if self.known(v) is None), key=repr)
         reduced: list[Constraint] = []
         for constraint in self.constraints:
             rhs = constraint.rhs
@@ -297,25 +303,74 @@ class _Model:
         groups: dict[Var, list[Constraint]] = defaultdict(list)
         for constraint in reduced:
             groups[find(next(iter(constraint.coefficients)))].append(constraint)
+        members_of: dict[Var, list[Var]] = defaultdict(list)
+        for var in unknown:  # sorted, so each group's members are too
+            members_of[find(var)].append(var)
         found = []
-        threshold = self.problem.threshold
-        for root, constraints in groups.items():
-            members = [v for v in unknown if find(v) == root]
+        for root in sorted(groups, key=lambda r: repr(members_of[r][0])):
+            members = members_of[root]
             bounds = {v: self.bounds(v) for v in members}
-            for var in members:
-                published = bool(self.items_of[var])
-                try:
-                    low, high = interval(var, constraints, bounds)
-                except Infeasible:
-                    logger.warning("published figures contradict each other near %s", var)
-                    break
-                least, most = math.ceil(low), (None if high is None else math.floor(high))
-                if published and most is not None and least == most:
-                    found.append(var)
-                elif not published and least == most and 1 <= least < threshold:
-                    # An unpublished count of 1 to 4 worked out exactly. (Known only to lie in
-                    # 1..4 is what a "<5" itself says, which the rule allows.)
-                    found.append(var)
+            published = {v: bool(self.items_of[v]) for v in members}
+            key = (
+                tuple(
+                    sorted(
+                        repr((sorted(c.coefficients.items(), key=repr), c.rhs, c.equality))
+                        for c in groups[root]
+                    )
+                ),
+                tuple((v, bounds[v], published[v]) for v in members),
+            )
+            if key not in cache:
+                cache[key] = self._solve_group(groups[root], members, bounds, published)
+            found += cache[key]
+        return found
+
+    def _solve_group(
+        self,
+        constraints: list[Constraint],
+        members: list[Var],
+        bounds: dict[Var, tuple[int, int | None]],
+        published: dict[Var, bool],
+    ) -> list[Var]:
+        """The members a reader can pin down: whole-number least and greatest values (exact).
+
+        Phase 1 runs once for the group; every whole-number solution met on the way is kept as
+        a witness, and a member seen at two values in them is not pinned, with no solve."""
+        threshold = self.problem.threshold
+        try:
+            region = Region(constraints, bounds)
+        except Infeasible:
+            logger.warning("published figures contradict each other near %s", members[0])
+            return []
+        seen: dict[Var, set[int]] = defaultdict(set)
+
+        def witness(solution: dict[Var, int] | dict[Var, Fraction] | None) -> None:
+            if solution is not None and all(
+                Fraction(x).denominator == 1 for x in solution.values()
+            ):
+                for v, x in solution.items():
+                    seen[v].add(int(x))
+
+        witness(region.point())
+        found = []
+        for var in members:
+            if len(seen[var]) > 1:
+                continue
+            least, exists, solution = region.integer_extreme(var, maximise=False)
+            if not exists:
+                logger.warning("no whole-number figures fit what is published near %s", var)
+                return []
+            witness(solution)
+            if len(seen[var]) > 1:
+                continue
+            most, _, solution = region.integer_extreme(var, maximise=True)
+            witness(solution)
+            if most is None or least != most:
+                continue
+            if published[var] or (least is not None and 1 <= least < threshold):
+                # An unpublished count of 1 to 4 worked out exactly. (Known only to lie in
+                # 1..4 is what a "<5" itself says, which the rule allows.)
+                found.append(var)
         return found
 
     def candidates(self, var: Var, *, pointless: frozenset[Var] = frozenset()) -> list[Item]:
@@ -344,41 +399,44 @@ class _Model:
                 break
         return []
 
+    def is_new_secondary(self, var: Var) -> bool:
+        """Hidden as "[c]" by the document being produced."""
+        return any(
+            i.editable and i.cell.suppressed and i.cell.secondary for i in self.items_of[var]
+        )
+
     def _hideable(self, var: Var) -> bool:
         """Hiding helps only if no published (frozen) copy of the figure shows it."""
         return all(i.editable or i.hidden for i in self.items_of[var])
 
 
-def protect(problem: Problem, *, max_rounds: int = 200) -> list[Item]:
+def protect(problem: Problem, *, max_rounds: int = 500) -> list[Item]:
     """Hide further figures of the new document until no hidden or unpublished figure can be
-    pinned down; returns the items newly hidden (as "[c]")."""
+    pinned down; returns the items newly hidden (as "[c]").
+
+    Each round hides the nearest, smallest shown figure related to the first figure still pinned
+    down (in a fixed order, so the same data always hides the same cells). A "[c]" that is
+    itself pinned down is left hidden while other figures are still pinned down (hiding its
+    neighbours may free it and protect them too); once nothing else is, each such "[c]" is shown
+    again: the reader works its figure out anyway, so showing it tells nothing new, and it is
+    not chosen again. What no hiding in the new document can protect (figures already published
+    pin it down) is listed in ``problem.unprotectable``."""
     hidden: list[Item] = []
     pointless: set[Var] = set()
+    model = _Model(problem)
+    cache: dict[Any, list[Var]] = {}
+    disclosed: list[Var] = []
     for _ in range(max_rounds):
-        model = _Model(problem)
-        disclosed = model.disclosed()
+        disclosed = model.disclosed(cache)
         if not disclosed:
-            return hidden
-        # A "[c]" of this document that the reader works out exactly anyway protects nothing
-        # (a later hiding may have done its work) and showing it tells nothing new: show it.
-        reshown = [
-            item
-            for var in disclosed
-            for item in model.items_of[var]
-            if item.editable and item.cell.secondary
-        ]
-        if reshown:
-            for item in reshown:
-                item.cell.suppressed = item.cell.secondary = False
-                pointless.add(model.var_of[item.key])
-            hidden = [item for item in hidden if item not in reshown]
-            continue
+            break
+        secondary = [v for v in disclosed if model.is_new_secondary(v)]
         progress = False
         for var in disclosed:
+            if var in secondary:
+                continue
             options = model.candidates(var, pointless=frozenset(pointless))
             if not options:
-                if repr(var) not in problem.unprotectable:
-                    problem.unprotectable.append(repr(var))
                 continue
             chosen_var = model.var_of[options[0].key]
             for item in model.items_of[chosen_var]:
@@ -387,8 +445,18 @@ def protect(problem: Problem, *, max_rounds: int = 200) -> list[Item]:
                     hidden.append(item)
             progress = True
             break  # re-solve: one hiding may protect several figures
-        if not progress:
-            return hidden
+        if progress:
+            continue
+        if not secondary:
+            break
+        reshown = [i for v in secondary for i in model.items_of[v] if i.editable]
+        for item in reshown:
+            item.cell.suppressed = item.cell.secondary = False
+        pointless.update(secondary)
+        hidden = [item for item in hidden if all(item is not r for r in reshown)]
+    for var in disclosed:
+        if repr(var) not in problem.unprotectable and not model.is_new_secondary(var):
+            problem.unprotectable.append(repr(var))
     return hidden
 
 

@@ -68,6 +68,19 @@ def run_parameters(run: ReportRun, period: Period) -> list[tuple[str, str]]:
 
 
 def build_document(run: ReportRun, *, as_of: dt.datetime) -> ReportDocument:
+    document, threshold = build_table_suppressed_document(run, as_of=as_of)
+    if threshold is not None and run.kind != ReportKind.CONTRACT_KPI:
+        protect_across_returns(run, document, threshold=threshold)
+    # Drawn after suppression, from what the tables show: a hidden count has no bar.
+    document.charts += table_charts(document)
+    return document
+
+
+def build_table_suppressed_document(
+    run: ReportRun, *, as_of: dt.datetime
+) -> tuple[ReportDocument, int | None]:
+    """The run's document with each table protected on its own (``suppress_document``), and the
+    threshold used (None when the run is not suppressed); no charts yet."""
     period = run_period(run)
     parameters = run_parameters(run, period)
     if run.kind == ReportKind.CONTRACT_KPI:
@@ -88,14 +101,11 @@ def build_document(run: ReportRun, *, as_of: dt.datetime) -> ReportDocument:
             as_of=as_of,
             parameters=parameters,
         )
-    if run.suppressed:
-        threshold = policy_for(run.authorities.values_list("pk", flat=True)).suppression_threshold
-        suppress_document(document, threshold=threshold)
-        if run.kind != ReportKind.CONTRACT_KPI:
-            protect_across_returns(run, document, threshold=threshold)
-    # Drawn after suppression, from what the tables show: a hidden count has no bar.
-    document.charts += table_charts(document)
-    return document
+    if not run.suppressed:
+        return document, None
+    threshold = policy_for(run.authorities.values_list("pk", flat=True)).suppression_threshold
+    suppress_document(document, threshold=threshold)
+    return document, threshold
 
 
 def published_cells_for(run: ReportRun) -> list[tuple[str, list[dict[str, Any]]]]:
