@@ -28,6 +28,7 @@ REFERRERS = [
     ("other", "another agency"),
     ("not_recorded", "a professional, agency not recorded"),
 ]
+SELF_LABEL = "Referrals received: self-referral"
 FIRST_ORDER = 200  # after every line of the section (the seeded ones end below 100)
 
 
@@ -52,6 +53,9 @@ def lines(apps):
             "Referrals received: no disability or access need recorded",
         ),
     ]
+    # Where the section has no self-referrals line (the quarterly update), one is added: it is
+    # the referrer-type set's first part.
+    result.append(("self_referrals", SELF_LABEL))
     result += [
         (f"received_referrer_{code}", f"Referrals received: referred by {label}")
         for code, label in REFERRERS
@@ -79,11 +83,11 @@ def forwards(apps, schema_editor):
 
 
 def backwards(apps, schema_editor):
-    apps.get_model("reporting", "ReturnLine").objects.filter(
-        section__template__kind__in=KINDS,
-        section__code="referrals",
-        code__in=[code for code, _ in lines(apps)],
-    ).delete()
+    ours = apps.get_model("reporting", "ReturnLine").objects.filter(
+        section__template__kind__in=KINDS, section__code="referrals"
+    )
+    ours.filter(code__in=[code for code, _ in lines(apps) if code != "self_referrals"]).delete()
+    ours.filter(code="self_referrals", label=SELF_LABEL).delete()  # the seeded one stays
 
 
 class Migration(migrations.Migration):
