@@ -56,8 +56,16 @@ REFERRER_LINES = (
 # For ``reporting.disclosure.MEASURE_PARTITIONS``: referrals received = the sum of each set's
 # measures, exactly (the by-sex set is there already). The age bands are data: the seeded
 # "adult" band set's codes here; ``referral_profile_partitions`` reads the bands in force.
-SEEDED_AGE_BAND_CODES = ("under_16", "16_17", "18_24", "25_34", "35_44", "45_54", "55_64")
-SEEDED_AGE_BAND_CODES += ("65_plus",)
+SEEDED_AGE_BAND_CODES: tuple[str, ...] = (
+    "under_16",
+    "16_17",
+    "18_24",
+    "25_34",
+    "35_44",
+    "45_54",
+    "55_64",
+    "65_plus",
+)
 
 
 def _measures(keys: list[str] | tuple[str, ...]) -> tuple[str, ...]:
