@@ -26,6 +26,7 @@ from reporting.metrics import security as security_metrics
 from reporting.metrics import support as support_metrics
 from reporting.models import DashboardSnapshot
 from reporting.periods import Period
+from reporting.profile import referral_profile_tables
 from reporting.records import record_marks
 from reporting.suppression import suppress_table
 from reporting.tables import COUNT, INTEGER, MONEY, NUMBER, PERCENT, TEXT, Cell, Row, Table
@@ -193,12 +194,19 @@ def serialise(table: Table, threshold: int) -> dict[str, Any]:
 
 
 def district_tables(request: DashboardRequest, scope: Scope, now: dt.datetime) -> list[Table]:
-    """The tables a district filter narrows: KPIs, the quarterly series, the waiting lists."""
-    return [
+    """The tables a district filter narrows: KPIs, the quarterly series, the waiting lists and
+    the referral profile."""
+    tables = [
         kpi_dashboard_table(request, scope, now),
         series_table(request, scope),
         waiting_table(request, scope, today=timezone.localdate(now)),
     ]
+    if request.shows("spa"):
+        totals = referral_metrics.referral_totals(
+            scope=scope, period=request.period, policy=policy_for(scope.authority_ids)
+        )
+        tables += referral_profile_tables(totals, column=request.period.short_label)
+    return tables
 
 
 def protect_across_districts(
@@ -602,6 +610,7 @@ def joint_board(*, authority_ids: tuple[uuid.UUID, ...], period: Period) -> dict
     """Several authorities side by side, with their sum; suppressed (it leaves each council)."""
     authorities = list(CommissioningAuthority.objects.filter(pk__in=authority_ids).order_by("name"))
     columns: list[list[Cell]] = []
+    households: list[int] = []  # behind each authority's spend
     labels = [
         ("received", "Referrals received"),
         ("accepted", "Referrals accepted"),
@@ -624,6 +633,7 @@ def joint_board(*, authority_ids: tuple[uuid.UUID, ...], period: Period) -> dict
         }
         money = security_metrics.spend_total(scope=scope, period=period)
         columns.append([Cell(values[code]) for code, _ in labels] + [Cell(money, MONEY)])
+        households.append(security_metrics.spend_households(scope=scope, period=period))
     rows = []
     for index, (code, label) in enumerate([*labels, ("spend", "Spend on security measures")]):
         cells = [column[index] for column in columns]
@@ -641,8 +651,30 @@ def joint_board(*, authority_ids: tuple[uuid.UUID, ...], period: Period) -> dict
     )
     threshold = policy_for(authority_ids).suppression_threshold
     suppress_table(table, threshold=threshold)
+    protect_joint_spend(table.rows[-1], households, threshold=threshold)
     return {
         "period_label": period.label,
         "table": serialise(table, threshold),
         "threshold": threshold,
     }
+
+
+def protect_joint_spend(row: Row, households: list[int], *, threshold: int) -> None:
+    """The joint board's spend row, as the dashboard's: an authority's spend backed by fewer
+    than ``threshold`` households is hidden ("[c]"), and so is the total when its households
+    are that few (a case file belongs to one authority, so the total's households are the
+    sum). A lone hidden authority beside a shown total would come back by subtraction: the
+    smallest other shown spend is hidden with it, or, failing that, the total
+    (``protect_spend``)."""
+    *parts, total = row.cells
+    if 0 < sum(households) < threshold and total.value:
+        total.suppressed = True
+    protect_spend(
+        [
+            (Row(str(i), "", [cell]), n)
+            for i, (cell, n) in enumerate(zip(parts, households, strict=True))
+        ],
+        [Row("total", "", [total])],
+        column=0,
+        threshold=threshold,
+    )

@@ -9,14 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.utils import timezone
 
 from benchmarks.data.history import history_ensure
 from reporting.commissioning.services import commissioned_units_record, contract_spend_record
-from reporting.models import CommissionedUnits, ContractSpend, DashboardSnapshot
+from reporting.exceptions import ReportRequestError
+from reporting.models import (
+    CommissionedUnits,
+    ContractSpend,
+    DashboardSnapshot,
+    ReportKind,
+    ReturnSubmission,
+    RunStatus,
+)
 from reporting.periods import Period
+from reporting.returns import TemplateMissing
 from reporting.rollover import return_templates_roll_forward
+from reporting.services import report_run_request, return_submission_record
 from safer.demo import CONTRACTOR_EAST, REFUGE, DemoContext, demo_seeder
 from safer.organisations.models import CommissioningAuthority, ServiceElement
 
@@ -118,3 +129,51 @@ def reporting_templates_demo(context: DemoContext) -> Iterator[str]:
     if made:
         years = sorted({template.financial_year for template in made})
         yield f"Return templates derived for {', '.join(years)} (check them in the admin)"
+
+
+DEMO_RECIPIENT = "MHCLG (demo: not really sent)"
+
+
+@demo_seeder
+def reporting_submitted_return_demo(context: DemoContext) -> Iterator[str]:
+    """Kent's quarterly grant update for the last complete quarter, produced and marked as
+    submitted by the demo commissioner, then produced again: the commissioner sees a submitted
+    return, its two versions (the second restating the first, whatever changed since) and may
+    run it again. Once only: when the demo's submission exists, nothing is written."""
+    if ReturnSubmission.objects.filter(submitted_to=DEMO_RECIPIENT).exists():
+        return
+    from reporting.tasks import report_run_generate_task  # the worker's own task, run here
+
+    commissioner = context.users["commissioner"]
+    kent = CommissioningAuthority.objects.get(code="kent")
+    period = Period.quarter_containing(timezone.localdate()).previous()
+
+    def produce() -> Any:
+        run = report_run_request(
+            kind=ReportKind.QUARTERLY_GRANT,
+            period=period,
+            authorities=[kent],
+            requested_by=commissioner,
+        )
+        report_run_generate_task(str(run.pk))
+        run.refresh_from_db()
+        if run.status != RunStatus.SUCCEEDED:
+            raise ReportRequestError(f"the demo return could not be produced: {run.error}")
+        return run
+
+    try:
+        first = produce()
+    except (TemplateMissing, ReportRequestError) as error:
+        yield f"No submitted return in the demo: {error}"
+        return
+    return_submission_record(
+        run=first,
+        submitted_by=commissioner,
+        submitted_to=DEMO_RECIPIENT,
+        note="Demo submission: figures are fictional.",
+    )
+    second = produce()
+    yield (
+        f"Submitted return: Kent's quarterly grant update {period.short_label}, version 1 "
+        f"submitted to {DEMO_RECIPIENT}, version {second.version} produced since."
+    )

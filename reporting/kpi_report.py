@@ -12,11 +12,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from reporting.charts import Bar, bar_chart
-from reporting.metrics import NOT_MEASURABLE, Scope, kpi_breaches, kpi_measure, percent
+from reporting.metrics import NOT_MEASURABLE, Scope, kpi_breaches, kpi_measure, percent, policy_for
 from reporting.metrics import commissioning as commissioning_metrics
+from reporting.metrics import referrals as referral_metrics
 from reporting.metrics import security as security_metrics
 from reporting.models import KpiContractTarget, KpiDefinition
 from reporting.periods import Period
+from reporting.profile import referral_profile_tables
 from reporting.tables import COUNT, MONEY, PERCENT, TEXT, Cell, Chart, ReportDocument, Row, Table
 from safer.organisations.models import Contract, ServiceElement
 from security_works.selectors import contract_budget_summary, contract_spend_by_district_quarter
@@ -206,6 +208,12 @@ def build_contract_kpi_report(
     charts = [kpi_chart(r) for r in results if r.value is not None]
     spend, spend_chart = _spend_tables(contract, period, scope)
     tables += spend
+    if contract.service_element == ServiceElement.SPA:
+        # The SPA receives the authority's referrals: who they were for and who made them.
+        totals = referral_metrics.referral_totals(
+            scope=scope, period=period, policy=policy_for(scope.authority_ids)
+        )
+        tables += referral_profile_tables(totals, column=period.short_label)
     charts.append(spend_chart)
     if include_case_references:
         tables.append(_breach_table(results, scope=scope, period=period, as_of=as_of))

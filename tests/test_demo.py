@@ -228,3 +228,20 @@ def test_seed_has_the_people_contracts_rates_and_history_every_journey_needs(
     ).exclude(case_file__reference__startswith="SAFER-DEMO-")
     assert contacted.exists()
     assert not contacted.annotate(n=Count("sessions")).filter(n=0).exists()
+
+    # A submitted return a commissioner can open: version 1 sent, version 2 produced since,
+    # restating it; both Kent's quarterly grant update for the last complete quarter.
+    from reporting.demo import DEMO_RECIPIENT
+    from reporting.models import ReportKind, ReportRun, ReturnSubmission
+    from reporting.periods import Period
+    from reporting.selectors import return_submissions_for_user
+
+    submission = ReturnSubmission.objects.select_related("run").get(submitted_to=DEMO_RECIPIENT)
+    quarter = Period.quarter_containing(today).previous()
+    assert submission.run.kind == ReportKind.QUARTERLY_GRANT
+    assert submission.run.period_code == quarter.code
+    assert submission.version == 1
+    later = ReportRun.objects.get(return_key=submission.return_key, version=2)
+    assert later.restates == submission
+    commissioner = holder("commissioner@example.org")
+    assert submission in return_submissions_for_user(commissioner)

@@ -22,6 +22,7 @@ from reporting.services import (
 )
 from reporting.tasks import report_run_generate_task
 from safer.accounts.roles import Role
+from safer.templatetags.safer_format import govuk_iso_datetime
 from tests.factories import UserFactory
 from tests.helpers import sign_in
 from tests.test_reporting_data import Dataset, at, build_dataset
@@ -195,6 +196,9 @@ def test_commissioner_and_auditor_see_the_restatement_pages(
     assert "Version 2: what it restates" in text
     assert "Referrals received" in text
     assert referral.reference not in text  # a commissioner never sees a case reference
+    # When the record was entered, in UK local time as every other time on the page.
+    (record,) = second.restatement["records"]
+    assert govuk_iso_datetime(record["at"]) in text
 
     auditor = UserFactory.create(
         organisation=commissioner.organisation, roles=[Role.AUDITOR], authorities=[dataset.kent]
@@ -218,3 +222,13 @@ def test_commissioner_and_auditor_see_the_restatement_pages(
         reverse("reporting:submission-detail", kwargs={"submission_id": submission.pk})
     )
     assert response.status_code == 404
+
+
+def test_restatement_times_read_in_uk_local_time() -> None:
+    """A run keeps its records' moments in UTC; pages show them in Europe/London (BST in
+    summer, GMT in winter)."""
+    assert govuk_iso_datetime("2025-07-01T09:30:00+00:00") == "1 July 2025 at 10:30am"
+    assert govuk_iso_datetime("2025-12-01T23:30:00.123456+00:00") == "1 December 2025 at 11:30pm"
+    assert govuk_iso_datetime("2025-03-30T00:59:00+00:00") == "30 March 2025 at 12:59am"
+    assert govuk_iso_datetime("2025-03-30T01:00:00+00:00") == "30 March 2025 at 2am"
+    assert govuk_iso_datetime("") == ""

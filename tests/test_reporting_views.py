@@ -180,6 +180,40 @@ def test_joint_board_shows_authorities_side_by_side_with_their_sum(
     assert rows["Households that could not be supported"] == ["8", "0", "8"]
     # Households in sanctuary: Kent 4 → hidden; the total would reveal it, so it goes too.
     assert rows["Households supported in a sanctuary scheme"] == ["<5", "0", "<5"]
+    # Kent's spend is three households' measures: hidden, as on the dashboard, and the total
+    # (the same three) with it; Medway's nothing is shown.
+    assert rows["Spend on security measures"] == ["[c]", "£0.00", "[c]"]
+
+
+def test_joint_board_spend_of_one_household_cannot_come_back_by_subtraction() -> None:
+    """Canterbury-style: one authority's £96.50 is one household's job. Hidden; the total is
+    shown (eleven households), so the other authority's spend is hidden with it."""
+    from decimal import Decimal
+
+    from reporting.dashboards import protect_joint_spend
+    from reporting.tables import MONEY, Cell, Row
+
+    row = Row(
+        "spend",
+        "Spend on security measures",
+        [
+            Cell(Decimal("5000.00"), MONEY),
+            Cell(Decimal("96.50"), MONEY),
+            Cell(Decimal("5096.50"), MONEY),
+        ],
+    )
+    protect_joint_spend(row, [10, 1], threshold=5)
+    assert [c.display(5) for c in row.cells] == ["[c]", "[c]", "£5,096.50"]
+    # Both backed by five or more households: nothing hidden.
+    row = Row("spend", "", [Cell(Decimal("10"), MONEY), Cell(Decimal("20"), MONEY)])
+    row.cells.append(Cell(Decimal("30"), MONEY))
+    protect_joint_spend(row, [5, 6], threshold=5)
+    assert not any(c.suppressed for c in row.cells)
+    # Three households in all: every non-zero spend hidden, the total too.
+    row = Row("spend", "", [Cell(Decimal("10"), MONEY), Cell(Decimal("0"), MONEY)])
+    row.cells.append(Cell(Decimal("10"), MONEY))
+    protect_joint_spend(row, [3, 0], threshold=5)
+    assert [c.display(5) for c in row.cells] == ["[c]", "£0.00", "[c]"]
 
 
 @pytest.mark.parametrize(

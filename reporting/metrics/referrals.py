@@ -6,12 +6,60 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
 
-from referrals.models import AdviceContact, MaracReferral, Referral, ReferralStatus
-from reporting.metrics.common import Policy, Scope, grouped_counts, mapped, with_total
+from referrals.choices import ETHNICITY_GROUPS, Ethnicity
+from referrals.models import (
+    AdviceContact,
+    MaracReferral,
+    Referral,
+    ReferralSource,
+    ReferralStatus,
+)
+from reporting.metrics.common import (
+    NOT_KNOWN,
+    AgeOn,
+    Policy,
+    Scope,
+    grouped_counts,
+    mapped,
+    with_total,
+)
+from reporting.models import AgeBand
 from reporting.periods import Period
 from safer.casefile.models import HouseholdRole, Person, Sex
+from safer.organisations.models import AgencyType
+from safer.workdays import LOCAL_TZ
+
+# The band set a referral's survivor is counted in (``AgeBand`` rows: data, admin-editable).
+REFERRAL_AGE_BAND_SET = "adult"
+# ONS 2021's five groups: (group code, the ethnicity codes in it), from the form's own list.
+ETHNIC_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (
+        prefixes[0].rstrip("_"),
+        tuple(
+            value
+            for value in Ethnicity.values
+            if any(value.startswith(prefix) for prefix in prefixes)
+        ),
+    )
+    for _label, prefixes in ETHNICITY_GROUPS
+)
+ETHNICITY_CATEGORIES = (*(code for code, _ in ETHNIC_GROUPS), "prefer_not", NOT_KNOWN)
+REFERRER_AGENCIES = tuple(value for value in AgencyType.values if value)
+NOT_RECORDED = "not_recorded"
 
 
 def _referrals(scope: Scope) -> QuerySet[Referral]:
@@ -73,7 +121,92 @@ def _received_profile(scope: Scope, period: Period, policy: Policy) -> dict[str,
         cyp_referrals=Count("pk", distinct=True),
         cyp_children=Count("children_for_support", distinct=True),
     )
-    return {**by_sex, **cyp}
+    return {**by_sex, **cyp, **_received_by_characteristic(received)}
+
+
+def age_band_keys() -> list[str]:
+    """The keys of "referrals received by age band", in the band set's order, then not known."""
+    bands = AgeBand.objects.filter(band_set=REFERRAL_AGE_BAND_SET).values_list("code", flat=True)
+    return [f"received_age_{code}" for code in [*bands, NOT_KNOWN]]
+
+
+def _received_by_characteristic(received: QuerySet[Referral]) -> dict[str, int]:
+    """Referrals received by the survivor's age band, ethnic group and disability, and by who
+    referred (docs/reporting.md, "Referral profile"). Each set of keys is a partition of the
+    referrals received: every referral falls in exactly one key of each, "not known" or "not
+    recorded" taking whatever matches no other.
+
+    - *age band*: the survivor's whole years of age on the (UK) day the referral was received,
+      from their date of birth, else the age stated; bands of ``REFERRAL_AGE_BAND_SET``;
+    - *ethnic group*: the ONS 2021 group of the survivor's recorded category, "prefer not to
+      say", or not known (blank, "not known" or an unrecognised code);
+    - *disability*: a disability or access need recorded for the survivor, or none recorded;
+    - *referrer type*: a self-referral counts under ``self_referrals`` (already a line); any
+      other by the referrer's agency type, or "not recorded" without one."""
+    survivor = "case_file__survivor__"
+    bands = list(AgeBand.objects.filter(band_set=REFERRAL_AGE_BAND_SET))
+    age_whens = [
+        When(
+            Q(survivor_age__gte=band.min_age)
+            & (Q() if band.max_age is None else Q(survivor_age__lte=band.max_age)),
+            then=Value(band.code),
+        )
+        for band in bands
+    ]
+    aged = received.annotate(
+        survivor_age=Coalesce(
+            AgeOn(TruncDate("received_at", tzinfo=LOCAL_TZ), f"{survivor}date_of_birth"),
+            f"{survivor}stated_age",
+            output_field=IntegerField(),
+        )
+    )
+    counts: dict[str, int] = {key: 0 for key in age_band_keys()}
+    for code, n in grouped_counts(
+        aged.annotate(
+            category=Case(*age_whens, default=Value(NOT_KNOWN), output_field=CharField())
+        ),
+        "category",
+        Count("pk"),
+    ).items():
+        counts[f"received_age_{code}"] = n
+    ethnic_whens = [
+        When(Q(**{f"{survivor}ethnicity__in": codes}), then=Value(group))
+        for group, codes in ETHNIC_GROUPS
+    ]
+    ethnic_whens.append(When(Q(**{f"{survivor}ethnicity": "prefer_not"}), then=Value("prefer_not")))
+    counts.update({f"received_ethnicity_{code}": 0 for code in ETHNICITY_CATEGORIES})
+    for code, n in grouped_counts(
+        received.annotate(
+            category=Case(*ethnic_whens, default=Value(NOT_KNOWN), output_field=CharField())
+        ),
+        "category",
+        Count("pk"),
+    ).items():
+        counts[f"received_ethnicity_{code}"] = n
+    no_disability = Q(**{f"{survivor}disability": ""}) | Q(
+        **{f"{survivor}disability__isnull": True}
+    )
+    counts.update(
+        received.aggregate(
+            received_disability_recorded=Count("pk", filter=~no_disability),
+            received_disability_not_recorded=Count("pk", filter=no_disability),
+        )
+    )
+    professional = received.exclude(source=ReferralSource.SELF)
+    counts.update({f"received_referrer_{code}": 0 for code in [*REFERRER_AGENCIES, NOT_RECORDED]})
+    for code, n in grouped_counts(
+        professional.annotate(
+            category=Case(
+                When(referrer_agency_type__in=REFERRER_AGENCIES, then="referrer_agency_type"),
+                default=Value(NOT_RECORDED),
+                output_field=CharField(),
+            )
+        ),
+        "category",
+        Count("pk"),
+    ).items():
+        counts[f"received_referrer_{code}"] = n
+    return counts
 
 
 def _marac_totals(scope: Scope, period: Period) -> dict[str, int]:

@@ -42,6 +42,21 @@ def govuk_datetime(value: dt.datetime | None) -> str:
 
 
 @register.filter
+def govuk_iso_datetime(value: str | None) -> str:
+    """An ISO 8601 moment kept as text (a report run's JSON, in UTC) as ``govuk_datetime``
+    writes it: in UK local time. Text that is not a moment is shown as it is."""
+    if not value:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, dt.UTC)
+    return govuk_datetime(moment)
+
+
+@register.filter
 def record_type_label(value: str) -> str:
     """A model label ("support.adultsupportcase") as its name in words; the label itself if no
     such model exists any more."""

@@ -222,3 +222,73 @@ def test_contractor_surveys_a_demo_job_from_the_schedule_of_rates(
     assert job.contract is not None
     assert job.contract.is_active_on(today)
     assert unexpected_console_errors(console_errors) == []
+
+
+def test_commissioner_sees_the_referral_profile_and_the_submitted_demo_return(
+    page: Page,
+    demo: dict[str, DemoLogin],
+    screenshots: Path,
+    axe_source: str,
+    console_errors: ConsoleErrors,
+    outside_requests: OutsideRequests,
+) -> None:
+    """The demo's commissioner: the dashboard's referral profile (sex, age band, ethnic group,
+    disability, who referred, each adding up to the referrals received), then the demo's
+    submitted return with its versions, then the same return run again (a restatement)."""
+    from reporting.demo import DEMO_RECIPIENT
+    from reporting.models import ReportRun, ReturnSubmission
+    from reporting.periods import Period
+    from reporting.tasks import report_run_generate_task
+
+    sign_in_demo(page, demo["commissioner"])
+    page.goto("/reports/dashboard/")
+    main = page.locator("main")
+    expect(main).to_contain_text("Who the referrals were for, and who made them")
+    for code, heading in (
+        ("sex", "by the survivor's sex"),
+        ("age", "age on the day received"),
+        ("ethnicity", "ethnic group (ONS 2021)"),
+        ("disability", "by disability"),
+        ("referrer", "by who referred"),
+    ):
+        table = page.locator(f"#table-profile_{code}")
+        expect(table.locator("caption")).to_contain_text(heading)
+        expect(table.locator("tr", has_text="Referrals received")).to_have_count(1)
+    expect(page.locator("#table-profile_referrer")).to_contain_text("Self-referral")
+    expect(page.locator("#table-profile_age")).to_contain_text("25 to 34")
+    check_page(page, axe_source)
+    page.screenshot(path=screenshots / "demo-dashboard-referral-profile.png", full_page=True)
+
+    submission = ReturnSubmission.objects.get(submitted_to=DEMO_RECIPIENT)
+    quarter = Period.quarter_containing(timezone.localdate()).previous()
+    page.goto("/reports/submitted/")
+    row = page.locator("tr", has_text=quarter.code)
+    expect(row).to_contain_text("Quarterly grant update")
+    row.get_by_role("link").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("version 1")
+    expect(main).to_contain_text(DEMO_RECIPIENT)
+    expect(main).to_contain_text("Unchanged")
+    expect(main).to_contain_text("Version 2, produced")
+    expect(main).to_contain_text("Compared with submitted version 1")
+    check_page(page, axe_source)
+    page.screenshot(path=screenshots / "demo-submitted-return.png", full_page=True)
+
+    # Run the same return again: a new version, restating the submitted one.
+    page.goto("/reports/request/")
+    page.get_by_label("Quarterly grant update").check()
+    page.get_by_label("Period", exact=True).select_option(value=quarter.code)
+    page.get_by_label("Kent County Council").check()
+    submit(page, "Request the report")
+    run_id = page.url.rstrip("/").rsplit("/", 1)[-1]
+    report_run_generate_task(run_id)  # no worker listens in this test: run it as one would
+    page.reload()
+    expect(page.locator("#run-status")).to_contain_text("Ready")
+    # A version is numbered from the submitted one: every run since version 1 was submitted is
+    # version 2 until one of them is submitted in turn.
+    expect(main).to_contain_text("Version 2: what it restates")
+    expect(main).to_contain_text("Version 1 of this return was submitted")
+    run = ReportRun.objects.get(pk=run_id)
+    assert (run.version, run.restates) == (2, submission)
+    check_page(page, axe_source)
+    assert unexpected_console_errors(console_errors) == []
+    assert outside_requests.urls == []
