@@ -118,6 +118,9 @@ class Problem:
     sums: list[tuple[list[str], str]]  # (part keys, total key)
     threshold: int
     unprotectable: list[str] = field(default_factory=list)
+    # whole = sum(parts), exactly; the caller adds those read from data (the referral profile's
+    # age bands in force: ``reporting.profile.referral_profile_partitions``).
+    partitions: tuple[tuple[str, tuple[str, ...]], ...] = MEASURE_PARTITIONS
 
 
 Var = tuple[str, str, str]  # (measure, start, end) or ("cell", key, "")
@@ -213,7 +216,7 @@ class _Model:
 
     def _partitions(self) -> None:
         periods = sorted({(v[1], v[2]) for v in self.items_of if v[0] != "cell"})
-        for whole, parts in MEASURE_PARTITIONS:
+        for whole, parts in self.problem.partitions:
             for start, end in periods:
                 if not all((m, start, end) in self.items_of for m in (whole, *parts)):
                     continue
@@ -523,10 +526,14 @@ def items_from_cells(
 
 
 def check(
-    items: Sequence[Item], sums: Sequence[tuple[list[str], str]], *, threshold: int
+    items: Sequence[Item],
+    sums: Sequence[tuple[list[str], str]],
+    *,
+    threshold: int,
+    partitions: tuple[tuple[str, tuple[str, ...]], ...] = MEASURE_PARTITIONS,
 ) -> list[Var]:
     """The figures a reader could pin down from these published items (for tests and audits)."""
-    return _Model(Problem(list(items), list(sums), threshold)).disclosed()
+    return _Model(Problem(list(items), list(sums), threshold, partitions=partitions)).disclosed()
 
 
 __all__ = [

@@ -12,12 +12,19 @@ from typing import Any
 from django.utils import timezone
 
 from reporting.charts import Bar, bar_chart
-from reporting.disclosure import Problem, items_from_cells, items_from_document, protect
+from reporting.disclosure import (
+    MEASURE_PARTITIONS,
+    Problem,
+    items_from_cells,
+    items_from_document,
+    protect,
+)
 from reporting.kpi_report import build_contract_kpi_report
 from reporting.metrics import Scope, policy_for
 from reporting.models import OutputFormat, ReportKind, ReportRun
 from reporting.outputs import write_csv, write_pdf, write_xlsx
 from reporting.periods import Period
+from reporting.profile import referral_profile_partitions
 from reporting.returns import build_return, template_for
 from reporting.suppression import suppress_document
 from reporting.tables import Chart, ReportDocument
@@ -139,7 +146,8 @@ def protect_across_returns(run: ReportRun, document: ReportDocument, *, threshol
         published, published_sums = items_from_cells(cells, source=source)
         items += published
         sums += published_sums
-    problem = Problem(items, sums, threshold)
+    partitions = tuple(dict.fromkeys((*MEASURE_PARTITIONS, *referral_profile_partitions())))
+    problem = Problem(items, sums, threshold, partitions=partitions)
     protect(problem)
     if problem.unprotectable:
         logger.warning(

@@ -254,3 +254,28 @@ def test_the_commissioner_dashboard_shows_the_profile_with_small_numbers_hidden(
     # Never a person.
     for marker in ("Dataset", "REF-", "SAFER-T-"):
         assert marker not in html
+
+
+def test_no_hidden_profile_line_of_a_produced_return_can_be_worked_out(dataset: Dataset) -> None:
+    """Each characteristic adds up to "referrals received", and a reader knows it: the return
+    as produced (its stored cells) lets nobody pin down a hidden line from the others."""
+    from reporting.disclosure import check, items_from_cells
+    from reporting.models import ReportRun, RunStatus
+    from reporting.services import report_run_request
+    from reporting.tasks import report_run_generate_task
+
+    with time_machine.travel(AS_OF, tick=False):
+        run = report_run_request(
+            kind=ReportKind.ANNUAL_RETURN,
+            period=YEAR,
+            authorities=[dataset.kent],
+            requested_by=None,
+        )
+        report_run_generate_task(str(run.pk))
+    run = ReportRun.objects.get(pk=run.pk)
+    assert run.status == RunStatus.SUCCEEDED
+    items, sums = items_from_cells(run.cells, source="produced")
+    profile_measures = {m for _whole, parts in referral_profile_partitions() for m in parts}
+    assert any(i.measure in profile_measures and i.hidden for i in items)  # something to protect
+    partitions = tuple(dict.fromkeys((*MEASURE_PARTITIONS, *referral_profile_partitions())))
+    assert check(items, sums, threshold=5, partitions=partitions) == []
