@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_concurrent_clients_lose_nothing_and_duplicate_no_reference() -> None:
     geography()
-    limits = settings.SAFER_API_RATE_LIMITS
+    limits = getattr(settings, "SAFER_API_RATE_LIMITS", None)
     try:
         result = measure_submissions(clients=3, each=3)
     finally:
@@ -31,5 +31,5 @@ def test_concurrent_clients_lose_nothing_and_duplicate_no_reference() -> None:
     assert Referral.objects.count() == 12  # and one warm-up submission per client
     # What it changed for its run is put back.
     assert app.conf.task_always_eager is True
-    assert limits == settings.SAFER_API_RATE_LIMITS
+    assert getattr(settings, "SAFER_API_RATE_LIMITS", None) == limits
     assert "| 3 | 9 |" in report(result)
