@@ -102,4 +102,6 @@ def test_transaction_pooling_turns_off_server_side_cursors(monkeypatch: pytest.M
     assert configured["replica"]["DISABLE_SERVER_SIDE_CURSORS"] is True
     # Django's psycopg default: no server-side prepared statements, which PgBouncer's
     # transaction mode would hand to the wrong server connection.
-    assert "prepare_threshold" not in configured["default"]["OPTIONS"]
+    options = configured["default"]["OPTIONS"]
+    assert isinstance(options, dict)
+    assert "prepare_threshold" not in options
