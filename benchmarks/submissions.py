@@ -87,24 +87,15 @@ def _body(n: int, run: str) -> dict[str, Any]:
 
 
 def measure_submissions(*, clients: int, each: int) -> SubmissionResult:
-    """Submit ``clients`` x ``each`` referrals from ``clients`` threads at once.
-
-    As in production, each request relays its outbox rows to the broker and a worker would do
-    the rest (the test settings run the notification tasks inside the request instead); what is
-    published goes to the test broker, which the caller purges. No rate limit applies."""
+    """Submit ``clients`` x ``each`` referrals from ``clients`` threads at once, with no rate
+    limit. Each request relays its outbox rows to the broker (``send_task``, as in production,
+    whatever ``task_always_eager`` says); no worker runs them here, and the caller purges the
+    test broker afterwards."""
     from django.test import override_settings
 
-    from safer.celery import app
-
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    try:
-        with override_settings(
-            SAFER_API_RATE_LIMITS={"api-client": (10**9, 60), "api-ip": (10**9, 60)}
-        ):
-            return _measure(clients=clients, each=each)
-    finally:
-        app.conf.task_always_eager = eager
+    limits = {"api-client": (10**9, 60), "api-ip": (10**9, 60)}
+    with override_settings(SAFER_API_RATE_LIMITS=limits):
+        return _measure(clients=clients, each=each)
 
 
 def _measure(*, clients: int, each: int) -> SubmissionResult:
