@@ -82,6 +82,7 @@ format: install
 
 bench: install staticfiles/.collected-hashed
 	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.submissions
 	$(PY) -m benchmarks.soak --duration $(SOAK_DURATION)
 
 soak: install staticfiles/.collected-hashed

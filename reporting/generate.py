@@ -28,6 +28,7 @@ from reporting.profile import referral_profile_partitions
 from reporting.returns import build_return, template_for
 from reporting.suppression import suppress_document
 from reporting.tables import Chart, ReportDocument
+from safer.db_routing import replica_reads
 from safer.organisations.models import CommissioningAuthority
 
 logger = logging.getLogger(__name__)
@@ -90,24 +91,26 @@ def build_table_suppressed_document(
     threshold used (None when the run is not suppressed); no charts yet."""
     period = run_period(run)
     parameters = run_parameters(run, period)
+    # The run and what it names are read from the primary (the worker has just claimed it); the
+    # figures from the read replica when there is one (safer.db_routing).
     if run.kind == ReportKind.CONTRACT_KPI:
         assert run.contract is not None
-        document = build_contract_kpi_report(
-            contract=run.contract,
-            period=period,
-            as_of=as_of,
-            include_case_references=run.includes_case_references,
-            parameters=parameters,
-        )
+        contract = run.contract
+        with replica_reads():
+            document = build_contract_kpi_report(
+                contract=contract,
+                period=period,
+                as_of=as_of,
+                include_case_references=run.includes_case_references,
+                parameters=parameters,
+            )
     else:
         template = run.template or template_for(run.kind, period)
-        document = build_return(
-            template=template,
-            scope=run_scope(run),
-            period=period,
-            as_of=as_of,
-            parameters=parameters,
-        )
+        scope = run_scope(run)
+        with replica_reads():
+            document = build_return(
+                template=template, scope=scope, period=period, as_of=as_of, parameters=parameters
+            )
     if not run.suppressed:
         return document, None
     threshold = policy_for(run.authorities.values_list("pk", flat=True)).suppression_threshold

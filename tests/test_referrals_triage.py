@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models.functions import Lower
 from django.http import Http404
 from django.test import Client
 from django.urls import reverse
@@ -42,7 +43,7 @@ from referrals.services import (
 )
 from safer.accounts.roles import Role
 from safer.audit.models import AccessAction, AccessLog
-from safer.casefile.models import CaseEvent, HouseholdRole, Person
+from safer.casefile.models import CaseEvent, Household, HouseholdRole, Person
 from safer.organisations.models import Organisation, OrganisationKind
 from security_works.models import SecurityJob
 from tests.helpers import sign_in
@@ -397,6 +398,77 @@ def test_a_referral_more_than_a_year_later_is_not_matched() -> None:
     with time_machine.travel(dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC), tick=False):
         later = make_referral(family_name="Smith", date_of_birth=dt.date(1990, 3, 5))
     assert not ReferralMatch.objects.filter(referral=later).exists()
+
+
+def test_same_person_at_the_same_address_is_one_match_on_both() -> None:
+    earlier = make_referral(
+        given_name="Ada", family_name="Stone", date_of_birth=dt.date(1985, 7, 21)
+    )
+    later = make_referral(given_name="Ada", family_name="Stone", date_of_birth=dt.date(1985, 7, 21))
+    match = ReferralMatch.objects.get(referral=later)
+    assert match.candidate == earlier
+    assert match.on_person
+    assert match.on_address
+    assert match.similarity == 1.0
+
+
+def test_an_address_less_alike_than_the_threshold_is_not_matched_at_the_same_postcode() -> None:
+    """``%`` uses the transaction's pg_trgm threshold, set to ADDRESS_MIN_SIMILARITY: a line
+    pg_trgm's default (0.3) would let through is not a match."""
+    from referrals.services.matching import ADDRESS_MIN_SIMILARITY
+
+    make_referral(given_name="Sam", family_name="Jones", address_line_1="12 Oak Road")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT similarity('12 oak road', '12 oak lane')")
+        similarity = cursor.fetchone()[0]
+    assert 0.3 <= similarity < ADDRESS_MIN_SIMILARITY
+    other = make_referral(given_name="Lou", family_name="Brown", address_line_1="12 Oak Lane")
+    assert not ReferralMatch.objects.filter(referral=other).exists()
+
+
+def _plan(sql: str, params: Any) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_duplicate_matching_is_served_by_indexes_not_a_scan_of_the_authority() -> None:
+    """Each branch of the duplicate check can start from an index: the survivor's date of birth
+    (``person_dob_idx``) and the household's postcode with the trigram index of its first line
+    (``household_address_trgm``). The test data is small, so sequential scans are priced out
+    (``enable_seqscan``) to read which paths exist: a branch with no index path would still
+    show a ``Seq Scan``."""
+    from referrals.services.matching import (
+        _address_candidates,
+        _earlier_referrals,
+        _person_candidates,
+    )
+
+    make_referral(given_name="Ada", family_name="Stone", date_of_birth=dt.date(1985, 7, 21))
+    later = make_referral(given_name="Ada", family_name="Stone", date_of_birth=dt.date(1985, 7, 21))
+    candidates = _earlier_referrals(later)
+    with transaction.atomic():
+        person = _person_candidates(candidates, survivor=later.case_file.survivor)
+        address = _address_candidates(candidates, household=later.case_file.household)
+        assert [r["pk"] for r in address]
+        assert [r["pk"] for r in person]
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        person_plan = _plan(*person.query.sql_with_params())
+        address_plan = _plan(*address.query.sql_with_params())
+    assert "Seq Scan" not in person_plan, person_plan
+    assert "person_dob_idx" in person_plan, person_plan
+    assert "Seq Scan" not in address_plan, address_plan
+    assert "household_address_trgm" in address_plan or "postcode" in address_plan, address_plan
+    with transaction.atomic():
+        _address_candidates(candidates, household=later.case_file.household)
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_indexscan = off")
+        trigram_only = Household.objects.annotate(line=Lower("address_line_1")).filter(
+            line__trigram_similar="12 oak road"
+        )
+        assert "household_address_trgm" in _plan(*trigram_only.query.sql_with_params())
 
 
 # --- The referrer portal ----------------------------------------------------------------------

@@ -21,7 +21,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Upper
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -181,6 +181,12 @@ class Household(models.Model):
         indexes = [
             models.Index(postcode_key(), name="household_postcode_key_idx"),
             models.Index(outward_code_key(), name="household_outward_code_idx"),
+            # Duplicate matching at submission (referrals.services.matching): the first line
+            # trigram-similar (pg_trgm's ``%``) to the new referral's, within the postcode.
+            GinIndex(
+                OpClass(Lower("address_line_1"), name="gin_trgm_ops"),
+                name="household_address_trgm",
+            ),
         ]
 
     def __str__(self) -> str:

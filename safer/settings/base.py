@@ -178,8 +178,21 @@ def databases(environment: str, *, conn_max_age: int = 60) -> dict[str, dict[str
     per thread that has served a request: bounded under gunicorn (a fixed pool of threads) and in
     Celery (a fixed pool of processes). Django's runserver starts a thread per request, so
     development passes ``conn_max_age=0`` (closed after each request).
+
+    ``DATABASE_REPLICA_URL`` adds a ``replica`` alias that ``safer.db_routing.ReplicaRouter``
+    sends the dashboards' and returns' figures to; ``DATABASE_TRANSACTION_POOLING`` makes every
+    alias safe behind PgBouncer in transaction mode (docs/decisions/0013).
     """
-    config = database_config(_database_url(environment))
+    config = _connection(_database_url(environment), conn_max_age)
+    result = {"default": config}
+    replica_url = env_url("DATABASE_REPLICA_URL", schemes=("postgres", "postgresql", "pgsql"))
+    if replica_url:
+        result["replica"] = _connection(replica_url, conn_max_age)
+    return result
+
+
+def _connection(url: str, conn_max_age: int) -> dict[str, object]:
+    config = database_config(url)
     config["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", conn_max_age, minimum=0)
     # A kept connection is checked before reuse, so a restarted database costs one retry-free
     # reconnect rather than an error page.
@@ -190,7 +203,16 @@ def databases(environment: str, *, conn_max_age: int = 60) -> dict[str, dict[str
     # Names the process in pg_stat_activity ("safer-web", "safer-worker"): who holds connections.
     options.setdefault("application_name", f"safer-{PROCESS_NAME}"[:63])
     config["OPTIONS"] = options
-    return {"default": config}
+    if env_bool("DATABASE_TRANSACTION_POOLING", False):
+        # PgBouncer (pool_mode = transaction) hands each transaction any server connection: a
+        # cursor kept across transactions (QuerySet.iterator's named cursor) would be lost, so
+        # results are fetched whole. Prepared statements are off already (Django's psycopg
+        # default, prepare_threshold None) and SAFER sets no session state (SET LOCAL only).
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
+    return config
+
+
+DATABASE_ROUTERS = ["safer.db_routing.ReplicaRouter"]
 
 
 # --- Redis, cache and Celery ------------------------------------------------------------------

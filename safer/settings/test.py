@@ -30,3 +30,8 @@ AXES_ENABLED = True
 _suffix = env_optional("SAFER_TEST_DB_SUFFIX")
 if _suffix:
     DATABASES["default"]["TEST"] = {"NAME": f"test_safer_{_suffix}"}
+
+# The read-replica router is on in the suite: a "replica" alias on the same test database (a
+# test mirror), so what reads through it is exercised without a second server.
+_replica = DATABASES.get("replica", DATABASES["default"])
+DATABASES["replica"] = {**_replica, "TEST": {"MIRROR": "default"}}
