@@ -116,7 +116,7 @@ def test_a_refused_request_does_not_use_up_its_key(police) -> None:
     key = str(uuid.uuid4())
     bad = payload()
     bad["address"]["postcode"] = "NOT A POSTCODE"
-    assert submit(token, bad, key=key).status_code == 400
+    assert submit(token, bad, key=key).status_code == 422
     assert not IdempotencyRecord.objects.filter(key=key).exists()
     assert submit(token, payload(), key=key).status_code == 201
 
@@ -135,12 +135,24 @@ def test_the_idempotency_key_is_required(police, key) -> None:
 
 
 def _errors(token: str, body: dict[str, Any]) -> dict[str, list[str]]:
+    """A body that matches the schema but breaks one of the form's rules: 422, nothing stored."""
     before = Referral.objects.count()
     response = submit(token, body)
-    assert response.status_code == 400, response.json()
+    assert response.status_code == 422, response.json()
     assert error_shape(response.json())
     assert Referral.objects.count() == before
     return response.json()["errors"]
+
+
+def test_a_member_the_schema_does_not_name_is_refused_not_dropped(police) -> None:
+    _, token = police
+    body = payload()
+    body["safe_contact"]["do_not_call_at_work"] = True  # would be lost if ignored
+    body["notes"] = "anything"
+    response = submit(token, body)
+    assert response.status_code == 400, response.json()
+    assert set(response.json()["errors"]) == {"notes", "safe_contact.do_not_call_at_work"}
+    assert Referral.objects.count() == 0
 
 
 def test_field_errors_are_the_forms_messages_by_path(police) -> None:
