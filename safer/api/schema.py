@@ -229,13 +229,23 @@ AMOUNT_PATTERN = r"^[0-9]{1,8}(?:\.[0-9]{1,2})?$"
 # description in the schema.)
 class StrictSerializer(serializers.Serializer[Any]):
     def to_internal_value(self, data: Any) -> Any:
+        unknown: dict[str, list[str]] = {}
         if isinstance(data, Mapping):  # a QueryDict (multipart) is one too
-            unknown = sorted(str(name) for name in data if name not in self.fields)
-            if unknown:
-                raise serializers.ValidationError(
-                    {name: ["This field is not part of the request."] for name in unknown}
-                )
-        return super().to_internal_value(data)
+            unknown = {
+                str(name): ["This field is not part of the request."]
+                for name in data
+                if name not in self.fields
+            }
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as invalid:
+            # Report the unknown members with the other errors, nested ones included.
+            if unknown and isinstance(invalid.detail, dict):
+                raise serializers.ValidationError({**invalid.detail, **unknown}) from None
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
 
 
 @extend_schema_field({"type": "string", "format": "decimal", "pattern": POSITIVE_AMOUNT_PATTERN})
