@@ -452,6 +452,10 @@ def test_photo_upload_strips_exif_and_refuses_programs(jw: JobsWorld) -> None:
     refused = api(jw.token).post(url, {"kind": "survey_photo", "file": program}, format="multipart")
     assert refused.status_code == 422
     assert "program" in refused.json()["message"]
+    empty = SimpleUploadedFile("photo.jpg", b"", content_type="image/jpeg")
+    refused = api(jw.token).post(url, {"kind": "survey_photo", "file": empty}, format="multipart")
+    assert refused.status_code == 422
+    assert list(refused.json()["errors"]) == ["file"]
     detail = api(jw.token).get(jw.url(jw.own_job)).json()
     assert [set(d) for d in detail["documents"]] == [DOCUMENT_KEYS]
 

@@ -209,10 +209,13 @@ class InstallationSerializer(StrictSerializer):
 
 class DocumentUploadSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    # An empty file has the schema's shape (a binary string) but is no photo or PDF: the view
+    # refuses it by rule (422), as it does any other file that is not one.
     file = serializers.FileField(
+        allow_empty_file=True,
         help_text=(
             "A JPEG or PNG photo (at most 50 megapixels), or a PDF, checked by content. Photo "
             "metadata (EXIF, GPS) and PDF metadata, scripts, actions and embedded files are "
             "removed before it is stored."
-        )
+        ),
     )

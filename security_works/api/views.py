@@ -552,7 +552,7 @@ class DocumentUploadView(_JobStepView):
             request,
             job_id,
             lambda job: job_document_upload(
-                job=job, uploaded_by=self.client.user, kind=data["kind"], upload=data["file"]
+                job=job, uploaded_by=self.client.user, kind=data["kind"], upload=_not_empty(data)
             ),
         )
         return Response(
@@ -566,6 +566,16 @@ def _valid(serializer_class: type[Any], request: Request) -> dict[str, Any]:
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+EMPTY_FILE = "The file is empty. Upload a JPEG or PNG photo, or a PDF."
+
+
+def _not_empty(data: dict[str, Any]) -> Any:
+    upload = data["file"]
+    if not upload.size:
+        raise UnprocessableRequest(EMPTY_FILE, errors={"file": [EMPTY_FILE]})
+    return upload
 
 
 def _measure(measures: dict[str, Measure], code: str, path: str) -> Measure:
