@@ -219,6 +219,7 @@ def postprocess_common_headers(
 # A decimal sent as a JSON string: the pattern the schema states is the one the field enforces.
 POSITIVE_AMOUNT_PATTERN = r"^(?:[1-9][0-9]{0,5}(?:\.[0-9]{1,2})?|0?\.(?:0[1-9]|[1-9][0-9]?))$"
 AMOUNT_PATTERN = r"^[0-9]{1,8}(?:\.[0-9]{1,2})?$"
+NO_NUL_PATTERN = r"^[^\x00]*$"
 
 
 # A request object that refuses members it does not name (400), and says so in the schema
@@ -281,4 +282,13 @@ def postprocess_strict_requests(
     for name, component in result.get("components", {}).get("schemas", {}).items():
         if name.endswith("Request") and component.get("type") == "object":
             component["additionalProperties"] = False
+            for prop in component.get("properties", {}).values():
+                # DRF refuses a NUL character in any text (400): the schema says so.
+                plain_text = prop.get("type") == "string" and not {
+                    "format",
+                    "enum",
+                    "pattern",
+                } & set(prop)
+                if plain_text:
+                    prop["pattern"] = NO_NUL_PATTERN
     return result
