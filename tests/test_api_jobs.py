@@ -271,12 +271,12 @@ def test_closed_job_has_no_address_and_leaves_the_list(jw: JobsWorld) -> None:
         ("survey-booking", {"booked_for": _soon()}),
         (
             "survey",
-            {"survivor_consents": True, "measures": [{"code": "hinge-bolts", "quantity": 1}]},
+            {"survivor_consents": True, "measures": [{"code": "hinge-bolts", "quantity": "1"}]},
         ),
         ("installation-booking", {"booked_for": _soon()}),
         (
             "installation",
-            {"measures": [{"code": "hinge-bolts", "quantity": 1, "actual_cost": "25.00"}]},
+            {"measures": [{"code": "hinge-bolts", "quantity": "1", "actual_cost": "25.00"}]},
         ),
     ],
 )
@@ -325,7 +325,7 @@ def test_the_whole_job_through_the_api(jw: JobsWorld) -> None:
         "survivor_consents": True,
         "measures": [
             {"code": "bs-mortice-lock", "quantity": "1", "location": "Front door"},
-            {"code": "hinge-bolts", "quantity": 2},
+            {"code": "hinge-bolts", "quantity": "2"},
         ],
     }
     surveyed = _post(token, jw.url(job, "survey"), survey, booked["ETag"])
@@ -337,8 +337,8 @@ def test_the_whole_job_through_the_api(jw: JobsWorld) -> None:
 
     fitted = {
         "measures": [
-            {"code": "bs-mortice-lock", "quantity": 1, "actual_cost": "85.00"},
-            {"code": "hinge-bolts", "quantity": 2, "actual_cost": "48.00", "variation_note": ""},
+            {"code": "bs-mortice-lock", "quantity": "1", "actual_cost": "85.00"},
+            {"code": "hinge-bolts", "quantity": "2", "actual_cost": "48.00", "variation_note": ""},
         ]
     }
     installed = _post(token, jw.url(job, "installation"), fitted, install_booked["ETag"])
@@ -377,7 +377,7 @@ def test_the_whole_job_through_the_api(jw: JobsWorld) -> None:
 
 
 def test_an_illegal_step_is_409_with_the_allowed_next_states(jw: JobsWorld) -> None:
-    fitted = {"measures": [{"code": "hinge-bolts", "quantity": 1, "actual_cost": "25.00"}]}
+    fitted = {"measures": [{"code": "hinge-bolts", "quantity": "1", "actual_cost": "25.00"}]}
     response = _post(jw.token, jw.url(jw.own_job, "installation"), fitted)
     assert response.status_code == 409
     body = response.json()
@@ -388,22 +388,39 @@ def test_an_illegal_step_is_409_with_the_allowed_next_states(jw: JobsWorld) -> N
 
 def test_a_step_blocked_by_the_service_is_409(jw: JobsWorld) -> None:
     services.security_job_book_survey(job=jw.own_job, actor=None, booked_for=timezone.now())
-    survey = {"survivor_consents": False, "measures": [{"code": "hinge-bolts", "quantity": 1}]}
+    survey = {"survivor_consents": False, "measures": [{"code": "hinge-bolts", "quantity": "1"}]}
     response = _post(jw.token, jw.url(jw.own_job, "survey"), survey)
     assert response.status_code == 409
     assert "consent" in response.json()["message"]
     assert "surveyed" in response.json()["allowed_next_states"]
 
 
-def test_unknown_measure_codes_are_400_by_path(jw: JobsWorld) -> None:
+def test_unknown_measure_codes_are_422_by_path(jw: JobsWorld) -> None:
     services.security_job_book_survey(job=jw.own_job, actor=None, booked_for=timezone.now())
     survey = {
         "survivor_consents": True,
-        "measures": [{"code": "hinge-bolts", "quantity": 1}, {"code": "moat", "quantity": 1}],
+        "measures": [{"code": "hinge-bolts", "quantity": "1"}, {"code": "moat", "quantity": "1"}],
+    }
+    response = _post(jw.token, jw.url(jw.own_job, "survey"), survey)
+    assert response.status_code == 422  # the body matches the schema; the code breaks a rule
+    assert list(response.json()["errors"]) == ["measures.1.code"]
+
+
+def test_members_the_schema_does_not_name_are_refused_not_dropped(jw: JobsWorld) -> None:
+    services.security_job_book_survey(job=jw.own_job, actor=None, booked_for=timezone.now())
+    survey = {
+        "survivor_consents": True,
+        "measures": [{"code": "hinge-bolts", "quantity": "1", "colour": "red"}],
+        "notes": "side gate sticks",
     }
     response = _post(jw.token, jw.url(jw.own_job, "survey"), survey)
     assert response.status_code == 400
-    assert list(response.json()["errors"]) == ["measures.1.code"]
+    assert set(response.json()["errors"]) == {"notes", "measures.0.colour"}
+    number = {"survivor_consents": True, "measures": [{"code": "hinge-bolts", "quantity": 1}]}
+    response = _post(jw.token, jw.url(jw.own_job, "survey"), number)
+    assert response.status_code == 400  # amounts are patterned strings, as the schema says
+    assert list(response.json()["errors"]) == ["measures.0.quantity"]
+    assert SecurityJob.objects.get(pk=jw.own_job.pk).status == JobStatus.SURVEY_BOOKED
 
 
 def test_malformed_step_bodies_are_400_with_field_paths(jw: JobsWorld) -> None:
@@ -433,8 +450,12 @@ def test_photo_upload_strips_exif_and_refuses_programs(jw: JobsWorld) -> None:
         "photo.jpg", b"MZ\x90\x00" + b"\x00" * 64, content_type="image/jpeg"
     )
     refused = api(jw.token).post(url, {"kind": "survey_photo", "file": program}, format="multipart")
-    assert refused.status_code == 400
+    assert refused.status_code == 422
     assert "program" in refused.json()["message"]
+    empty = SimpleUploadedFile("photo.jpg", b"", content_type="image/jpeg")
+    refused = api(jw.token).post(url, {"kind": "survey_photo", "file": empty}, format="multipart")
+    assert refused.status_code == 422
+    assert list(refused.json()["errors"]) == ["file"]
     detail = api(jw.token).get(jw.url(jw.own_job)).json()
     assert [set(d) for d in detail["documents"]] == [DOCUMENT_KEYS]
 

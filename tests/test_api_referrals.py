@@ -115,8 +115,11 @@ def test_a_refused_request_does_not_use_up_its_key(police) -> None:
     _, token = police
     key = str(uuid.uuid4())
     bad = payload()
-    bad["address"]["postcode"] = "NOT A POSTCODE"
+    bad["address"]["postcode"] = "NOT A POSTCODE"  # longer than the schema allows
     assert submit(token, bad, key=key).status_code == 400
+    assert not IdempotencyRecord.objects.filter(key=key).exists()
+    bad["address"]["postcode"] = "ZZ1 1ZZ"  # the right shape, but no such postcode
+    assert submit(token, bad, key=key).status_code == 422
     assert not IdempotencyRecord.objects.filter(key=key).exists()
     assert submit(token, payload(), key=key).status_code == 201
 
@@ -134,13 +137,26 @@ def test_the_idempotency_key_is_required(police, key) -> None:
 # --- The form's rules, by field -----------------------------------------------------------------
 
 
-def _errors(token: str, body: dict[str, Any]) -> dict[str, list[str]]:
+def _errors(token: str, body: dict[str, Any], status: int = 422) -> dict[str, list[str]]:
+    """A body that matches the schema but breaks one of the form's rules is 422 (one that does
+    not match the schema, 400); nothing is stored."""
     before = Referral.objects.count()
     response = submit(token, body)
-    assert response.status_code == 400, response.json()
+    assert response.status_code == status, response.json()
     assert error_shape(response.json())
     assert Referral.objects.count() == before
     return response.json()["errors"]
+
+
+def test_a_member_the_schema_does_not_name_is_refused_not_dropped(police) -> None:
+    _, token = police
+    body = payload()
+    body["safe_contact"]["do_not_call_at_work"] = True  # would be lost if ignored
+    body["notes"] = "anything"
+    response = submit(token, body)
+    assert response.status_code == 400, response.json()
+    assert set(response.json()["errors"]) == {"notes", "safe_contact.do_not_call_at_work"}
+    assert Referral.objects.count() == 0
 
 
 def test_field_errors_are_the_forms_messages_by_path(police) -> None:
@@ -227,7 +243,7 @@ def test_types_are_checked_before_the_form(police) -> None:
     body = payload()
     body["survivor"]["interpreter_needed"] = "perhaps"
     body["risk"]["dash_score"] = 25
-    errors = _errors(token, body)
+    errors = _errors(token, body, status=400)
     assert "survivor.interpreter_needed" in errors
     assert "risk.dash_score" in errors
 

@@ -20,6 +20,7 @@ from rest_framework import serializers
 
 from referrals.forms import public as pf
 from referrals.forms.fields import YES_NO, YES_NO_UNKNOWN, GovukDateField
+from safer.api.schema import StrictSerializer
 
 Serializer = serializers.Serializer[Any]
 
@@ -120,7 +121,7 @@ def form_serializer(
     }
     fields.update(extra or {})
     fields["__doc__"] = doc
-    return type(name, (serializers.Serializer,), fields)
+    return type(name, (StrictSerializer,), fields)
 
 
 ReferrerSerializer = form_serializer(
@@ -190,7 +191,7 @@ UrgencySerializer = form_serializer("UrgencySerializer", pf.UrgencyForm, doc="Ur
 _who = pf.WhoForm.base_fields["referral_type"]
 
 
-class ReferralSubmitSerializer(serializers.Serializer[Any]):
+class ReferralSubmitSerializer(StrictSerializer):
     """A referral, with the same questions as the public form."""
 
     referral_type = serializers.ChoiceField(

@@ -84,6 +84,10 @@ class ReferralSubmitView(PartnerApiView):
             "An `Idempotency-Key` header is required. Retrying with the same key and the same "
             "body returns the first answer (with `Idempotent-Replayed: true`) and never makes a "
             "second referral; the same key with a different body is refused (422).\n\n"
+            "A body that does not match the schema (a missing or malformed field, or a member "
+            "the schema does not name) is 400. One that matches it but breaks a rule of the "
+            "form (a postcode that does not exist, a date that must be in the past, an answer "
+            "that needs another) is 422, with `errors` by field.\n\n"
             "The answer holds the reference and status only. Scope: `referrals:submit`."
         ),
         parameters=[
@@ -111,7 +115,7 @@ class ReferralSubmitView(PartnerApiView):
                 description="Stored (or, on a retry, the first answer).",
                 examples=[STATUS_EXAMPLE],
             ),
-            **error_responses(400, 403, 422),
+            **error_responses(400, 403, 422, idempotent=True),
         },
     )
     def post(self, request: Request) -> Response:
@@ -125,9 +129,9 @@ class ReferralSubmitView(PartnerApiView):
                 submission = adapter.submission_from_payload(serializer.validated_data)
                 referral = referral_submit(submission=submission, referrer_user=client.user)
             except adapter.SubmissionInvalid as invalid:
-                raise ApiError(INVALID, errors=invalid.errors) from None
+                raise UnprocessableRequest(INVALID, errors=invalid.errors) from None
             except ReferralRejected as rejected:
-                raise ApiError(rejected.message) from None
+                raise UnprocessableRequest(rejected.message) from None
             return status.HTTP_201_CREATED, status_body(referral)
 
         try:

@@ -3,10 +3,17 @@ examples, and the headers (Idempotency-Key, If-Match, If-None-Match, ETag, Retry
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema_field,
+)
 from rest_framework import serializers
 
 
@@ -31,11 +38,11 @@ class ConflictSerializer(ErrorSerializer):
 
 _EXAMPLES: dict[int, tuple[str, str, dict[str, Any]]] = {
     400: (
-        "The request is not valid",
-        "A field is missing or malformed. Nothing was stored.",
+        "The request does not match the schema",
+        "A field is missing, malformed or not one the schema names. Nothing was stored.",
         {
             "message": "The request is not valid. See errors for each field.",
-            "errors": {"survivor.date_of_birth": ["Date of birth must be in the past"]},
+            "errors": {"survivor.date_of_birth": ["Enter a valid date."]},
         },
     ),
     401: (
@@ -74,11 +81,14 @@ _EXAMPLES: dict[int, tuple[str, str, dict[str, Any]]] = {
         },
     ),
     422: (
-        "Idempotency key reused",
-        "The Idempotency-Key was already used for a different request.",
+        "Refused by a rule",
+        "The request matches the schema but breaks a rule the schema cannot state (a "
+        "postcode that does not exist, a date that must be in the past, a measure code not "
+        "in the schedule, a file that is not a photo or PDF), or its Idempotency-Key was used "
+        "for a different request. `errors` names what to change. Nothing was stored.",
         {
-            "message": "This Idempotency-Key was used for a different request.",
-            "errors": {"Idempotency-Key": ["Use a new key for a new request."]},
+            "message": "The request is not valid. See errors for each field.",
+            "errors": {"survivor.date_of_birth": ["Date of birth must be in the past"]},
         },
     ),
     429: (
@@ -89,22 +99,41 @@ _EXAMPLES: dict[int, tuple[str, str, dict[str, Any]]] = {
 }
 
 
-def error_response(code: int, example: dict[str, Any] | None = None) -> OpenApiResponse:
+IDEMPOTENCY_REUSED_EXAMPLE = {
+    "message": "This Idempotency-Key was used for a different request.",
+    "errors": {"Idempotency-Key": ["Use a new key for a new request."]},
+}
+
+
+def error_response(
+    code: int, example: dict[str, Any] | None = None, *, idempotent: bool = False
+) -> OpenApiResponse:
     summary, description, value = _EXAMPLES[code]
+    examples = [OpenApiExample(summary, value=example or value, status_codes=[str(code)])]
+    if code == 422 and idempotent:
+        examples.append(
+            OpenApiExample(
+                "Idempotency key reused", value=IDEMPOTENCY_REUSED_EXAMPLE, status_codes=["422"]
+            )
+        )
     return OpenApiResponse(
         response=ConflictSerializer if code == 409 else ErrorSerializer,
         description=description,
-        examples=[OpenApiExample(summary, value=example or value, status_codes=[str(code)])],
+        examples=examples,
     )
 
 
 def error_responses(
-    *codes: int, examples: dict[int, dict[str, Any]] | None = None
+    *codes: int, examples: dict[int, dict[str, Any]] | None = None, idempotent: bool = False
 ) -> dict[int, OpenApiResponse]:
     """Responses for these codes, plus those every endpoint can give (401, 429). ``examples``
-    replaces the generic example of a code with one that fits the endpoint."""
+    replaces the generic example of a code with one that fits the endpoint; ``idempotent`` adds
+    the reused-key example to 422."""
     examples = examples or {}
-    return {code: error_response(code, examples.get(code)) for code in sorted({*codes, 401, 429})}
+    return {
+        code: error_response(code, examples.get(code), idempotent=idempotent)
+        for code in sorted({*codes, 401, 429})
+    }
 
 
 # The rule ``referrals.api.views.idempotency_key`` enforces: 1 to 100 printable ASCII characters.
@@ -143,7 +172,11 @@ IF_NONE_MATCH = OpenApiParameter(
     type=OpenApiTypes.STR,
     location=OpenApiParameter.HEADER,
     required=False,
-    description="The ETag of the copy you hold: 304 (no body) if it is still current.",
+    description=(
+        "The ETag of the copy you hold (or several, comma-separated): 304 (no body) if one of "
+        "them is still current. `*` matches any current version, as RFC 9110 (13.1.2) says, "
+        "so it always answers 304 for a record or list you can read."
+    ),
 )
 ETAG_HEADER = OpenApiParameter(
     name="ETag",
@@ -180,4 +213,82 @@ def postprocess_common_headers(
                 response = operation.get("responses", {}).get(code)
                 if response is not None:
                     response.setdefault("headers", {}).update(headers)
+    return result
+
+
+# A decimal sent as a JSON string: the pattern the schema states is the one the field enforces.
+POSITIVE_AMOUNT_PATTERN = r"^(?:[1-9][0-9]{0,5}(?:\.[0-9]{1,2})?|0?\.(?:0[1-9]|[1-9][0-9]?))$"
+AMOUNT_PATTERN = r"^[0-9]{1,8}(?:\.[0-9]{1,2})?$"
+NO_NUL_PATTERN = r"^[^\x00]*$"
+
+
+# A request object that refuses members it does not name (400), and says so in the schema
+# (``additionalProperties: false``, by ``postprocess_strict_requests``). Refusing is the safer
+# choice for survivor data: a member a partner believed was recorded (a safe-contact rule, a
+# risk) but that SAFER would drop silently could put someone at risk; a refusal makes the
+# partner's developers notice at once. (No docstring: it would become every request's
+# description in the schema.)
+class StrictSerializer(serializers.Serializer[Any]):
+    def to_internal_value(self, data: Any) -> Any:
+        unknown: dict[str, list[str]] = {}
+        if isinstance(data, Mapping):  # a QueryDict (multipart) is one too
+            unknown = {
+                str(name): ["This field is not part of the request."]
+                for name in data
+                if name not in self.fields
+            }
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as invalid:
+            # Report the unknown members with the other errors, nested ones included.
+            if unknown and isinstance(invalid.detail, dict):
+                raise serializers.ValidationError({**invalid.detail, **unknown}) from None
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": POSITIVE_AMOUNT_PATTERN})
+class QuantityField(serializers.DecimalField):
+    """A quantity above zero, up to 999999.99, sent as a string (``"1"``, ``"2.5"``)."""
+
+    pattern = re.compile(POSITIVE_AMOUNT_PATTERN)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_digits=8, decimal_places=2, **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str) or not self.pattern.fullmatch(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": AMOUNT_PATTERN})
+class AmountField(QuantityField):
+    """An amount of money, zero or more, up to 99999999.99, sent as a string (``"85.00"``)."""
+
+    pattern = re.compile(AMOUNT_PATTERN)
+
+    def __init__(self, **kwargs: Any) -> None:
+        serializers.DecimalField.__init__(self, max_digits=10, decimal_places=2, **kwargs)
+
+
+def postprocess_strict_requests(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """Request objects name every member they take (drf-spectacular hook): every request
+    component is built from a ``StrictSerializer``, which refuses any other."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") and component.get("type") == "object":
+            component["additionalProperties"] = False
+            for prop in component.get("properties", {}).values():
+                # DRF refuses a NUL character in any text (400): the schema says so.
+                plain_text = prop.get("type") == "string" and not {
+                    "format",
+                    "enum",
+                    "pattern",
+                } & set(prop)
+                if plain_text:
+                    prop["pattern"] = NO_NUL_PATTERN
     return result

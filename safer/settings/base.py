@@ -356,6 +356,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "safer.api.schema.postprocess_common_headers",
+        "safer.api.schema.postprocess_strict_requests",
     ],
 }
 

@@ -9,11 +9,11 @@ is the allow-list of ``security_works.contractor_view`` (pages and job sheet use
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
 
+from safer.api.schema import AmountField, QuantityField, StrictSerializer
 from safer.casefile.models import ContactChannel
 from security_works.contractor_view import VISIT_CHANNELS
 from security_works.models import DocumentKind, JobPriority, JobStatus
@@ -158,7 +158,7 @@ class JobListQuerySerializer(serializers.Serializer[Any]):
 # --- Requests ---------------------------------------------------------------------------------
 
 
-class BookingSerializer(serializers.Serializer[Any]):
+class BookingSerializer(StrictSerializer):
     booked_for = serializers.DateTimeField(
         help_text="When the visit is booked for (ISO 8601 with an offset, or UK local time)."
     )
@@ -173,52 +173,49 @@ class BookingSerializer(serializers.Serializer[Any]):
         allow_blank=True,
         max_length=300,
         help_text="Why the contractor went ahead although the safe-contact rules warn against "
-        "the channel or the visit's time; without it such a booking is refused (400).",
+        "the channel or the visit's time; without it such a booking is refused (422).",
     )
 
 
-class SurveyLineInSerializer(serializers.Serializer[Any]):
+class SurveyLineInSerializer(StrictSerializer):
     code = serializers.CharField(max_length=40, help_text="A code from the schedule of rates.")
-    quantity = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=Decimal("0.01"))
+    quantity = QuantityField(help_text="More than 0, at most 2 decimal places, as a string.")
     location = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
-class SurveySerializer(serializers.Serializer[Any]):
+class SurveySerializer(StrictSerializer):
     surveyed_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="When the survey was done; omit for now."
     )
     survivor_consents = serializers.BooleanField(
         help_text="The survivor has agreed to the works recommended."
     )
-    measures: serializers.ListSerializer[Any] = serializers.ListSerializer(
-        child=SurveyLineInSerializer(), allow_empty=False, max_length=30
-    )
+    measures = serializers.ListField(child=SurveyLineInSerializer(), min_length=1, max_length=30)
 
 
-class InstalledLineInSerializer(serializers.Serializer[Any]):
+class InstalledLineInSerializer(StrictSerializer):
     code = serializers.CharField(max_length=40, help_text="A code from the job's approved works.")
-    quantity = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=Decimal("0.01"))
-    actual_cost = serializers.DecimalField(
-        max_digits=10, decimal_places=2, min_value=Decimal(0), help_text="The line's total."
-    )
+    quantity = QuantityField(help_text="More than 0, at most 2 decimal places, as a string.")
+    actual_cost = AmountField(help_text='The line\'s total in pounds, as a string (`"85.00"`).')
     variation_note = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
-class InstallationSerializer(serializers.Serializer[Any]):
+class InstallationSerializer(StrictSerializer):
     installed_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="When the works were fitted; omit for now."
     )
-    measures: serializers.ListSerializer[Any] = serializers.ListSerializer(
-        child=InstalledLineInSerializer(), allow_empty=False, max_length=30
-    )
+    measures = serializers.ListField(child=InstalledLineInSerializer(), min_length=1, max_length=30)
 
 
-class DocumentUploadSerializer(serializers.Serializer[Any]):
+class DocumentUploadSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    # An empty file has the schema's shape (a binary string) but is no photo or PDF: the view
+    # refuses it by rule (422), as it does any other file that is not one.
     file = serializers.FileField(
+        allow_empty_file=True,
         help_text=(
             "A JPEG or PNG photo (at most 50 megapixels), or a PDF, checked by content. Photo "
             "metadata (EXIF, GPS) and PDF metadata, scripts, actions and embedded files are "
             "removed before it is stored."
-        )
+        ),
     )

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 
 from safer import workdays
 from safer.api.etags import etag_of, not_modified, precondition_check
-from safer.api.exceptions import ApiError, Conflict
+from safer.api.exceptions import Conflict, UnprocessableRequest
 from safer.api.models import Scope
 from safer.api.schema import ETAG_HEADER, IF_MATCH, IF_NONE_MATCH, error_responses
 from safer.api.views import PartnerApiView
@@ -37,7 +37,7 @@ from security_works.api.selectors import (
     job_version,
 )
 from security_works.documents import UploadRefused, job_document_upload
-from security_works.exceptions import InvalidTransition, InvalidWorks, StepBlocked
+from security_works.exceptions import InvalidTransition, InvalidWorks, StepBlocked, UnsafeContact
 from security_works.models import Measure, SecurityJob
 
 TAG = "Security jobs"
@@ -135,7 +135,9 @@ STEP_INVALID_EXAMPLE = {
 _STEP_DESCRIPTION = (
     "\n\nSend the job's `ETag` as `If-Match` to be sure nobody changed it since you read it "
     "(412 otherwise). A step the job's state does not allow is 409, with the states it can "
-    "move to. Scope: `jobs:update`."
+    "move to. A body that does not match the schema is 400; one that matches it but breaks a "
+    "rule (a measure code not in the schedule, a booking before the job was allocated, a "
+    "file that is not a photo or PDF) is 422. Scope: `jobs:update`."
 )
 
 
@@ -162,7 +164,7 @@ def _step_schema(
                 description="Recorded. The ETag header is the job's new version.",
                 examples=[JOB_STATE_EXAMPLE],
             ),
-            **error_responses(400, 403, 404, 409, 412, examples={400: STEP_INVALID_EXAMPLE}),
+            **error_responses(400, 403, 404, 409, 412, 422, examples={422: STEP_INVALID_EXAMPLE}),
         },
     )
 
@@ -314,9 +316,14 @@ class _JobStepView(PartnerApiView):
             job.refresh_from_db()
             raise Conflict(refused.message, allowed_next_states=allowed_next_states(job)) from None
         except UploadRefused as refused:
-            raise ApiError(refused.message, errors={"file": [refused.message]}) from None
+            message = refused.message
+            raise UnprocessableRequest(message, errors={"file": [message]}) from None
+        except UnsafeContact as warning:
+            raise UnprocessableRequest(
+                warning.message, errors={"unsafe_contact_reason": [warning.message]}
+            ) from None
         except InvalidWorks as invalid:
-            raise ApiError(invalid.message) from None
+            raise UnprocessableRequest(invalid.message) from None
         job.refresh_from_db()
         return job, result
 
@@ -492,7 +499,7 @@ class DocumentUploadView(_JobStepView):
             "without their document information and XMP metadata (author, title, GPS), "
             "JavaScript, automatic actions and embedded files. A file that is also something "
             "else (a PDF that is also a web page, an image with an archive appended) is "
-            "refused. A refusal is a 400 naming `file` in `errors`." + _STEP_DESCRIPTION
+            "refused. A refusal is a 422 naming `file` in `errors`." + _STEP_DESCRIPTION
         ),
         parameters=[IF_MATCH],
         request={"multipart/form-data": s.DocumentUploadSerializer},
@@ -519,8 +526,9 @@ class DocumentUploadView(_JobStepView):
                 404,
                 409,
                 412,
+                422,
                 examples={
-                    400: {
+                    422: {
                         "message": (
                             "This file is a program, not a photo or document, so it cannot be "
                             "uploaded (whatever its name says). Upload a JPEG or PNG photo, or a "
@@ -544,7 +552,7 @@ class DocumentUploadView(_JobStepView):
             request,
             job_id,
             lambda job: job_document_upload(
-                job=job, uploaded_by=self.client.user, kind=data["kind"], upload=data["file"]
+                job=job, uploaded_by=self.client.user, kind=data["kind"], upload=_not_empty(data)
             ),
         )
         return Response(
@@ -560,11 +568,21 @@ def _valid(serializer_class: type[Any], request: Request) -> dict[str, Any]:
     return dict(serializer.validated_data)
 
 
+EMPTY_FILE = "The file is empty. Upload a JPEG or PNG photo, or a PDF."
+
+
+def _not_empty(data: dict[str, Any]) -> Any:
+    upload = data["file"]
+    if not upload.size:
+        raise UnprocessableRequest(EMPTY_FILE, errors={"file": [EMPTY_FILE]})
+    return upload
+
+
 def _measure(measures: dict[str, Measure], code: str, path: str) -> Measure:
     try:
         return measures[code]
     except KeyError:
-        raise ApiError(
+        raise UnprocessableRequest(
             "A measure code is not one that can be used here.",
             errors={path: [f"{code!r} is not in the schedule of rates or the approved works."]},
         ) from None
