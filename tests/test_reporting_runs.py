@@ -519,7 +519,13 @@ def test_dashboard_refresh_task_precomputes_each_authority(dataset: Dataset) -> 
     assert dashboard_refresh_task() == 1  # Kent
     snapshot = DashboardSnapshot.objects.get()
     assert snapshot.payload["suppressed"] is True
-    assert set(snapshot.payload["tables"]) == {"kpis", "series", "waiting", "equity"}
+    assert set(snapshot.payload["tables"]) == {
+        "kpis",
+        "series",
+        "waiting",
+        "equity",
+        *(f"profile_{code}" for code in ("sex", "age", "ethnicity", "disability", "referrer")),
+    }
 
 
 def test_charts_of_a_published_return_show_no_hidden_figure(dataset: Dataset) -> None:

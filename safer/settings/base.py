@@ -352,6 +352,8 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "security_works.models.JobStatus",
         "OpenJobStatusEnum": "security_works.api.serializers.OPEN_STATUS_CHOICES",
         "ReferralPartnerStatusEnum": "referrals.api.serializers.PARTNER_STATUSES",
+        "ReferralSafeChannelsEnum": "referrals.api.serializers.REFERRAL_SAFE_CHANNEL_CHOICES",
+        "VisitSafeChannelsEnum": "security_works.api.serializers.VISIT_CHANNEL_CHOICES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -30,13 +30,18 @@ def _states_field() -> serializers.ListField:
     )
 
 
+# Named in the schema (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]): the referral form's safe
+# channels are another set, and the two must not merge under one enum name.
+VISIT_CHANNEL_CHOICES = [(c, c) for c in VISIT_CHANNELS]
+
+
 class SafeContactSerializer(serializers.Serializer[Any]):
     """How the survivor may be contacted to arrange visits. Use no other way.
 
     The fields are ``contractor_view.VISIT_CONTACT_FIELDS`` (a test holds them equal)."""
 
     safe_channels = serializers.ListField(
-        child=serializers.ChoiceField(choices=[(c, c) for c in VISIT_CHANNELS]),
+        child=serializers.ChoiceField(choices=VISIT_CHANNEL_CHOICES),
         help_text="The ways marked safe that a contractor may use to arrange a visit "
         "(empty: arrange it through the SPA).",
     )
