@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
 REPLICA = "replica"
@@ -23,7 +24,9 @@ _replica_scope: ContextVar[bool] = ContextVar("safer_replica_reads", default=Fal
 
 
 def replica_configured() -> bool:
-    return REPLICA in connections.settings
+    # SAFER_REPLICA_READS off keeps every read on the primary with the alias still defined: the
+    # suite's default, as a test may open only the primary (tests/test_db_routing.py turns it on).
+    return REPLICA in connections.settings and getattr(settings, "SAFER_REPLICA_READS", True)
 
 
 @contextmanager

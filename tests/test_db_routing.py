@@ -1,11 +1,14 @@
 """The read-replica router (safer.db_routing) and the database settings for a replica and for
 PgBouncer's transaction pooling (issue 17, docs/decisions/0013).
 
-The suite's settings define a ``replica`` alias mirroring the test database, so the router is on
-here; these tests run outside a test transaction (``transaction=True``) because inside one the
-router keeps reads on the primary, and a second connection could not see uncommitted rows."""
+The suite's settings define a ``replica`` alias mirroring the test database, and these tests turn
+the routing to it on. They run outside a test transaction (``transaction=True``) because inside
+one the router keeps reads on the primary, and a second connection could not see uncommitted
+rows."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
@@ -22,6 +25,11 @@ from safer.settings.base import databases
 from tests.referrals_support import geography
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, REPLICA])
+
+
+@pytest.fixture(autouse=True)
+def _replica_reads_on(settings: Any) -> None:
+    settings.SAFER_REPLICA_READS = True  # off elsewhere in the suite (safer/settings/test.py)
 
 
 def _queries(alias: str) -> CaptureQueriesContext:

@@ -31,7 +31,15 @@ _suffix = env_optional("SAFER_TEST_DB_SUFFIX")
 if _suffix:
     DATABASES["default"]["TEST"] = {"NAME": f"test_safer_{_suffix}"}
 
-# The read-replica router is on in the suite: a "replica" alias on the same test database (a
+# The read-replica alias is defined in the suite: a "replica" alias on the same test database (a
 # test mirror), so what reads through it is exercised without a second server.
+# The mirror's NAME is the test database's too: Django points only the main thread's connection
+# at it, and a live server's threads open theirs from these settings.
 _replica = DATABASES.get("replica", DATABASES["default"])
-DATABASES["replica"] = {**_replica, "TEST": {"MIRROR": "default"}}
+_test_name = (
+    DATABASES["default"].get("TEST", {}).get("NAME") or f"test_{DATABASES['default']['NAME']}"
+)
+DATABASES["replica"] = {**_replica, "NAME": _test_name, "TEST": {"MIRROR": "default"}}
+# Routed to only where a test says so (tests/test_db_routing.py): a test is allowed only the
+# databases it names, and most name the primary alone.
+SAFER_REPLICA_READS = False
