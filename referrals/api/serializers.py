@@ -162,7 +162,7 @@ HousingSerializer = form_serializer("HousingSerializer", pf.HousingForm, doc="Th
 # Named in the schema (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]): text messages are asked as
 # text_safe, so the list is not the contractor view's set of channels and must not merge with it.
 REFERRAL_SAFE_CHANNEL_CHOICES = _flat_choices(
-    pf.SafeContactForm.base_fields["safe_channels"].choices
+    _choices(pf.SafeContactForm.base_fields["safe_channels"])
 )
 SafeContactSerializer = form_serializer(
     "SafeContactSerializer",

@@ -1,5 +1,7 @@
 """The test suite: the same embedded default as development (or the servers named by env)."""
 
+from typing import Any
+
 from safer.redis_urls import celery_broker, redis_db, with_db
 from safer.settings.base import *
 from safer.settings.base import caches, celery_settings, databases, redis_base_url
@@ -36,9 +38,8 @@ if _suffix:
 # The mirror's NAME is the test database's too: Django points only the main thread's connection
 # at it, and a live server's threads open theirs from these settings.
 _replica = DATABASES.get("replica", DATABASES["default"])
-_test_name = (
-    DATABASES["default"].get("TEST", {}).get("NAME") or f"test_{DATABASES['default']['NAME']}"
-)
+_default: dict[str, Any] = DATABASES["default"]
+_test_name = (_default.get("TEST") or {}).get("NAME") or f"test_{_default['NAME']}"
 DATABASES["replica"] = {**_replica, "NAME": _test_name, "TEST": {"MIRROR": "default"}}
 # Routed to only where a test says so (tests/test_db_routing.py): a test is allowed only the
 # databases it names, and most name the primary alone.
