@@ -321,9 +321,9 @@ def series_table(request: DashboardRequest, scope: Scope) -> Table:
     policy = policy_for(scope.authority_ids)
     rows: list[Row] = []
     if request.shows("spa"):
-        totals = [
-            referral_metrics.referral_totals(scope=scope, period=q, policy=policy) for q in quarters
-        ]
+        totals = referral_metrics.referral_flow_by_quarter(
+            scope=scope, quarters=quarters, policy=policy
+        )
         rows.append(Row("referrals", "Referrals received", [Cell(t["received"]) for t in totals]))
         rows.append(Row("accepted", "Referrals accepted", [Cell(t["accepted"]) for t in totals]))
     if request.shows("security"):

@@ -460,3 +460,26 @@ def test_a_computed_dashboard_is_read_from_its_snapshot_in_a_few_queries(
     with django_assert_max_num_queries(15):
         again = dashboard(client, **params)
     assert table_rows(again, "table-equity") == table_rows(first, "table-equity")
+
+
+# --- The trend's single query ---------------------------------------------------------------------
+
+
+def test_the_trend_counts_each_quarter_as_the_quarters_own_totals_do(dataset: Dataset) -> None:
+    """The dashboard's trend reads received and accepted for six quarters in one query; each
+    quarter's pair equals that quarter's ``referral_totals`` (the figures of the returns)."""
+    from reporting.metrics import Scope, policy_for
+    from reporting.metrics.referrals import referral_flow_by_quarter, referral_totals
+
+    three_dover_referrals(dataset)
+    scope = Scope((dataset.kent.pk,))
+    policy = policy_for(scope.authority_ids)
+    quarters = Period.parse("2025-26-Q1").trailing_quarters(8)
+    flow = referral_flow_by_quarter(scope=scope, quarters=quarters, policy=policy)
+    expected = [
+        {k: referral_totals(scope=scope, period=q, policy=policy)[k] for k in flow[0]}
+        for q in quarters
+    ]
+    assert flow == expected
+    assert sum(f["received"] for f in flow) > 3  # the dataset's year and the three in Dover
+    assert sum(f["accepted"] for f in flow) > 0

@@ -221,6 +221,9 @@ class Referral(Versioned):
         ordering = ["-received_at"]
         indexes = [
             models.Index(fields=["status", "urgent", "sla_due_at"], name="referral_queue_idx"),
+            # Reporting counts a period's referrals by arrival and by decision (issue 17).
+            models.Index(fields=["received_at"], name="referral_received_idx"),
+            models.Index(fields=["decided_at"], name="referral_decided_idx"),
             # The queue's "due" filters and sorts, over open referrals only (partial: small).
             models.Index(
                 fields=["sla_due_at"],
