@@ -326,29 +326,27 @@ def series_table(request: DashboardRequest, scope: Scope) -> Table:
         )
         rows.append(Row("referrals", "Referrals received", [Cell(t["received"]) for t in totals]))
         rows.append(Row("accepted", "Referrals accepted", [Cell(t["accepted"]) for t in totals]))
+    moments = [q.ends_before for q in quarters]
     if request.shows("security"):
         rows.append(
             Row(
                 "open_jobs",
                 "Open security jobs at the quarter's end",
                 [
-                    Cell(security_metrics.jobs_open_at(scope=scope, moment_before=q.ends_before))
-                    for q in quarters
+                    Cell(n)
+                    for n in security_metrics.jobs_open_at_each(scope=scope, moments_before=moments)
                 ],
             )
         )
-        spend = [Cell(security_metrics.spend_total(scope=scope, period=q), MONEY) for q in quarters]
+        spend_by_quarter = security_metrics.spend_by_quarter(scope=scope, quarters=quarters)
+        spend = [Cell(total, MONEY) for total, _ in spend_by_quarter]
         if request.suppressed:  # one household's job cost must not show
             threshold = policy.suppression_threshold
-            for cell, q in zip(spend, quarters, strict=True):
-                households = security_metrics.spend_households(scope=scope, period=q)
+            for cell, (_, households) in zip(spend, spend_by_quarter, strict=True):
                 cell.suppressed = 0 < households < threshold
         rows.append(Row("spend", "Spend on security measures", spend))
     if request.shows("adult_support") or request.shows("cyp"):
-        open_cases = [
-            support_metrics.open_cases_at(scope=scope, moment_before=q.ends_before)
-            for q in quarters
-        ]
+        open_cases = support_metrics.open_cases_at_each(scope=scope, moments_before=moments)
         keys = [k for k, e in (("adult", "adult_support"), ("cyp", "cyp")) if request.shows(e)]
         rows.append(
             Row(

@@ -483,3 +483,30 @@ def test_the_trend_counts_each_quarter_as_the_quarters_own_totals_do(dataset: Da
     assert flow == expected
     assert sum(f["received"] for f in flow) > 3  # the dataset's year and the three in Dover
     assert sum(f["accepted"] for f in flow) > 0
+
+
+def test_the_trends_other_rows_in_one_query_each_equal_the_per_quarter_figures(
+    dataset: Dataset,
+) -> None:
+    from reporting.metrics import Scope
+    from reporting.metrics import security as security_metrics
+    from reporting.metrics import support as support_metrics
+
+    scope = Scope((dataset.kent.pk,))
+    quarters = Period.parse("2025-26-Q1").trailing_quarters(8)
+    moments = [q.ends_before for q in quarters]
+    assert security_metrics.jobs_open_at_each(scope=scope, moments_before=moments) == [
+        security_metrics.jobs_open_at(scope=scope, moment_before=m) for m in moments
+    ]
+    assert support_metrics.open_cases_at_each(scope=scope, moments_before=moments) == [
+        support_metrics.open_cases_at(scope=scope, moment_before=m) for m in moments
+    ]
+    spend = security_metrics.spend_by_quarter(scope=scope, quarters=quarters)
+    assert spend == [
+        (
+            security_metrics.spend_total(scope=scope, period=q),
+            security_metrics.spend_households(scope=scope, period=q),
+        )
+        for q in quarters
+    ]
+    assert any(total for total, _ in spend)  # the dataset's year has installations

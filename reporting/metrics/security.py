@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db.models import (
+    Aggregate,
     Count,
     DecimalField,
     OuterRef,
@@ -139,6 +140,29 @@ def spend_total(*, scope: Scope, period: Period) -> Decimal:
     return Decimal(total)
 
 
+def spend_by_quarter(*, scope: Scope, quarters: list[Period]) -> list[tuple[Decimal, int]]:
+    """For each of ``quarters``: the spend (as ``spend_total``) and the households it is spend
+    on (as ``spend_households``), in one query over the measures installed in the span."""
+    if not quarters:
+        return []
+    # The whole span as one period (only its bounds are read).
+    span = replace(
+        quarters[0], start=min(q.start for q in quarters), end=max(q.end for q in quarters)
+    )
+    aggregates: dict[str, Aggregate] = {}
+    for index, quarter in enumerate(quarters):
+        installed = quarter.q_moment("job__installed_at")
+        aggregates[f"spend_{index}"] = Sum("actual_cost", filter=installed)
+        aggregates[f"households_{index}"] = Count(
+            "job__case_file_id", filter=installed, distinct=True
+        )
+    row = _installed(scope, span).aggregate(**aggregates)
+    return [
+        (Decimal(row[f"spend_{i}"] or ZERO), int(row[f"households_{i}"] or 0))
+        for i in range(len(quarters))
+    ]
+
+
 def spend_by_district(*, scope: Scope, period: Period) -> dict[str, Decimal]:
     rows = (
         _installed(scope, period)
@@ -186,6 +210,30 @@ def jobs_open_at(*, scope: Scope, moment_before: dt.datetime) -> int:
         .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=moment_before))
         .count()
     )
+
+
+def jobs_open_at_each(*, scope: Scope, moments_before: list[dt.datetime]) -> list[int]:
+    """``jobs_open_at`` for each moment, in one query: jobs allocated before the last moment and
+    not closed before the first."""
+    if not moments_before:
+        return []
+    closed_at = Coalesce("completed_at", "cancelled_at")
+    counts = {
+        f"open_{index}": Count(
+            "pk",
+            filter=Q(allocated_at__lt=moment)
+            & (Q(closed_at__isnull=True) | Q(closed_at__gte=moment)),
+        )
+        for index, moment in enumerate(moments_before)
+    }
+    row = (
+        _jobs(scope)
+        .annotate(closed_at=closed_at)
+        .filter(allocated_at__lt=max(moments_before))
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=min(moments_before)))
+        .aggregate(**counts)
+    )
+    return [int(row[f"open_{i}"] or 0) for i in range(len(moments_before))]
 
 
 def referral_to_installation(scope: Scope, period: Period) -> QuerySet[SecurityJob]:

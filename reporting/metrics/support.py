@@ -7,6 +7,7 @@ installed on or before it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -102,3 +103,28 @@ def open_cases_at(*, scope: Scope, moment_before: object) -> dict[str, int]:
         "adult": AdultSupportCase.objects.filter(scope.q_support(), open_q).count(),
         "cyp": CypCase.objects.filter(scope.q_support(), open_q).count(),
     }
+
+
+def open_cases_at_each(*, scope: Scope, moments_before: list[dt.datetime]) -> list[dict[str, int]]:
+    """``open_cases_at`` for each moment, one query per case type: cases opened before the last
+    moment and not closed before the first."""
+    if not moments_before:
+        return []
+    result: list[dict[str, int]] = [{} for _ in moments_before]
+    for key, model in (("adult", AdultSupportCase), ("cyp", CypCase)):
+        counts = {
+            f"open_{index}": Count(
+                "pk",
+                filter=Q(opened_at__lt=moment)
+                & (Q(closed_at__isnull=True) | Q(closed_at__gte=moment)),
+            )
+            for index, moment in enumerate(moments_before)
+        }
+        row = model.objects.filter(
+            scope.q_support(),
+            Q(opened_at__lt=max(moments_before)),
+            Q(closed_at__isnull=True) | Q(closed_at__gte=min(moments_before)),
+        ).aggregate(**counts)
+        for index, counts_at in enumerate(result):
+            counts_at[key] = int(row[f"open_{index}"] or 0)
+    return result
