@@ -604,6 +604,12 @@ def report(result: Result) -> str:
         f"stored {intake.stored}, lost {intake.lost}, duplicated {intake.duplicated}."
         + (f" First refusal: {intake.first_refusal}" if intake.first_refusal else ""),
     ]
+    if result.workers * result.threads <= result.users:
+        lines.append(
+            f"Note: {result.workers * result.threads} server threads for {result.users} users and "
+            "the /healthz probe: requests queue for a thread, /healthz with them, so the ratio "
+            "measures that queue rather than each page's cost."
+        )
     if result.sign_in_failures:
         lines.append("Failed to sign in or open a page: " + "; ".join(result.sign_in_failures))
     lines.append("Left running after Ctrl-C: " + (", ".join(result.left_running) or "nothing"))
