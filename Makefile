@@ -84,6 +84,7 @@ bench: install staticfiles/.collected-hashed
 	$(PY) -m benchmarks.run
 	$(PY) -m benchmarks.submissions
 	$(PY) -m benchmarks.soak --duration $(SOAK_DURATION)
+	$(PY) -m benchmarks.http_load
 
 soak: install staticfiles/.collected-hashed
 	$(PY) -m benchmarks.soak --duration $(SOAK_DURATION)

@@ -40,6 +40,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,19 +121,30 @@ class Stack:
     log: Path
 
 
-def start_stack(database_url: str, redis_url: str, log: Path) -> Stack:
+def start_stack(
+    database_url: str,
+    redis_url: str,
+    log: Path,
+    *,
+    arguments: Sequence[str] = ("--migrate", "--seed-demo"),
+    environment: Mapping[str, str] | None = None,
+    settings_module: str = "safer.settings.pilot",
+) -> Stack:
+    """``manage.py serve`` with ``arguments`` (the soak's: migrate and seed the demo; the HTTP
+    bench's: no worker, no beat) on a free port, once it answers."""
     port = _free_port()
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "safer.settings.pilot",
+        "DJANGO_SETTINGS_MODULE": settings_module,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "PYTHONUNBUFFERED": "1",
+        **(environment or {}),
     }
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as output:
         process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "manage.py", "serve", "--migrate", "--seed-demo", f"--port={port}"],
+            [sys.executable, "manage.py", "serve", *arguments, f"--port={port}"],
             cwd=BASE_DIR,
             env=env,
             stdout=output,

@@ -19,6 +19,7 @@ so this is a lower bound for the same database under several gunicorn processes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import datetime as dt
 import os
@@ -27,6 +28,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,11 +100,9 @@ def measure_submissions(*, clients: int, each: int) -> SubmissionResult:
         return _measure(clients=clients, each=each)
 
 
-def _measure(*, clients: int, each: int) -> SubmissionResult:
-    from django.db import connection
-    from rest_framework.test import APIClient
-
-    from referrals.models import Referral
+def partner_token(*, name: str) -> str:
+    """A bearer token for a new API client of the bench's partner agency (created once), with the
+    submit scope, for every authority: what a police force's case system would hold."""
     from safer.api.models import Scope
     from safer.api.services import api_client_create
     from safer.organisations.models import CommissioningAuthority, Organisation, OrganisationKind
@@ -111,13 +111,58 @@ def _measure(*, clients: int, each: int) -> SubmissionResult:
         name="Bench Partner Police", defaults={"kind": OrganisationKind.REFERRING_AGENCY}
     )
     organisation.authorities.set(CommissioningAuthority.objects.all())
-    token = api_client_create(
+    return api_client_create(
         organisation=organisation,
-        name=f"Bench submissions {uuid.uuid4().hex[:8]}",
+        name=f"{name} {uuid.uuid4().hex[:8]}",
         scopes=(Scope.REFERRALS_SUBMIT,),
         created_by=None,
         valid_for=dt.timedelta(days=1),
     ).token
+
+
+def stored_referrals(*, run: str, references: list[str]) -> tuple[int, int]:
+    """(rows stored, distinct references) among the referrals a run sent: its survivors' given
+    names start with ``Load<run>`` (see ``_body``)."""
+    from referrals.models import Referral
+
+    stored = Referral.objects.filter(
+        case_file__survivor__given_name__startswith=f"Load{run}", reference__in=references
+    )
+    return stored.count(), len(set(stored.values_list("reference", flat=True)))
+
+
+@contextlib.contextmanager
+def bench_copy(suffix: str) -> Iterator[str]:
+    """A throw-away copy of the bench database (``CREATE DATABASE … TEMPLATE``) for a run that
+    writes, so the bench data does not grow; the default connection points at it inside the
+    block, and it is dropped afterwards. Yields its name."""
+    from django.db import connection
+
+    from benchmarks.run import mirror_replica
+
+    bench = str(connection.settings_dict["NAME"])
+    scratch = f"{bench}{suffix}"
+    connection.close()
+    with connection._nodb_cursor() as cursor:  # the maintenance database: no one on the template
+        cursor.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+        cursor.execute(f'CREATE DATABASE "{scratch}" TEMPLATE "{bench}"')
+    try:
+        connection.settings_dict["NAME"] = scratch
+        mirror_replica()
+        yield scratch
+    finally:
+        connection.close()
+        connection.settings_dict["NAME"] = bench
+        mirror_replica()
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+
+
+def _measure(*, clients: int, each: int) -> SubmissionResult:
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    token = partner_token(name="Bench submissions")
     run = uuid.uuid4().hex[:6]
     latencies: list[float] = []
     answers: list[tuple[int, dict[str, Any]]] = []
@@ -159,18 +204,15 @@ def _measure(*, clients: int, each: int) -> SubmissionResult:
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - began
-    references = [body.get("reference") for status, body in answers if status == 201]
-    stored = Referral.objects.filter(
-        case_file__survivor__given_name__startswith=f"Load{run}",
-        reference__in=references,
-    )
+    references = [str(body.get("reference")) for status, body in answers if status == 201]
+    stored, distinct = stored_referrals(run=run, references=references)
     ordered = sorted(latencies)
     return SubmissionResult(
         clients=clients,
         sent=clients * each,
         accepted=len(references),
-        stored=stored.count(),
-        distinct_references=len(set(stored.values_list("reference", flat=True))),
+        stored=stored,
+        distinct_references=distinct,
         seconds=seconds,
         p50_ms=statistics.median(ordered) if ordered else 0.0,
         p95_ms=ordered[int(0.95 * (len(ordered) - 1))] if ordered else 0.0,
@@ -217,20 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     mirror_replica()
     ensure_bench_data()
     bench = str(connection.settings_dict["NAME"])
-    scratch = f"{bench}{COPY_SUFFIX}"
-    connection.close()
-    with connection._nodb_cursor() as cursor:  # the maintenance database: no one on the template
-        cursor.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
-        cursor.execute(f'CREATE DATABASE "{scratch}" TEMPLATE "{bench}"')
-    try:
-        connection.settings_dict["NAME"] = scratch
-        mirror_replica()
+    with bench_copy(COPY_SUFFIX) as scratch:
         result = measure_submissions(clients=options.clients, each=options.each)
-    finally:
-        connection.close()
-        connection.settings_dict["NAME"] = bench
-        with connection._nodb_cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
     print(
         f"Partner-API submissions, database {scratch} (a copy of {bench}), "
         f"{os.cpu_count()} CPUs, load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
