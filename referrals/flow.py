@@ -56,13 +56,27 @@ class Draft:
         self.data.setdefault("children", [])
         self.data.setdefault("adults", [])
         self.data.setdefault("reviewing", False)
+        # The pages' bound forms, each validated once however often it is asked for; any change
+        # to the answers drops them all (a page's choices may come from another page's answers).
+        self._forms: dict[tuple[str, ...], forms.Form] = {}
+
+    def bound(self, key: tuple[str, ...], make: Callable[[], forms.Form]) -> forms.Form:
+        form = self._forms.get(key)
+        if form is None:
+            form = self._forms[key] = make()
+        return form
 
     def raw(self, slug: str) -> Raw | None:
         value = self.data["steps"].get(slug)
         return value if isinstance(value, dict) else None
 
     def set_raw(self, slug: str, raw: Raw) -> None:
+        self._forms.clear()
         self.data["steps"][slug] = raw
+
+    def clear_raw(self, slug: str) -> None:
+        self._forms.clear()
+        self.data["steps"].pop(slug, None)
 
     def answer(self, slug: str, name: str) -> str:
         values = (self.raw(slug) or {}).get(name) or [""]
@@ -84,6 +98,7 @@ class Draft:
         return list(self.data[kind])
 
     def set_people(self, kind: str, people: list[Raw]) -> None:
+        self._forms.clear()
         self.data[kind] = people
 
 
@@ -138,10 +153,12 @@ class Step:
     summary_title: str = ""
 
     def form(self, draft: Draft, data: Any = None) -> forms.Form:
-        kwargs = self.form_kwargs(draft)
         if data is not None:
-            return self.form_class(data=data, **kwargs)
-        return bind(self.form_class, draft.raw(self.slug), **kwargs)
+            return self.form_class(data=data, **self.form_kwargs(draft))
+        return draft.bound(
+            ("step", self.slug),
+            lambda: bind(self.form_class, draft.raw(self.slug), **self.form_kwargs(draft)),
+        )
 
     def cleaned(self, draft: Draft) -> dict[str, Any] | None:
         if draft.raw(self.slug) is None:
@@ -263,10 +280,17 @@ def person_form(kind: str, raw: Raw | None) -> forms.Form:
     return bind(PEOPLE[kind]["form_class"], raw)
 
 
+def draft_person_form(draft: Draft, kind: str, index: int) -> forms.Form:
+    """The bound form of one person in the draft (validated once per draft)."""
+    return draft.bound(
+        ("person", kind, str(index)), lambda: person_form(kind, draft.people(kind)[index])
+    )
+
+
 def valid_people(draft: Draft, kind: str) -> list[dict[str, Any]]:
     cleaned = []
-    for raw in draft.people(kind):
-        form = person_form(kind, raw)
+    for index in range(len(draft.data[kind])):
+        form = draft_person_form(draft, kind, index)
         if form.is_valid():
             cleaned.append(form.cleaned_data)
     return cleaned
@@ -443,9 +467,10 @@ def submission_from_draft(draft: Draft) -> ReferralSubmission:
     risk = _cleaned(draft, "risk")
     request = _cleaned(draft, "request")
     urgency = _cleaned(draft, "urgency")
-    district = District.objects.select_related("authority").get(
-        pk=_cleaned(draft, "district")["district"]
-    )
+    district_form = STEPS_BY_SLUG["district"].form(draft)
+    if not isinstance(district_form, pf.DistrictForm):
+        raise IncompleteDraft("district")
+    district = district_form.districts[_cleaned(draft, "district")["district"]]
 
     referrer = None
     if not self_referral:

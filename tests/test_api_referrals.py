@@ -340,3 +340,28 @@ def test_concurrent_submissions_lose_none_and_duplicate_none(settings) -> None:
     assert len(set(references)) == 16
     assert Referral.objects.filter(reference__in=references).count() == 16
     assert Referral.objects.count() == 16
+
+
+# The queries one submission of the documented example costs, warm, with seven SPA staff to alert
+# and two earlier referrals it matches (issue 17: 81 before, eight of them outbox rows). However
+# many SPA staff its authority has, a referral writes one outbox row for its emails.
+SUBMIT_MAX_QUERIES = 36
+
+
+def test_a_submission_costs_a_fixed_number_of_queries_and_one_outbox_row(
+    police, django_assert_max_num_queries
+) -> None:
+    from safer.accounts.roles import Role
+    from safer.outbox.models import OutboxMessage
+    from tests.referrals_support import staff
+
+    _, token = police
+    for n in range(7):
+        staff(f"triage{n}@spa.example.org", Role.SPA_TRIAGE)
+    make_referral(given_name="Earlier")  # a candidate for duplicate matching
+    assert submit(token, payload()).status_code == 201  # warm: caches, the year's base row
+    before = OutboxMessage.objects.count()
+    with django_assert_max_num_queries(SUBMIT_MAX_QUERIES):
+        response = submit(token, payload())
+    assert response.status_code == 201, response.json()
+    assert OutboxMessage.objects.count() == before + 1

@@ -27,10 +27,13 @@ from referrals.models import (
 )
 from referrals.services.drafts import draft_decrypt, referral_drafts_purge
 from referrals.services.notifications import (
+    NOTIFICATIONS_TASK,
     TransientDeliveryError,
     notification_deliver,
+    referral_notifications_create,
+    referral_notifications_deliver,
 )
-from referrals.tasks import referral_notification_send_task
+from referrals.tasks import referral_notification_send_task, referral_notifications_send_task
 from safer.accounts.roles import Role
 from safer.outbox.models import OutboxMessage, OutboxStatus
 from safer.outbox.services import outbox_relay
@@ -120,17 +123,34 @@ def test_purge_deletes_drafts_nobody_came_back_to(client: Client) -> None:
 # --- Notifications ----------------------------------------------------------------------------
 
 
+def _acknowledgement(referral: Referral) -> ReferralNotification:
+    """The referral's acknowledgement row, as the worker creates it from the one outbox row."""
+    referral_notifications_create(referral_id=str(referral.id))
+    return ReferralNotification.objects.get(
+        referral=referral, kind=NotificationKind.ACKNOWLEDGEMENT
+    )
+
+
 @pytest.mark.django_db
 def test_urgent_referral_alerts_the_spa_team_of_its_authority_without_personal_details() -> None:
     kent_worker = staff("kent.triage@spa.example.org", Role.SPA_TRIAGE)
     staff("medway.triage@spa.example.org", Role.SPA_TRIAGE, authorities=("medway",))
     staff("rita.referrer@police.example.org", Role.REFERRER)
     referral = make_referral(urgent=True, given_name="Zebedee", family_name="Quux")
+    # The request wrote one outbox row for all the referral's emails, and no notification yet.
+    queued = OutboxMessage.objects.get(task_name=NOTIFICATIONS_TASK)
+    assert queued.kwargs == {"referral_id": str(referral.id)}
+    assert not ReferralNotification.objects.exists()
+    # The worker expands it: the referrer, and the SPA staff of the referral's authority.
+    assert referral_notifications_send_task(**queued.kwargs) == 2
     alerts = ReferralNotification.objects.filter(kind=NotificationKind.TRIAGE_ALERT)
     assert [a.recipient for a in alerts] == [kent_worker.email]
-    for notification in ReferralNotification.objects.filter(referral=referral):
-        assert OutboxMessage.objects.filter(kwargs={"notification_id": str(notification.id)})
-        assert notification_deliver(notification_id=str(notification.id)) is True
+    assert set(ReferralNotification.objects.values_list("status", flat=True)) == {
+        NotificationStatus.SENT
+    }
+    # Delivered again (the broker may deliver twice): nothing more is created or sent.
+    assert referral_notifications_send_task(**queued.kwargs) == 0
+    assert ReferralNotification.objects.count() == 2
     assert len(mail.outbox) == 2
     for message in mail.outbox:
         text = f"{message.subject} {message.body}"
@@ -144,7 +164,7 @@ def test_urgent_referral_alerts_the_spa_team_of_its_authority_without_personal_d
 @pytest.mark.django_db
 def test_a_notification_is_sent_once_however_often_its_task_runs() -> None:
     referral = make_referral()
-    ack = ReferralNotification.objects.get(referral=referral, kind=NotificationKind.ACKNOWLEDGEMENT)
+    ack = _acknowledgement(referral)
     assert referral_notification_send_task(notification_id=str(ack.id)) is True
     assert referral_notification_send_task(notification_id=str(ack.id)) is False
     ack.refresh_from_db()
@@ -154,9 +174,38 @@ def test_a_notification_is_sent_once_however_often_its_task_runs() -> None:
 
 
 @pytest.mark.django_db
+def test_an_unreachable_mail_server_for_one_recipient_retries_that_one_only() -> None:
+    staff("kent.triage@spa.example.org", Role.SPA_TRIAGE)
+    staff("kent.manager@spa.example.org", Role.SPA_TRIAGE)
+    referral = make_referral(urgent=True)
+    from django.core.mail import send_mail as real_send
+
+    def flaky(**kwargs: Any) -> int:
+        if kwargs["recipient_list"] == ["kent.manager@spa.example.org"]:
+            raise ConnectionRefusedError()
+        return int(real_send(**kwargs))
+
+    with (
+        mock.patch("referrals.services.notifications.send_mail", side_effect=flaky),
+        pytest.raises(TransientDeliveryError),
+    ):
+        referral_notifications_deliver(referral_id=str(referral.id))
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "kent.triage@spa.example.org",
+        "pat.referrer@police.example.org",
+    ]
+    # The retry sends the one left, and nothing twice.
+    assert referral_notifications_deliver(referral_id=str(referral.id)) == 1
+    assert len(mail.outbox) == 3
+    assert set(ReferralNotification.objects.values_list("status", flat=True)) == {
+        NotificationStatus.SENT
+    }
+
+
+@pytest.mark.django_db
 def test_a_transient_mail_failure_is_released_for_a_retry_and_a_permanent_one_is_not() -> None:
     referral = make_referral()
-    ack = ReferralNotification.objects.get(referral=referral, kind=NotificationKind.ACKNOWLEDGEMENT)
+    ack = _acknowledgement(referral)
     with (
         mock.patch(
             "referrals.services.notifications.send_mail", side_effect=ConnectionRefusedError()
@@ -178,7 +227,7 @@ def test_a_transient_mail_failure_is_released_for_a_retry_and_a_permanent_one_is
 @pytest.mark.django_db
 def test_a_claim_left_by_a_dead_worker_is_taken_over_after_a_while() -> None:
     referral = make_referral()
-    ack = ReferralNotification.objects.get(referral=referral, kind=NotificationKind.ACKNOWLEDGEMENT)
+    ack = _acknowledgement(referral)
     ReferralNotification.objects.filter(pk=ack.pk).update(
         status=NotificationStatus.SENDING, claimed_at=timezone.now()
     )
@@ -205,8 +254,7 @@ def test_a_referral_is_saved_when_redis_is_down(client: Client, settings: Any) -
         walk_professional(client)
         referral = submit(client)
     assert Referral.objects.filter(pk=referral.pk).exists()
-    ack = ReferralNotification.objects.get(referral=referral)
-    message = OutboxMessage.objects.get(kwargs={"notification_id": str(ack.id)})
+    message = OutboxMessage.objects.get(kwargs={"referral_id": str(referral.id)})
     assert message.status == OutboxStatus.PENDING  # waits for the broker; nothing lost
     assert "broker unreachable" in message.last_error
 
@@ -237,9 +285,10 @@ def test_hundred_referrals_with_the_broker_down_are_stored_and_acknowledged_once
                 for i in range(100)
             ]
         assert Referral.objects.count() == 100
+        # One outbox row per referral, waiting for the broker; the worker makes the emails.
+        assert OutboxMessage.objects.filter(task_name=NOTIFICATIONS_TASK).count() == 100
         acks = ReferralNotification.objects.filter(kind=NotificationKind.ACKNOWLEDGEMENT)
-        assert acks.count() == 100
-        assert not acks.exclude(status=NotificationStatus.PENDING).exists()
+        assert not acks.exists()
         assert broker.llen(queue) == 0
 
         log_path = tmp_path / "worker.log"
@@ -261,10 +310,7 @@ def test_hundred_referrals_with_the_broker_down_are_stored_and_acknowledged_once
             # A redelivered task (the broker may deliver twice) sends nothing more.
             from safer.celery import app
 
-            app.send_task(
-                "referrals.tasks.referral_notification_send_task",
-                kwargs={"notification_id": str(acks.first().id)},  # type: ignore[union-attr]
-            )
+            app.send_task(NOTIFICATIONS_TASK, kwargs={"referral_id": str(referrals[0].id)})
             time.sleep(3)
         log = log_path.read_text(errors="replace")
         for referral in referrals:

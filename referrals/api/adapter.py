@@ -147,8 +147,8 @@ def validate_draft(draft: flow.Draft) -> dict[str, list[str]]:
         if step.slug in DERIVED_FIELDS:
             people_kind = step.slug if step.slug in flow.PEOPLE_KINDS else None
             if people_kind:
-                for index, raw in enumerate(draft.people(people_kind)):
-                    form = flow.person_form(people_kind, raw)
+                for index in range(len(draft.people(people_kind))):
+                    form = flow.draft_person_form(draft, people_kind, index)
                     if not form.is_valid():
                         _collect(errors, f"{section}.{index}", form)
             continue

@@ -224,7 +224,9 @@ class DistrictForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         districts = District.objects.select_related("authority").order_by("name")
-        choices = [(str(d.id), d.name) for d in districts]
+        # Kept, so the submission built from this page needs no second read of its district.
+        self.districts = {str(d.id): d for d in districts}
+        choices = [(key, d.name) for key, d in self.districts.items()]
         choices.append((OUTSIDE_AREA, "The address is not in any of these areas"))
         self.fields["district"].choices = choices  # type: ignore[attr-defined]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import uuid
 from typing import Any
 
 from django.contrib.postgres.search import TrigramSimilarity
@@ -62,24 +63,32 @@ def referral_matches_find(*, referral: Referral) -> list[ReferralMatch]:
     year (550 ms at 100x the county data, with the reference lock held)."""
     case_file = referral.case_file
     candidates = _earlier_referrals(referral)
-    hits: dict[object, dict[str, float]] = {}
+    hits: dict[uuid.UUID, dict[str, float]] = {}
     for row in _person_candidates(candidates, survivor=case_file.survivor):
         hits.setdefault(row["pk"], {})["person"] = row["similarity"]
     for row in _address_candidates(candidates, household=case_file.household):
         hits.setdefault(row["pk"], {})["address"] = row["similarity"]
-    created = []
-    for pk, found in hits.items():
-        match, was_created = ReferralMatch.objects.get_or_create(
+    if not hits:
+        return []
+    # One read and one insert however many candidates (a get_or_create each cost four round
+    # trips with its savepoint); a match already recorded is kept as it is.
+    known = set(
+        ReferralMatch.objects.filter(referral=referral, candidate_id__in=hits).values_list(
+            "candidate_id", flat=True
+        )
+    )
+    created = [
+        ReferralMatch(
             referral=referral,
             candidate_id=pk,
-            defaults={
-                "on_person": "person" in found,
-                "on_address": "address" in found,
-                "similarity": round(found.get("person", found.get("address", 0.0)), 3),
-            },
+            on_person="person" in found,
+            on_address="address" in found,
+            similarity=round(found.get("person", found.get("address", 0.0)), 3),
         )
-        if was_created:
-            created.append(match)
+        for pk, found in hits.items()
+        if pk not in known
+    ]
+    ReferralMatch.objects.bulk_create(created, ignore_conflicts=True)
     return created
 
 

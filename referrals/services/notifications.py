@@ -31,10 +31,15 @@ from referrals.models import (
 from safer.access.roles import SPA_ROLES
 from safer.accounts.models import User
 from safer.accounts.roles import ROLE_GROUP_NAMES
+from safer.outbox.models import OutboxMessage
 from safer.outbox.services import outbox_enqueue
 
 logger = logging.getLogger(__name__)
 
+# One outbox row per referral: the worker expands it into the notifications (rows keyed by
+# referral, kind and recipient) and sends each once. NOTIFICATION_TASK sends one row; it is kept
+# for rows queued one per notification before the fan-out existed.
+NOTIFICATIONS_TASK = "referrals.tasks.referral_notifications_send_task"
 NOTIFICATION_TASK = "referrals.tasks.referral_notification_send_task"
 # A claim older than this is taken to belong to a worker that died mid-send.
 STALE_CLAIM_SECONDS = 600
@@ -44,32 +49,78 @@ class TransientDeliveryError(Exception):
     """The mail server could not be reached; the task retries."""
 
 
+def _wants_acknowledgement(referral: Referral) -> bool:
+    return referral.source == ReferralSource.PROFESSIONAL and bool(referral.referrer_email)
+
+
+def _wants_triage_alert(referral: Referral) -> bool:
+    return referral.urgent or referral.risk_level == RiskLevel.HIGH
+
+
+def referral_notifications_queue(*, referral: Referral) -> OutboxMessage | None:
+    """Queue a new referral's emails: one outbox row, in the caller's transaction, that the worker
+    expands (``referral_notifications_create``) and sends; None when no email is due."""
+    if not (_wants_acknowledgement(referral) or _wants_triage_alert(referral)):
+        return None
+    return outbox_enqueue(task_name=NOTIFICATIONS_TASK, kwargs={"referral_id": str(referral.id)})
+
+
 @transaction.atomic
-def referral_notifications_queue(*, referral: Referral) -> list[ReferralNotification]:
-    """Create the notification rows for a new referral and queue one outbox row for each."""
-    rows: list[ReferralNotification] = []
-    if referral.source == ReferralSource.PROFESSIONAL and referral.referrer_email:
-        rows.append(
-            _notification(referral, NotificationKind.ACKNOWLEDGEMENT, referral.referrer_email)
-        )
-    if referral.urgent or referral.risk_level == RiskLevel.HIGH:
-        for email in _spa_team_emails(referral):
-            rows.append(_notification(referral, NotificationKind.TRIAGE_ALERT, email))
-    survivor_email = getattr(getattr(referral.case_file, "safe_contact", None), "email", "")
-    for row in rows:
-        # Belt and braces: nothing is ever sent to the survivor's own address.
-        if survivor_email and row.recipient.lower() == survivor_email.lower():
-            row.delete()
-            continue
-        outbox_enqueue(task_name=NOTIFICATION_TASK, kwargs={"notification_id": str(row.id)})
-    return [row for row in rows if row.pk is not None]
+def referral_notifications_create(*, referral_id: str) -> list[ReferralNotification]:
+    """The referral's notification rows, created on the first call and the same rows after (each
+    is unique by referral, kind and recipient, so a task run twice creates nothing more).
 
-
-def _notification(referral: Referral, kind: str, recipient: str) -> ReferralNotification:
-    row, _ = ReferralNotification.objects.get_or_create(
-        referral=referral, kind=kind, recipient=recipient.strip().lower()
+    Who is told: the professional referrer (an acknowledgement), and, for an urgent or high-risk
+    referral, the SPA staff of the referral's authority (a triage alert). Nothing ever goes to the
+    survivor's own address.
+    """
+    referral = (
+        Referral.objects.select_related("case_file__safe_contact").filter(pk=referral_id).first()
     )
-    return row
+    if referral is None:  # erased (retention) before the worker got to it
+        return []
+    wanted: list[tuple[str, str]] = []
+    if _wants_acknowledgement(referral):
+        wanted.append((NotificationKind.ACKNOWLEDGEMENT, referral.referrer_email))
+    if _wants_triage_alert(referral):
+        wanted.extend((NotificationKind.TRIAGE_ALERT, e) for e in _spa_team_emails(referral))
+    survivor_email = getattr(getattr(referral.case_file, "safe_contact", None), "email", "")
+    rows = [
+        ReferralNotification(referral=referral, kind=kind, recipient=recipient.strip().lower())
+        for kind, recipient in wanted
+        # Belt and braces: nothing is ever sent to the survivor's own address.
+        if not (survivor_email and recipient.strip().lower() == survivor_email.strip().lower())
+    ]
+    ReferralNotification.objects.bulk_create(rows, ignore_conflicts=True)
+    return list(ReferralNotification.objects.filter(referral=referral).order_by("created_at"))
+
+
+def referral_notifications_deliver(*, referral_id: str) -> int:
+    """Create the referral's notifications if need be and send each not sent yet, at most once
+    (``notification_deliver``'s claim). Returns how many this call sent.
+
+    Every notification is tried; if the mail server was unreachable for any, raises
+    ``TransientDeliveryError`` afterwards, so a retry sends only those (the others are sent).
+    """
+    sent = 0
+    unreachable: TransientDeliveryError | None = None
+    for row in referral_notifications_create(referral_id=referral_id):
+        if row.status in (NotificationStatus.SENT, NotificationStatus.FAILED):
+            continue
+        try:
+            sent += notification_deliver(notification_id=str(row.id))
+        except TransientDeliveryError as error:
+            unreachable = error
+    if unreachable is not None:
+        raise unreachable
+    return sent
+
+
+def referral_notifications_give_up(*, referral_id: str, error: str) -> None:
+    """Mark what is still pending as failed: the retries are used up."""
+    ReferralNotification.objects.filter(
+        referral_id=referral_id, status=NotificationStatus.PENDING
+    ).update(status=NotificationStatus.FAILED, last_error=error[:300])
 
 
 def _spa_team_emails(referral: Referral) -> list[str]:

@@ -15,13 +15,19 @@ def risk_questionnaire_current(*, code: str = DASH_CODE) -> RiskQuestionnaire | 
 
 
 def risk_policy_for(*, authority_id: object, code: str = DASH_CODE) -> RiskPolicy | None:
-    """The authority's own policy for the current questionnaire, else the default one."""
-    questionnaire = risk_questionnaire_current(code=code)
-    if questionnaire is None:
-        return None
-    policies = RiskPolicy.objects.filter(
-        Q(authority_id=authority_id) | Q(authority__isnull=True), questionnaire=questionnaire
-    ).prefetch_related("bands")
+    """The authority's own policy for the current questionnaire, else the default one.
+
+    One query for the policy (the current questionnaire joined: at most one per code, by
+    constraint) and one for its bands; every submission asks."""
+    policies = (
+        RiskPolicy.objects.filter(
+            Q(authority_id=authority_id) | Q(authority__isnull=True),
+            questionnaire__code=code,
+            questionnaire__is_current=True,
+        )
+        .select_related("questionnaire")
+        .prefetch_related("bands")
+    )
     # Authority-specific first (NULLs sort last in ascending order in PostgreSQL).
     return policies.order_by("authority_id").first()
 

@@ -143,7 +143,12 @@ def referral_submit(
         ),
     )
     wanted = [opened.children[i] for i in sorted(set(submission.request.children))]
-    referral.children_for_support.set(wanted)
+    if wanted:
+        # A new referral has none yet: insert the links (``set`` first reads the existing ones).
+        Referral.children_for_support.through.objects.bulk_create(
+            Referral.children_for_support.through(referral=referral, person=child)
+            for child in wanted
+        )
     case_event_record(
         case_file=case_file,
         kind="referral_received",

@@ -250,7 +250,7 @@ def person_remove(request: HttpRequest, kind: str, index: int) -> HttpResponse:
         draft.set_people(kind, people)
         # Support asked for a child refers to children by position: ask again.
         if kind == "children" and draft.raw("request") is not None:
-            draft.data["steps"].pop("request", None)
+            draft.clear_raw("request")
         _save(request, draft)
         return redirect(f"refer:{kind}-list")
     form = flow.person_form(kind, people[index])
