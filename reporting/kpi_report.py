@@ -7,6 +7,7 @@ dashboard); its target and amber margin from ``KpiDefinition`` (or the contract'
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -72,7 +73,8 @@ def kpi_value(code: str, *, scope: Scope, period: Period, as_of: dt.datetime) ->
         contracts = security_metrics.contracts_in(
             scope=scope, period=period, service_element=ServiceElement.SECURITY
         )
-        return _spend_value(contracts, scope=scope, period=period)
+        by_contract = security_metrics.spend_by_live_contract(scope=scope, period=period)
+        return _spend_value(contracts, by_contract=by_contract, period=period)
     count = kpi_measure(code, scope=scope, period=period, as_of=as_of)
     if count is None:
         return None
@@ -84,12 +86,14 @@ def kpi_value(code: str, *, scope: Scope, period: Period, as_of: dt.datetime) ->
     )
 
 
-def _spend_value(contracts: list[Contract], *, scope: Scope, period: Period) -> KpiValue:
-    """Spend against value over the security contracts in force in the period."""
+def _spend_value(
+    contracts: list[Contract], *, by_contract: Mapping[Any, Decimal], period: Period
+) -> KpiValue:
+    """Spend against value over the security contracts in force in the period, from the
+    period's spend by the contract live on each job's installation day."""
     budget = sum((security_metrics.budget_for(c, period) for c in contracts), Decimal(0))
     # Only the spend of those contracts: each job by the contract live on its installation
     # day (extensions included); work done under no contract is not spend "within" one.
-    by_contract = security_metrics.spend_by_live_contract(scope=scope, period=period)
     spend = sum((by_contract.get(c.pk, Decimal(0)) for c in contracts), Decimal(0))
     ratio = (
         (spend * 100 / budget).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if budget else None
@@ -109,13 +113,14 @@ def kpi_values(
         contracts = security_metrics.contracts_in(
             scope=scope, period=span, service_element=ServiceElement.SECURITY
         )
+        spends = security_metrics.spend_by_live_contract_periods(scope=scope, periods=distinct)
         return {
             p: _spend_value(
                 [c for c in contracts if c.start_date <= p.end and c.current_end_date >= p.start],
-                scope=scope,
+                by_contract=by_contract,
                 period=p,
             )
-            for p in distinct
+            for p, by_contract in zip(distinct, spends, strict=True)
         }
     counts = kpi_measures(code, scope=scope, periods=distinct, as_of=as_of)
     return {
