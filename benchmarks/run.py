@@ -67,7 +67,25 @@ class TaskMeasurement:
         return self.p95_s <= self.budget_p95_s and self.peak_mib <= self.budget_peak_mib
 
 
-Result = TypeVar("Result", Measurement, TaskMeasurement)
+@dataclass(frozen=True)
+class LowerBoundMeasurement:
+    name: str
+    runs: int
+    app_p50_s: float
+    sql_p50_s: float
+    max_ratio: float
+    max_app_s: float
+
+    @property
+    def ratio(self) -> float:
+        return self.app_p50_s / self.sql_p50_s if self.sql_p50_s else float("inf")
+
+    @property
+    def within_budget(self) -> bool:
+        return self.ratio <= self.max_ratio and self.app_p50_s < self.max_app_s
+
+
+Result = TypeVar("Result", Measurement, TaskMeasurement, LowerBoundMeasurement)
 
 
 def mirror_replica() -> None:
@@ -109,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.test.utils import setup_test_environment
 
     from benchmarks.data import ensure_bench_data
-    from benchmarks.targets import TARGETS, TASKS
+    from benchmarks.targets import LOWER_BOUNDS, TARGETS, TASKS
 
     setup_test_environment()  # the test client's host, in-memory email
     connection.creation.create_test_db(
@@ -124,18 +142,23 @@ def main(argv: list[str] | None = None) -> int:
 
     pages = [t for t in TARGETS if chosen(t.name)]
     tasks = [t for t in TASKS if chosen(t.name)]
-    if not pages and not tasks:
+    bounds = [t for t in LOWER_BOUNDS if chosen(t.name)]
+    if not pages and not tasks and not bounds:
         parser.error(f"no target matches {options.only!r}")
 
     results = [_progress(measure(target, options.requests)) for target in pages]
     task_results = [_progress(measure_task(task, options.runs)) for task in tasks]
+    bound_results = [_progress(measure_lower_bound(b, options.runs)) for b in bounds]
     print(header(database=str(connection.settings_dict["NAME"])))
     if results:
         print("\n" + table(results))
     if task_results:
         print("\n" + task_table(task_results))
+    if bound_results:
+        print("\n" + lower_bound_table(bound_results))
     over = [r.name for r in results if not r.within_budget]
     over += [r.name for r in task_results if not r.within_budget]
+    over += [r.name for r in bound_results if not r.within_budget]
     if options.check and over:
         print(f"\nOver budget (see benchmarks/targets.py): {', '.join(over)}.")
         return 1
@@ -237,6 +260,50 @@ def measure_task(task: object, runs: int | None) -> TaskMeasurement:
         budget_p95_s=task.budget_p95_s,
         budget_peak_mib=task.budget_peak_mib,
     )
+
+
+def measure_lower_bound(bound: object, runs: int | None) -> LowerBoundMeasurement:
+    """Warm both up once, then time them in turns (app, statement, app, …) so that the load
+    of a shared machine falls on both alike."""
+    from benchmarks.targets import LowerBound
+
+    assert isinstance(bound, LowerBound)
+    app, sql = bound.prepare()
+    app()
+    sql()
+    app_timings: list[float] = []
+    sql_timings: list[float] = []
+    for _ in range(runs or bound.runs):
+        for work, timings in ((app, app_timings), (sql, sql_timings)):
+            gc.collect()
+            began = time.perf_counter()
+            work()
+            timings.append(time.perf_counter() - began)
+    return LowerBoundMeasurement(
+        name=bound.name,
+        runs=len(app_timings),
+        app_p50_s=statistics.median(app_timings),
+        sql_p50_s=statistics.median(sql_timings),
+        max_ratio=bound.max_ratio,
+        max_app_s=bound.max_app_s,
+    )
+
+
+def lower_bound_table(results: list[LowerBoundMeasurement]) -> str:
+    head = "| figures | runs | app p50 s | hand-written SQL p50 s | ratio | target |"
+    lines = [head, _separator(head)]
+    for r in results:
+        flags = []
+        if r.ratio > r.max_ratio:
+            flags.append(f"OVER {r.max_ratio:g}x")
+        if r.app_p50_s >= r.max_app_s:
+            flags.append(f"OVER {r.max_app_s:g} s")
+        verdict = ", ".join(flags) or "ok"
+        lines.append(
+            f"| {r.name} | {r.runs} | {r.app_p50_s:.3f} | {r.sql_p50_s:.3f} | {r.ratio:.1f}x "
+            f"| <= {r.max_ratio:g}x, < {r.max_app_s:g} s ({verdict}) |"
+        )
+    return "\n".join(lines)
 
 
 def _max_rss_mib() -> float:

@@ -428,3 +428,80 @@ TASKS: list[Task] = [
         runs=3,
     ),
 ]
+
+
+# --- Each return next to its lower bound (issue 17) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class LowerBound:
+    """A report's figures timed two ways: as the app computes them (what the document task
+    times, without suppression, charts or files) and as one hand-written SQL statement
+    (``benchmarks.lower_bound``). The target: the app within ``max_ratio`` of the statement and
+    under ``max_app_s`` at a million referrals."""
+
+    name: str
+    # ``prepare`` returns (the app's computation, the statement), each a callable to time.
+    prepare: Callable[[], tuple[Callable[[], Any], Callable[[], Any]]]
+    runs: int = 5
+    max_ratio: float = 2.0
+    max_app_s: float = 10.0
+
+
+def figures_next_to_sql(kind: str) -> Callable[[], tuple[Callable[[], Any], Callable[[], Any]]]:
+    def prepare() -> tuple[Callable[[], Any], Callable[[], Any]]:
+        from benchmarks import lower_bound
+        from reporting.generate import run_period, run_scope
+        from reporting.kpi_report import build_contract_kpi_report
+        from reporting.metrics import policy_for
+        from reporting.returns import build_return, template_for
+
+        run = bench_run(kind)
+        period = run_period(run)
+        as_of = timezone.now()
+        if kind == KPI:
+            contract = run.contract
+
+            def app() -> Any:
+                return build_contract_kpi_report(
+                    contract=contract,
+                    period=period,
+                    as_of=as_of,
+                    include_case_references=run.includes_case_references,
+                    parameters=[],
+                )
+
+            def sql() -> Any:
+                return lower_bound.kpi_report_figures(contract=contract, period=period, as_of=as_of)
+
+            return app, sql
+        template = run.template or template_for(kind, period)
+        scope = run_scope(run)
+        policy = policy_for(scope.authority_ids)
+        periods = lower_bound.return_periods(kind, period)
+        families = lower_bound.template_families(template)
+
+        def app_return() -> Any:
+            return build_return(
+                template=template, scope=scope, period=period, as_of=as_of, parameters=[]
+            )
+
+        def sql_return() -> Any:
+            return lower_bound.return_figures(
+                template_id=template.pk,
+                authority_ids=scope.authority_ids,
+                periods=periods,
+                policy=policy,
+                families=families,
+            )
+
+        return app_return, sql_return
+
+    return prepare
+
+
+LOWER_BOUNDS: list[LowerBound] = [
+    LowerBound("lower bound: annual Part 4 return", figures_next_to_sql(ANNUAL)),
+    LowerBound("lower bound: quarterly grant update", figures_next_to_sql(QUARTERLY)),
+    LowerBound("lower bound: contract KPI report", figures_next_to_sql(KPI)),
+]

@@ -7,15 +7,19 @@ dashboard); its target and amber margin from ``KpiDefinition`` (or the contract'
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+
+from django.db.models import prefetch_related_objects
 
 from reporting.charts import Bar, bar_chart
 from reporting.metrics import NOT_MEASURABLE, Scope, kpi_breaches, kpi_measure, percent, policy_for
 from reporting.metrics import commissioning as commissioning_metrics
 from reporting.metrics import referrals as referral_metrics
 from reporting.metrics import security as security_metrics
+from reporting.metrics.kpis import kpi_measures
 from reporting.models import KpiContractTarget, KpiDefinition
 from reporting.periods import Period
 from reporting.profile import referral_profile_tables
@@ -69,17 +73,8 @@ def kpi_value(code: str, *, scope: Scope, period: Period, as_of: dt.datetime) ->
         contracts = security_metrics.contracts_in(
             scope=scope, period=period, service_element=ServiceElement.SECURITY
         )
-        budget = sum((security_metrics.budget_for(c, period) for c in contracts), Decimal(0))
-        # Only the spend of those contracts: each job by the contract live on its installation
-        # day (extensions included); work done under no contract is not spend "within" one.
         by_contract = security_metrics.spend_by_live_contract(scope=scope, period=period)
-        spend = sum((by_contract.get(c.pk, Decimal(0)) for c in contracts), Decimal(0))
-        ratio = (
-            (spend * 100 / budget).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-            if budget
-            else None
-        )
-        return KpiValue(spend, budget, ratio, MONEY)
+        return _spend_value(contracts, by_contract=by_contract, period=period)
     count = kpi_measure(code, scope=scope, period=period, as_of=as_of)
     if count is None:
         return None
@@ -89,6 +84,56 @@ def kpi_value(code: str, *, scope: Scope, period: Period, as_of: dt.datetime) ->
         percent(count.numerator, count.denominator),
         excluded=count.excluded,
     )
+
+
+def _spend_value(
+    contracts: list[Contract], *, by_contract: Mapping[Any, Decimal], period: Period
+) -> KpiValue:
+    """Spend against value over the security contracts in force in the period, from the
+    period's spend by the contract live on each job's installation day."""
+    budget = sum((security_metrics.budget_for(c, period) for c in contracts), Decimal(0))
+    # Only the spend of those contracts: each job by the contract live on its installation
+    # day (extensions included); work done under no contract is not spend "within" one.
+    spend = sum((by_contract.get(c.pk, Decimal(0)) for c in contracts), Decimal(0))
+    ratio = (
+        (spend * 100 / budget).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if budget else None
+    )
+    return KpiValue(spend, budget, ratio, MONEY)
+
+
+def kpi_values(
+    code: str, *, scope: Scope, periods: list[Period], as_of: dt.datetime
+) -> dict[Period, KpiValue | None]:
+    """``kpi_value`` for each of ``periods`` (each computed once, however often it is listed):
+    a time-based KPI in one query over them all; spend against value with the contracts read
+    once for them all; any other KPI period by period."""
+    distinct = list(dict.fromkeys(periods))
+    if code == SPEND_KPI:
+        span = Period(min(p.start for p in distinct), max(p.end for p in distinct), "span")
+        contracts = security_metrics.contracts_in(
+            scope=scope, period=span, service_element=ServiceElement.SECURITY
+        )
+        spends = security_metrics.spend_by_live_contract_periods(scope=scope, periods=distinct)
+        return {
+            p: _spend_value(
+                [c for c in contracts if c.start_date <= p.end and c.current_end_date >= p.start],
+                by_contract=by_contract,
+                period=p,
+            )
+            for p, by_contract in zip(distinct, spends, strict=True)
+        }
+    counts = kpi_measures(code, scope=scope, periods=distinct, as_of=as_of)
+    return {
+        p: None
+        if count is None
+        else KpiValue(
+            count.numerator,
+            count.denominator,
+            percent(count.numerator, count.denominator),
+            excluded=count.excluded,
+        )
+        for p, count in zip(distinct, counts, strict=True)
+    }
 
 
 def kpi_results(
@@ -114,10 +159,10 @@ def kpi_results(
     results = []
     for kpi in kpis:
         target = overrides.get(kpi.code, kpi.target_percent)
-        value = kpi_value(kpi.code, scope=scope, period=period, as_of=as_of)
-        trend = [
-            (p, kpi_value(kpi.code, scope=scope, period=p, as_of=as_of)) for p in trend_periods
-        ]
+        # The quarter is also the trend's last: each period once, a clock's in one query.
+        values = kpi_values(kpi.code, scope=scope, periods=[period, *trend_periods], as_of=as_of)
+        value = values[period]
+        trend = [(p, values[p]) for p in trend_periods]
         rag = rag_for(
             value.percent if value else None,
             target=target,
@@ -196,6 +241,8 @@ def build_contract_kpi_report(
     include_case_references: bool,
     parameters: list[tuple[str, str]],
 ) -> ReportDocument:
+    # Its value, budget and current end all read the extensions: once, not per figure.
+    prefetch_related_objects([contract], "extensions")
     scope = contract_scope(contract)
     results = kpi_results(
         scope=scope,

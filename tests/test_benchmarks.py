@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.data import TINY, bench_data_present, ensure_bench_data, persona
-from benchmarks.targets import TARGETS, TASKS, Target, Task
+from benchmarks.targets import LOWER_BOUNDS, TARGETS, TASKS, LowerBound, Target, Task
 from referrals.models import Referral
 from support.models import AdultSupportCase
 from support.selectors.caseload import worker_caseload
@@ -54,3 +54,12 @@ def test_each_task_target_prepares_and_runs(tiny_bench_data: None, task: Task) -
     if "PDF" in task.name or "all three files" in task.name:
         return
     assert work() is not None
+
+
+@pytest.mark.parametrize("bound", LOWER_BOUNDS, ids=lambda b: b.name)
+def test_each_lower_bound_prepares_and_both_sides_run(
+    tiny_bench_data: None, bound: LowerBound
+) -> None:
+    app, sql = bound.prepare()
+    assert app() is not None
+    assert sql()  # the statement's figures (compared with the app's in test_reporting_lower_bound)
