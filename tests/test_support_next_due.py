@@ -96,7 +96,7 @@ def _contact(sw: SupportWorld) -> tuple[Case, dt.date | None]:
     return case, case.review_due_on  # the first-contact clock stopped, the review clock runs
 
 
-def _adult_session(sw: SupportWorld) -> tuple[Case, dt.date | None]:
+def _active_adult(sw: SupportWorld) -> AdultSupportCase:
     case = open_adult_case(sw)
     adult_session_record(
         case=case,
@@ -105,7 +105,11 @@ def _adult_session(sw: SupportWorld) -> tuple[Case, dt.date | None]:
         duration_minutes=30,
         recorded_by=sw.adult_worker,
     )
-    return case, days_ago(0) + dt.timedelta(weeks=12)
+    return case
+
+
+def _adult_session(sw: SupportWorld) -> tuple[Case, dt.date | None]:
+    return _active_adult(sw), days_ago(0) + dt.timedelta(weeks=12)
 
 
 def _safety_plan(sw: SupportWorld) -> tuple[Case, dt.date | None]:
@@ -121,7 +125,7 @@ def _safety_plan(sw: SupportWorld) -> tuple[Case, dt.date | None]:
 
 
 def _safety_plan_review(sw: SupportWorld) -> tuple[Case, dt.date | None]:
-    case, _ = _adult_session(sw)
+    case = _active_adult(sw)
     plan = safety_plan_record(
         case=case,
         agreed_on=days_ago(30),
@@ -136,7 +140,7 @@ def _safety_plan_review(sw: SupportWorld) -> tuple[Case, dt.date | None]:
 
 
 def _action_add(sw: SupportWorld) -> tuple[Case, dt.date | None]:
-    case, _ = _adult_session(sw)
+    case = _active_adult(sw)
     goal = support_goal_add(case=case, description="Stay", created_by=sw.adult_worker)
     support_action_add(
         goal=goal, description="Call", due_on=days_ago(-3), created_by=sw.adult_worker
@@ -145,7 +149,7 @@ def _action_add(sw: SupportWorld) -> tuple[Case, dt.date | None]:
 
 
 def _action_complete(sw: SupportWorld) -> tuple[Case, dt.date | None]:
-    case, _ = _adult_session(sw)
+    case = _active_adult(sw)
     goal = support_goal_add(case=case, description="Stay", created_by=sw.adult_worker)
     action = support_action_add(
         goal=goal, description="Call", due_on=days_ago(-3), created_by=sw.adult_worker
@@ -155,7 +159,7 @@ def _action_complete(sw: SupportWorld) -> tuple[Case, dt.date | None]:
 
 
 def _outcome_review(sw: SupportWorld) -> tuple[Case, dt.date | None]:
-    case, _ = _adult_session(sw)
+    case = _active_adult(sw)
     for point, day in ((TimePoint.START, days_ago(20)), (TimePoint.REVIEW, days_ago(10))):
         outcome_measure_record(
             case=case, time_point=point, recorded_on=day, scores=SCORES, recorded_by=sw.adult_worker
@@ -199,7 +203,7 @@ def _cyp_contact(sw: SupportWorld) -> tuple[Case, dt.date | None]:
     return case, case.review_due_on
 
 
-def _cyp_session(sw: SupportWorld) -> tuple[Case, dt.date | None]:
+def _engaged_cyp(sw: SupportWorld) -> CypCase:
     case = open_cyp_case(sw)
     cyp_session_record(
         case=case,
@@ -209,11 +213,15 @@ def _cyp_session(sw: SupportWorld) -> tuple[Case, dt.date | None]:
         duration_minutes=30,
         recorded_by=sw.cyp_worker,
     )
-    return case, days_ago(0) + dt.timedelta(weeks=12)
+    return case
+
+
+def _cyp_session(sw: SupportWorld) -> tuple[Case, dt.date | None]:
+    return _engaged_cyp(sw), days_ago(0) + dt.timedelta(weeks=12)
 
 
 def _exit_plan(sw: SupportWorld) -> tuple[Case, dt.date | None]:
-    case, _ = _cyp_session(sw)
+    case = _engaged_cyp(sw)
     exit_plan_record(
         case=case,
         planned_end_on=days_ago(-7),
@@ -225,7 +233,7 @@ def _exit_plan(sw: SupportWorld) -> tuple[Case, dt.date | None]:
 
 
 def _gbo_review(sw: SupportWorld) -> tuple[Case, dt.date | None]:
-    case, _ = _cyp_session(sw)
+    case = _engaged_cyp(sw)
     goal = gbo_goal_add(
         case=case, description="Sleep", agreed_on=days_ago(0), created_by=sw.cyp_worker
     )
@@ -354,3 +362,33 @@ def test_caseload_page_sorts_by_the_stored_date_in_constant_queries(sw: SupportW
     # One read of the cases (the others are the user's roles and scope), whatever its size.
     case_reads = [q for q in queries if 'FROM "support_adultsupportcase"' in q["sql"]]
     assert len(case_reads) == 1
+
+
+def test_home_panel_counts_from_the_stored_dates(sw: SupportWorld) -> None:
+    from support.workspace import caseload_panel
+
+    late = open_adult_case(sw)
+    safety_plan_record(
+        case=late,
+        agreed_on=days_ago(30),
+        plan="Plan",
+        review_due_on=days_ago(2),
+        created_by=sw.adult_worker,
+    )
+    adult_session_record(
+        case=late,
+        occurred_on=days_ago(0),
+        mode="face_to_face",
+        duration_minutes=30,
+        recorded_by=sw.adult_worker,
+    )
+    panel = caseload_panel(sw.adult_worker)
+    counts = {c.label: c.value for c in panel.counts}
+    assert counts == {
+        "open cases": 1,
+        "overdue": 1,
+        "first contacts to make": 0,
+        "first contacts overdue": 0,
+    }
+    assert [r.text for r in panel.rows] == [late.reference]
+    assert panel.rows[0].cells[2] == "Safety plan review"

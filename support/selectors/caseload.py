@@ -201,6 +201,45 @@ def worker_caseload(
     return rows
 
 
+@dataclass(frozen=True)
+class CaseloadSummary:
+    open: int
+    overdue: int
+    contacts_to_make: int
+    contacts_overdue: int
+
+
+def worker_caseload_summary(*, user: User | AnonymousUser) -> CaseloadSummary:
+    """The counts of the worker's home panel: one aggregate per case kind over their open
+    cases (the stored next due date and the first-contact fields; no clock is computed)."""
+    if not isinstance(user, User):
+        return CaseloadSummary(0, 0, 0, 0)
+    today = timezone.localdate()
+    roles = user_roles(user)
+    totals = dict.fromkeys(("open", "overdue", "contacts_to_make", "contacts_overdue"), 0)
+    for role, model in (
+        (Role.ADULT_SUPPORT_WORKER, AdultSupportCase),
+        (Role.CYP_WORKER, CypCase),
+    ):
+        if role not in roles:
+            continue
+        no_contact = Q(first_contact_at__isnull=True)
+        counted = (
+            model.objects.visible_to(user)
+            .open()
+            .filter(allocated_worker=user)
+            .aggregate(
+                open=Count("pk"),
+                overdue=Count("pk", filter=Q(next_due_on__lt=today)),
+                contacts_to_make=Count("pk", filter=no_contact),
+                contacts_overdue=Count("pk", filter=no_contact & Q(first_contact_due_on__lt=today)),
+            )
+        )
+        for key in totals:
+            totals[key] += counted[key]
+    return CaseloadSummary(**totals)
+
+
 @dataclass
 class ServiceOverview:
     """One service's part of the team page: the counts by status, and three paged lists (each
