@@ -3,9 +3,9 @@ their organisation (counts by status, waiting for allocation, past their review 
 
 Each list is one query per case kind whatever its length, and rows carry no notes. The next due
 date is stored on the case (``next_due_on``, kept by the services that move a clock; the
-clocks are defined once in ``support.models.due``), so the default order is read off a partial
-index and a page is cut by ``LIMIT``; ``next_due_drift`` finds a case whose stored date differs
-from its clocks (issue 17).
+clocks are defined once in ``support.models.due``), so the default order is a column (indexed
+over open cases by worker) and no clock is computed for a case the page does not show;
+``next_due_drift`` finds a case whose stored date differs from its clocks (issue 17).
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ class CaseloadRow:
 
 def adult_caseload_queryset(cases: SupportCaseQuerySet) -> SupportCaseQuerySet:
     """The cases with their clocks (for the label of the stored next due date), soonest due
-    first. The clocks are in the SELECT list only: PostgreSQL computes them for the rows a
-    page reads off ``adult_case_worker_due_idx``, not for the whole caseload."""
+    first. The clocks are in the SELECT list only, so PostgreSQL computes them for the rows
+    the page keeps (after ``LIMIT``), not for the whole caseload."""
     return (
         cases.select_related("survivor", "case_file")
         .annotate(**due_clocks(AdultSupportCase))
