@@ -140,6 +140,13 @@ app.conf.beat_schedule = {
         "task": "safer.dataprotection.tasks.retention_run_task",
         "schedule": crontab(hour=2, minute=40),
     },
+    "support-next-due-repair": {
+        # The caseload sorts by the next due date stored on each case by the services that
+        # move a clock; this finds and repairs (with a warning) any a missed writer left
+        # wrong (support/services/due.py). At night, after the retention run.
+        "task": "support.tasks.next_due_repair_task",
+        "schedule": crontab(hour=3, minute=40),
+    },
     "reporting-dashboard-refresh": {
         # Pre-computes each authority's default dashboard so the page opens fast.
         "task": "reporting.tasks.dashboard_refresh_task",

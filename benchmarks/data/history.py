@@ -38,6 +38,7 @@ from safer.demo import (
 from safer.organisations.models import CommissioningAuthority, District
 from security_works.models import Measure
 from support.models import ClosureReason, NeedsArea
+from support.services.due import next_due_fill
 
 MARKER_PREFIX = "DEMOHIST"  # a ReferenceCounter row: (prefix, year=HISTORY_VERSION)
 HISTORY_VERSION = 1
@@ -139,5 +140,6 @@ def history_ensure(context: DemoContext) -> dict[str, int] | None:
     if history_present():
         return None
     counts = DemoHistoryBuilder(context, now=timezone.now()).build()
+    next_due_fill()  # what the services would have stored on each case
     ReferenceCounter.objects.create(prefix=MARKER_PREFIX, year=HISTORY_VERSION, last_number=1)
     return counts

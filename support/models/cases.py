@@ -109,9 +109,10 @@ class CypSource(models.TextChoices):
 
 def open_case_indexes(kind: str) -> list[models.Index]:
     """Partial indexes for the caseload and team lists, over open cases only (closed ones are
-    most of the table and never listed there): a worker's open cases by date opened; an
-    organisation's cases waiting for allocation, oldest first; its open cases by first-contact
-    due date while not yet contacted, and by review date (issue 17)."""
+        most of the table and never listed there): a worker's open cases by date opened; an
+        organisation's cases waiting for allocation, oldest first; its open cases by first-contact
+        due date while not yet contacted, and by review date; a worker's open cases by next due date
+    (issue 17)."""
     is_open = ~models.Q(status="closed")
     return [
         models.Index(
@@ -132,6 +133,12 @@ def open_case_indexes(kind: str) -> list[models.Index]:
         models.Index(
             fields=["provider", "review_due_on"],
             name=f"{kind}_case_review_due_idx",
+            condition=is_open,
+        ),
+        # The caseload's default order (next due first), so a page is read off the index.
+        models.Index(
+            fields=["allocated_worker", "next_due_on", "opened_at", "id"],
+            name=f"{kind}_case_worker_due_idx",
             condition=is_open,
         ),
     ]
@@ -185,6 +192,10 @@ class SupportCase(Versioned):
     first_contact_due_on = models.DateField(null=True, blank=True)
     first_contact_at = models.DateTimeField(null=True, blank=True)
     review_due_on = models.DateField(null=True, blank=True)
+    # The soonest date of the case's running clocks (``support.models.due``), stored so the
+    # caseload is sorted and cut by an index. Kept by the services that move a clock
+    # (``support.services.common.next_due_refresh``), repaired nightly; NULL once closed.
+    next_due_on = models.DateField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True)
     closure_reason = models.ForeignKey(
         ClosureReason, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -208,7 +219,8 @@ class SupportCase(Versioned):
         return self.status != CLOSED  # type: ignore[attr-defined]
 
 
-@pghistory.track()
+# ``next_due_on`` is derived from the clocks, which are tracked: no history event of its own.
+@pghistory.track(exclude=["next_due_on"])
 class AdultSupportCase(SupportCase):
     """Specialist support for an adult survivor living in the sanctuary property."""
 
@@ -245,7 +257,7 @@ class AdultSupportCase(SupportCase):
         return self.reference
 
 
-@pghistory.track()
+@pghistory.track(exclude=["next_due_on"])
 class CypCase(SupportCase):
     """Support for one child living in safe accommodation (one case per child)."""
 

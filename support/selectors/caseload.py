@@ -1,8 +1,11 @@
 """Caseloads: a worker's own cases by next due action (overdue first), and a manager's view of
 their organisation (counts by status, waiting for allocation, past their review date).
 
-Each list is one query per case kind whatever its length: the next due dates are computed in SQL
-(``Least`` of the clocks, which skips NULLs on PostgreSQL) and rows carry no notes.
+Each list is one query per case kind whatever its length, and rows carry no notes. The next due
+date is stored on the case (``next_due_on``, kept by the services that move a clock; the
+clocks are defined once in ``support.models.due``), so the default order is a column (indexed
+over open cases by worker) and no clock is computed for a case the page does not show;
+``next_due_drift`` finds a case whose stored date differs from its clocks (issue 17).
 """
 
 from __future__ import annotations
@@ -14,8 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Case, Count, DateField, F, OuterRef, Q, Subquery, When
-from django.db.models.functions import Least
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.http import Http404, QueryDict
 from django.utils import timezone
 
@@ -28,24 +30,13 @@ from support.models import (
     AdultSupportCase,
     CypCase,
     CypStatus,
-    ExitPlan,
-    SafetyPlan,
-    SafetyPlanStatus,
-    SupportAction,
+    SafeguardingConcern,
     SupportCaseQuerySet,
 )
+from support.models.due import due_clocks, due_labels, next_due_expression
 
 CASELOAD_PAGE_SIZE = 50
 TEAM_PAGE_SIZE = 25
-
-# What each due date means, in the order they win a tie.
-DUE_LABELS = {
-    "contact_due_on": "First contact",
-    "safety_plan_due_on": "Safety plan review",
-    "review_due_on": "Case review",
-    "action_due_on": "Support plan action",
-    "exit_due_on": "Planned end of therapeutic work",
-}
 
 
 @dataclass(frozen=True)
@@ -59,62 +50,33 @@ class CaseloadRow:
     safeguarding: bool
 
 
-def _contact_due() -> Case:
-    return Case(
-        When(first_contact_at__isnull=True, then=F("first_contact_due_on")),
-        default=None,
-        output_field=DateField(),
-    )
-
-
 def adult_caseload_queryset(cases: SupportCaseQuerySet) -> SupportCaseQuerySet:
-    safety_plan = SafetyPlan.objects.filter(
-        adult_case=OuterRef("pk"), status=SafetyPlanStatus.ACTIVE
-    ).values("review_due_on")[:1]
-    action = (
-        SupportAction.objects.filter(
-            goal__adult_case=OuterRef("pk"), done_on__isnull=True, due_on__isnull=False
-        )
-        .order_by("due_on")
-        .values("due_on")[:1]
-    )
+    """The cases with their clocks (for the label of the stored next due date), soonest due
+    first. The clocks are in the SELECT list only, so PostgreSQL computes them for the rows
+    the page keeps (after ``LIMIT``), not for the whole caseload."""
     return (
         cases.select_related("survivor", "case_file")
-        .annotate(
-            contact_due_on=_contact_due(),
-            safety_plan_due_on=Subquery(safety_plan, output_field=DateField()),
-            action_due_on=Subquery(action, output_field=DateField()),
-        )
-        .annotate(
-            next_due_on=Least(
-                "contact_due_on", "safety_plan_due_on", "review_due_on", "action_due_on"
-            )
-        )
+        .annotate(**due_clocks(AdultSupportCase))
         .order_by(F("next_due_on").asc(nulls_last=True), "opened_at")
     )
 
 
 def cyp_caseload_queryset(cases: SupportCaseQuerySet) -> SupportCaseQuerySet:
-    exit_due = ExitPlan.objects.filter(cyp_case=OuterRef("pk")).values("planned_end_on")[:1]
+    concerns = SafeguardingConcern.objects.filter(cyp_case=OuterRef("pk"), status="open")
     return (
         cases.select_related("child", "case_file")
-        .annotate(
-            contact_due_on=_contact_due(),
-            exit_due_on=Subquery(exit_due, output_field=DateField()),
-            open_concerns=Count(
-                "safeguarding_concerns", filter=Q(safeguarding_concerns__status="open")
-            ),
-        )
-        .annotate(next_due_on=Least("contact_due_on", "review_due_on", "exit_due_on"))
+        .annotate(**due_clocks(CypCase), open_concerns=Exists(concerns))
         .order_by(F("next_due_on").asc(nulls_last=True), "opened_at")
     )
 
 
 def _row(case: AdultSupportCase | CypCase, today: dt.date) -> CaseloadRow:
-    due: dt.date | None = getattr(case, "next_due_on", None)
+    due = case.next_due_on
     label = ""
     if due is not None:
-        label = next(text for attr, text in DUE_LABELS.items() if getattr(case, attr, None) == due)
+        # The clock the stored date came from; none when it drifted (repaired nightly).
+        labels = due_labels(type(case))
+        label = next((text for attr, text in labels.items() if getattr(case, attr) == due), "")
     if isinstance(case, CypCase):
         person = case.child
         safeguarding = case.case_file.safeguarding_flag or bool(getattr(case, "open_concerns", 0))
@@ -239,6 +201,45 @@ def worker_caseload(
     return rows
 
 
+@dataclass(frozen=True)
+class CaseloadSummary:
+    open: int
+    overdue: int
+    contacts_to_make: int
+    contacts_overdue: int
+
+
+def worker_caseload_summary(*, user: User | AnonymousUser) -> CaseloadSummary:
+    """The counts of the worker's home panel: one aggregate per case kind over their open
+    cases (the stored next due date and the first-contact fields; no clock is computed)."""
+    if not isinstance(user, User):
+        return CaseloadSummary(0, 0, 0, 0)
+    today = timezone.localdate()
+    roles = user_roles(user)
+    totals = dict.fromkeys(("open", "overdue", "contacts_to_make", "contacts_overdue"), 0)
+    for role, model in (
+        (Role.ADULT_SUPPORT_WORKER, AdultSupportCase),
+        (Role.CYP_WORKER, CypCase),
+    ):
+        if role not in roles:
+            continue
+        no_contact = Q(first_contact_at__isnull=True)
+        counted = (
+            model.objects.visible_to(user)
+            .open()
+            .filter(allocated_worker=user)
+            .aggregate(
+                open=Count("pk"),
+                overdue=Count("pk", filter=Q(next_due_on__lt=today)),
+                contacts_to_make=Count("pk", filter=no_contact),
+                contacts_overdue=Count("pk", filter=no_contact & Q(first_contact_due_on__lt=today)),
+            )
+        )
+        for key in totals:
+            totals[key] += counted[key]
+    return CaseloadSummary(**totals)
+
+
 @dataclass
 class ServiceOverview:
     """One service's part of the team page: the counts by status, and three paged lists (each
@@ -352,3 +353,37 @@ def worker_caseload_for_manager(
         rows += [_row(c, today) for c in queryset(own)]
     rows.sort(key=lambda r: (r.next_due_on is None, r.next_due_on or today))
     return worker, rows
+
+
+@dataclass(frozen=True)
+class NextDueDrift:
+    """A case whose stored next due date is not the one its clocks give."""
+
+    model: type[AdultSupportCase] | type[CypCase]
+    case_id: uuid.UUID
+    stored: dt.date | None
+    computed: dt.date | None
+
+
+def next_due_drift(*, limit: int | None = None) -> list[NextDueDrift]:
+    """Every case (open or closed) whose stored ``next_due_on`` differs from the computation
+    of ``support.models.due``: a writer that moved a clock without ``next_due_refresh``. One
+    query per case kind over the whole table (for the nightly check, not for a page)."""
+    drift: list[NextDueDrift] = []
+    for model in (AdultSupportCase, CypCase):
+        cases = (
+            model.objects.annotate(computed=next_due_expression(model))
+            .filter(
+                Q(next_due_on__isnull=True, computed__isnull=False)
+                | Q(next_due_on__isnull=False, computed__isnull=True)
+                | (
+                    Q(next_due_on__isnull=False, computed__isnull=False)
+                    & ~Q(next_due_on=F("computed"))
+                )
+            )
+            .order_by("pk")
+            .values_list("pk", "next_due_on", "computed")
+        )
+        rows = cases[:limit] if limit is not None else cases
+        drift += [NextDueDrift(model, pk, stored, computed) for pk, stored, computed in rows]
+    return drift

@@ -162,6 +162,7 @@ def adult_session_record(
         fields.append("status")
     if fields:
         common.save(locked, *fields)
+        common.next_due_refresh(locked)
     recorded = common.event(
         locked,
         "session_recorded",
@@ -241,6 +242,7 @@ def outcome_measure_record(
         weeks = support_policy_for(authority_id=locked.authority_id).review_interval_weeks
         locked.review_due_on = recorded_on + dt.timedelta(weeks=weeks)
         common.save(locked, "review_due_on")
+        common.next_due_refresh(locked)
     common.event(
         locked,
         "outcomes_recorded",
@@ -333,6 +335,7 @@ def safety_plan_record(
         review_due_on=review_due_on,
         created_by=created_by,
     )
+    common.next_due_refresh(locked)
     common.event(
         locked,
         "safety_plan_agreed",
@@ -360,6 +363,7 @@ def safety_plan_review(
     current.last_reviewed_on = reviewed_on
     current.review_due_on = next_review_on
     current.save(update_fields=["last_reviewed_on", "review_due_on"])
+    common.next_due_refresh(locked)
     common.event(
         locked,
         "safety_plan_reviewed",
@@ -440,6 +444,7 @@ def support_action_add(
         due_on=due_on,
         responsible=responsible.strip()[:120],
     )
+    common.next_due_refresh(locked)
     common.event(
         locked,
         "support_action_added",
@@ -462,6 +467,7 @@ def support_action_complete(
         raise InvalidRecord("This action is already done.")
     action.done_on = done_on
     action.save(update_fields=["done_on"])
+    common.next_due_refresh(locked)
     common.event(
         locked,
         "support_action_done",

@@ -54,6 +54,7 @@ from support.models import (
     Handover,
     SessionMode,
 )
+from support.models.due import next_due_expression
 from support.selectors.config import support_policy_for
 
 C = TypeVar("C", AdultSupportCase, CypCase)
@@ -143,6 +144,28 @@ def event(
 
 def save(case: AdultSupportCase | CypCase, *fields: str) -> None:
     case.save(update_fields=list(fields))
+
+
+def next_due_refresh(case: AdultSupportCase | CypCase) -> None:
+    """Store the case's next due date (``support.models.due``) after a service moved one of its
+    clocks: first contact, the case review, a safety plan, an action, the exit plan, closure.
+
+    Called inside the service's transaction, after its writes and with the case row locked
+    (``lock``), so the computation sees every committed clock and no other service can move
+    one until the transaction ends. Writes only when the date changed; the in-memory case gets
+    the stored date. A writer that forgets to call this leaves the caseload mis-sorted until
+    the nightly ``next_due_repair`` (which logs it): the tests compare the two after each
+    service."""
+    model = type(case)
+    stored, computed = (
+        model.objects.filter(pk=case.pk)
+        .annotate(computed=next_due_expression(model))
+        .values_list("next_due_on", "computed")
+        .get()
+    )
+    if stored != computed:
+        model.objects.filter(pk=case.pk).update(next_due_on=computed)
+    case.next_due_on = computed
 
 
 def not_in_future(day: dt.date, what: str) -> dt.date:
@@ -259,6 +282,7 @@ def allocate(case: C, *, worker: User, team: Team | None, by: User | None) -> C:
     locked.first_contact_due_on = workdays.due_date(workdays.local_date(now), days)
     locked.status = ALLOCATED
     save(locked, "allocated_worker", "team", "allocated_at", "first_contact_due_on", "status")
+    next_due_refresh(locked)
     grant_work(locked.case_file, by=by, user=worker)
     if team is not None:
         grant_work(locked.case_file, by=by, team=team)
@@ -372,6 +396,7 @@ def close(
         "exit_measures_missing_reason",
         "retention_until",
     )
+    next_due_refresh(locked)
     # Workers lose the case with its closure; the provider's managers keep it (organisation grant).
     revoke_work_if_unused(locked, by=by, user_id=old_worker_id)
     revoke_work_if_unused(locked, by=by, team_id=old_team_id)
@@ -452,6 +477,7 @@ def contact_attempt_record(
             fields.append("status")
     if fields:
         save(locked, *fields)
+        next_due_refresh(locked)
     recorded = event(
         locked,
         "contact_attempt",

@@ -242,6 +242,7 @@ def cyp_session_record(
         fields.append("status")
     if fields:
         common.save(locked, *fields)
+        common.next_due_refresh(locked)
     recorded = common.event(
         locked,
         "session_recorded",
@@ -285,6 +286,7 @@ def exit_plan_record(
             "updated_by": recorded_by,
         },
     )
+    common.next_due_refresh(locked)
     common.event(
         locked,
         "exit_plan_set" if created else "exit_plan_revised",

@@ -109,6 +109,7 @@ def gbo_score_record(
         weeks = support_policy_for(authority_id=locked.authority_id).review_interval_weeks
         locked.review_due_on = scored_on + dt.timedelta(weeks=weeks)
         common.save(locked, "review_due_on")
+        common.next_due_refresh(locked)
     common.event(
         locked,
         "gbo_score",
