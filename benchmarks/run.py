@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_test_environment()  # the test client's host, in-memory email
     connection.creation.create_test_db(
-        verbosity=0, autoclobber=True, keepdb=not options.rebuild_data
+        verbosity=0, autoclobber=True, keepdb=not options.rebuild_data, serialize=False
     )
     mirror_replica()
     ensure_bench_data()

@@ -55,8 +55,10 @@ def _unique_violations() -> list[str]:
         broken = []
         for name, table, definition in indexes:
             columns = definition[definition.rindex("(") + 1 : definition.rindex(")")]
+            present = " AND ".join(f"{c.strip()} IS NOT NULL" for c in columns.split(","))
             cursor.execute(
-                f"SELECT 1 FROM {table} GROUP BY {columns} HAVING count(*) > 1 LIMIT 1"  # noqa: S608
+                f"SELECT 1 FROM {table} WHERE {present} "  # noqa: S608
+                f"GROUP BY {columns} HAVING count(*) > 1 LIMIT 1"
             )
             if cursor.fetchone():
                 broken.append(name)
