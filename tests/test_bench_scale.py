@@ -97,6 +97,7 @@ def test_county_copies_keep_every_key_and_kent_staff_see_three_times_as_much(
     authorities = CommissioningAuthority.objects.count()
     users = User.objects.count()
     logs = AccessLog.objects.count()
+    base_case_files = {str(pk) for pk in CaseFile.objects.values_list("pk", flat=True)}
 
     multiply(COPIES, "county", verbose=False)
 
@@ -112,14 +113,14 @@ def test_county_copies_keep_every_key_and_kent_staff_see_three_times_as_much(
     assert CommissioningAuthority.objects.count() == authorities
     assert User.objects.count() == users
     # The access log's record ids follow their record into the copy.
-    referral_ids = {str(pk) for pk in Referral.objects.values_list("pk", flat=True)}
+    case_file_ids = {str(pk) for pk in CaseFile.objects.values_list("pk", flat=True)}
     read = set(
-        AccessLog.objects.filter(record_type="referrals.referral").values_list(
+        AccessLog.objects.filter(record_type="casefile.casefile").values_list(
             "record_id", flat=True
         )
     )
-    assert read
-    assert read <= referral_ids
+    assert read - base_case_files  # the copies' case files are read too
+    assert read <= case_file_ids
 
 
 def test_national_copies_have_their_own_authorities_and_the_personas_see_one_county(
@@ -147,3 +148,26 @@ def test_national_copies_have_their_own_authorities_and_the_personas_see_one_cou
         )
     client.force_login(persona("spa_triage"))  # type: ignore[attr-defined]
     assert client.get("/").status_code in {200, 302}  # type: ignore[attr-defined]
+
+
+def test_copied_references_stay_unique_and_fit_at_a_million() -> None:
+    """Copy 333 of a reference: the number past every base number, never cut to the old width."""
+    from benchmarks.data.scale import _suffixed
+
+    base = [f"SAFER-2025-B{n:05d}" for n in (0, 3, 2999)]
+    seen = set(base)
+    with connection.cursor() as cursor:
+        for k in (1, 2, 333):
+            sql = _suffixed(Referral, "reference", 2999)
+            cursor.execute(
+                f"SELECT {sql} FROM unnest(%s::text[]) AS v(reference), "  # noqa: S608
+                "(SELECT %s AS k) AS c",
+                [base, k],
+            )
+            copies = [value for (value,) in cursor.fetchall()]
+            assert all(len(value) <= 20 for value in copies)
+            assert seen.isdisjoint(copies)
+            seen.update(copies)
+        sql = _suffixed(User, "email", 0)
+        cursor.execute(f"SELECT {sql} FROM (SELECT 'bench-a@example.org' AS email, 7 AS k) AS v")  # noqa: S608
+        assert cursor.fetchone()[0] == "bench-a+7@example.org"

@@ -220,10 +220,12 @@ def _suffixed(model: type[models.Model], column: str, largest: int) -> str:
     if isinstance(f, models.SlugField):
         return f"{q} || '-' || k"
     # "SAFER-2025-B00123": the number moves past the base's largest, at least as wide.
+    # (lpad cuts a longer string to the width, so the width is the larger of the two.)
     number = f"substring({q} from '[0-9]+$')"
+    shifted = f"({number}::bigint + k * {largest + 1})::text"
     return (
         f"CASE WHEN {q} ~ '[0-9]+$' THEN regexp_replace({q}, '[0-9]+$', '') || "
-        f"lpad(({number}::bigint + k * {largest + 1})::text, length({number}), '0') "
+        f"lpad({shifted}, greatest(length({number}), length({shifted})), '0') "
         f"ELSE {q} || ' ' || k END"
     )
 
@@ -333,7 +335,7 @@ def plan(copies: int, shape: str) -> Plan:
             sql = _suffixed(m, column, _largest_trailing_number(table, column))
             _check_length(m, column, sql, copies)
             expressions[column] = sql
-        where = ""
+        where = _belongs_to_a_copy(m, shape, chosen_set)
         if _label(m) == ACCESS_LOG:
             expressions["record_id"] = _access_record_id(chosen_set, offsets)
             where = _access_log_share(table, copies)
@@ -351,6 +353,25 @@ def plan(copies: int, shape: str) -> Plan:
         if m in offsets:
             sequences.append((table, opts.pk.column))
     return Plan(copies, shape, statements, sequences, chosen)
+
+
+def _belongs_to_a_copy(
+    model: type[models.Model], shape: str, chosen: set[type[models.Model]]
+) -> str:
+    """A table copied because it points at a copied one, whose rows may point at none (the
+    service-wide default retention rule, a report run of no contract): only the rows that do
+    belong to a copy. The seeds are copied whole."""
+    seeds = set(VOLUME_SEEDS) | (set(SCOPE_SEEDS) if shape == "national" else set())
+    if _label(model) in seeds:
+        return ""
+    keys = [
+        f
+        for f in model._meta.concrete_fields
+        if f.is_relation and f.related_model in chosen and not f.primary_key
+    ]
+    if not keys or any(not f.null for f in keys):
+        return ""
+    return " WHERE " + " OR ".join(f"t.{_quote(f.column)} IS NOT NULL" for f in keys)
 
 
 def _access_record_id(
