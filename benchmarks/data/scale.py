@@ -321,6 +321,7 @@ def plan(copies: int, shape: str) -> Plan:
             return f"{q} + k * {offsets[owner]}"
         raise ValueError(f"{f}: a {type(f).__name__} key cannot be copied; see NEVER_COPIED")
 
+    left_out = _rows_left_out(chosen, shape)
     statements: list[tuple[str, str]] = []
     sequences: list[tuple[str, str]] = []
     for m in chosen:
@@ -335,10 +336,15 @@ def plan(copies: int, shape: str) -> Plan:
             sql = _suffixed(m, column, _largest_trailing_number(table, column))
             _check_length(m, column, sql, copies)
             expressions[column] = sql
-        where = _belongs_to_a_copy(m, shape, chosen_set)
+        conditions = []
+        if left_out[m]:
+            pk_column = _quote(opts.pk.column)
+            listed = ",".join(sorted(left_out[m]))
+            conditions.append(f"NOT (t.{pk_column}::text = ANY('{{{listed}}}'::text[]))")
         if _label(m) == ACCESS_LOG:
             expressions["record_id"] = _access_record_id(chosen_set, offsets)
-            where = _access_log_share(table, copies)
+            conditions += _access_log_share(table, copies)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         columns = _catalogue_columns(table)
         select = ", ".join(expressions.get(c, f"t.{_quote(c)}") for c in columns)
         # Columns of the catalogue that Django does not know are copied as they are.
@@ -355,23 +361,54 @@ def plan(copies: int, shape: str) -> Plan:
     return Plan(copies, shape, statements, sequences, chosen)
 
 
-def _belongs_to_a_copy(
-    model: type[models.Model], shape: str, chosen: set[type[models.Model]]
-) -> str:
-    """A table copied because it points at a copied one, whose rows may point at none (the
-    service-wide default retention rule, a report run of no contract): only the rows that do
-    belong to a copy. The seeds are copied whole."""
+def _rows_left_out(
+    chosen: list[type[models.Model]], shape: str
+) -> dict[type[models.Model], set[str]]:
+    """The base rows (primary keys as text) that belong to no copy, per copied model.
+
+    A model copied because it points at a copied one may have rows that point at none (the
+    service-wide default retention rule or risk policy, of no authority): those stay single.
+    So do the rows that point at a row left out (the default policy's bands, its pghistory
+    events), or their copy would point at nothing. The seeds are copied whole. Found on the
+    base, which is small, until nothing changes (the graph has cycles: a referral's repeat)."""
+    chosen_set = set(chosen)
     seeds = set(VOLUME_SEEDS) | (set(SCOPE_SEEDS) if shape == "national" else set())
-    if _label(model) in seeds:
-        return ""
-    keys = [
-        f
-        for f in model._meta.concrete_fields
-        if f.is_relation and f.related_model in chosen and not f.primary_key
-    ]
-    if not keys or any(not f.null for f in keys):
-        return ""
-    return " WHERE " + " OR ".join(f"t.{_quote(f.column)} IS NOT NULL" for f in keys)
+    left_out: dict[type[models.Model], set[str]] = {m: set() for m in chosen}
+    changed = True
+    with connection.cursor() as cursor:
+        while changed:
+            changed = False
+            for m in chosen:
+                keys = [
+                    f
+                    for f in m._meta.concrete_fields
+                    if f.is_relation and f.related_model in chosen_set
+                ]
+                conditions: list[str] = []
+                params: list[list[str]] = []
+                own = [f for f in keys if not f.primary_key]
+                if _label(m) not in seeds and own and all(f.null for f in own):
+                    conditions.append(
+                        "(" + " AND ".join(f"t.{_quote(f.column)} IS NULL" for f in own) + ")"
+                    )
+                for f in keys:
+                    gone = left_out[f.related_model]  # type: ignore[index]
+                    if gone:
+                        conditions.append(f"t.{_quote(f.column)}::text = ANY(%s)")
+                        params.append(sorted(gone))
+                if not conditions:
+                    continue
+                pk = _quote(m._meta.pk.column)
+                cursor.execute(
+                    f"SELECT t.{pk}::text FROM {_quote(m._meta.db_table)} AS t "  # noqa: S608
+                    f"WHERE {' OR '.join(conditions)}",
+                    params,
+                )
+                found = {value for (value,) in cursor.fetchall()}
+                if found != left_out[m]:
+                    left_out[m] = found
+                    changed = True
+    return left_out
 
 
 def _access_record_id(
@@ -402,13 +439,13 @@ def _access_record_id(
     return f"CASE t.record_type {' '.join(cases)} ELSE t.record_id END"
 
 
-def _access_log_share(table: str, copies: int) -> str:
-    """A WHERE clause that keeps each copy's share of the base's access-log rows under the cap."""
+def _access_log_share(table: str, copies: int) -> list[str]:
+    """The condition that keeps each copy's share of the base's access-log rows under the cap."""
     base = _max_pk(table, "id")
     if base == 0 or base * copies <= ACCESS_LOG_CAP:
-        return ""
+        return []
     per_mille = max(1, (ACCESS_LOG_CAP - base) * 1000 // (base * (copies - 1)))
-    return f" WHERE (t.id + k) % 1000 < {per_mille}"
+    return [f"(t.id + k) % 1000 < {per_mille}"]
 
 
 def scale_marker_present(copies: int) -> bool:
