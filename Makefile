@@ -14,6 +14,11 @@ DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=safer.settings.production \
 # `make run` serves as production does (gunicorn, DEBUG off); `make dev` is the developers' server.
 PILOT_SETTINGS := DJANGO_SETTINGS_MODULE=safer.settings.pilot
 SOAK_DURATION ?= 600
+# make bench BENCH_SCALE=1000000 BENCH_SHAPE=national: the bench data multiplied to that many
+# referrals in a database of its own (benchmarks/data/scale.py); empty: the county build (3,000).
+BENCH_SCALE ?=
+BENCH_SHAPE ?= county
+BENCH_ARGS = $(if $(BENCH_SCALE),--scale $(BENCH_SCALE) --shape $(BENCH_SHAPE))
 
 .PHONY: help install assets run dev test lint format bench soak e2e backup restore services-stop services-reset clean
 
@@ -25,6 +30,7 @@ help:
 	@echo "make lint   ruff, ruff format --check, mypy, makemigrations --check, check --deploy"
 	@echo "make e2e    browser tests in headless Chromium (needs Debian's chromium package)"
 	@echo "make bench  benchmarks, then the soak (make soak); results in docs/performance.md"
+	@echo "            BENCH_SCALE=1000000 BENCH_SHAPE=county|national: at a million referrals"
 	@echo "make soak   20 signed-in demo users against the make run stack for SOAK_DURATION seconds"
 	@echo "make backup   the database and private files into one archive in var/backups (BACKUP_DIR=)"
 	@echo "make restore  ARCHIVE=… into an empty database (RESTORE_ARGS=--force / --database-url …)"
@@ -81,10 +87,10 @@ format: install
 	$(VENV)/bin/ruff format .
 
 bench: install staticfiles/.collected-hashed
-	$(PY) -m benchmarks.run
-	$(PY) -m benchmarks.submissions
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
+	$(PY) -m benchmarks.submissions $(BENCH_ARGS)
 	$(PY) -m benchmarks.soak --duration $(SOAK_DURATION)
-	$(PY) -m benchmarks.http_load
+	$(PY) -m benchmarks.http_load $(if $(BENCH_SCALE),--database test_safer_bench_$(BENCH_SCALE)_$(BENCH_SHAPE))
 
 soak: install staticfiles/.collected-hashed
 	$(PY) -m benchmarks.soak --duration $(SOAK_DURATION)

@@ -10,6 +10,11 @@ county-sized dataset of ``benchmarks.data`` built into it once (a few minutes, t
     python -m benchmarks.run --only report --runs 10
     python -m benchmarks.run --check              # exit 1 when a p95 or a peak exceeds its budget
     python -m benchmarks.run --rebuild-data       # drop the bench database and build it afresh
+    python -m benchmarks.run --scale 1000000 --shape national   # a million referrals (issue 17)
+
+``--scale N`` (more than the county build's 3,000 referrals) copies the bench database to one of
+its own per scale and shape (``test_safer_bench_1000000_county``) and multiplies it there inside
+PostgreSQL (``benchmarks.data.scale``): a few minutes the first time, kept for the next run.
 """
 
 from __future__ import annotations
@@ -102,6 +107,35 @@ def mirror_replica() -> None:
         )
 
 
+def add_scale_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--scale`` and ``--shape``: which bench database to run against (also
+    ``benchmarks.submissions``'s)."""
+    parser.add_argument(
+        "--scale",
+        type=int,
+        help="referrals in the bench data (default: the county build's, 3,000)",
+    )
+    parser.add_argument(
+        "--shape",
+        choices=("county", "national"),  # benchmarks.data.scale.SHAPES (read before setup)
+        default="county",
+        help="county: Kent's staff see Nx more; national: Nx more authorities the size of Kent",
+    )
+
+
+def use_bench_scale(options: argparse.Namespace) -> None:
+    """After ``ensure_bench_data``: switch to the database of ``--scale``/``--shape``, built
+    from the base the first time, and point the replica alias at it."""
+    from benchmarks.data.scale import Scale, use_scaled_database
+
+    if options.scale is None:
+        return
+    use_scaled_database(
+        Scale(options.scale, options.shape), rebuild=getattr(options, "rebuild_data", False)
+    )
+    mirror_replica()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page")
@@ -112,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rebuild-data", action="store_true", help="drop and rebuild the bench database"
     )
+    add_scale_arguments(parser)
     options = parser.parse_args(argv)
     if options.requests < 20:
         parser.error("--requests must be at least 20 for a meaningful 95th percentile")
@@ -131,10 +166,11 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_test_environment()  # the test client's host, in-memory email
     connection.creation.create_test_db(
-        verbosity=0, autoclobber=True, keepdb=not options.rebuild_data
+        verbosity=0, autoclobber=True, keepdb=not options.rebuild_data, serialize=False
     )
     mirror_replica()
     ensure_bench_data()
+    use_bench_scale(options)
 
     def chosen(name: str) -> bool:
         wanted = not options.only or options.only in name

@@ -32,6 +32,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from benchmarks.run import add_scale_arguments
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "safer.settings.test")
 os.environ.setdefault("SAFER_TEST_DB_SUFFIX", "bench")
 
@@ -243,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=16, help="concurrent API clients")
     parser.add_argument("--each", type=int, default=20, help="submissions per client")
     parser.add_argument("--check", action="store_true", help="exit 1 below the target or on loss")
+    add_scale_arguments(parser)  # --scale/--shape: which bench database (benchmarks.run's)
     options = parser.parse_args(argv)
 
     import django
@@ -252,12 +255,13 @@ def main(argv: list[str] | None = None) -> int:
     from django.test.utils import setup_test_environment
 
     from benchmarks.data import ensure_bench_data
-    from benchmarks.run import mirror_replica
+    from benchmarks.run import mirror_replica, use_bench_scale
 
     setup_test_environment()
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
     mirror_replica()
     ensure_bench_data()
+    use_bench_scale(options)
     bench = str(connection.settings_dict["NAME"])
     with bench_copy(COPY_SUFFIX) as scratch:
         result = measure_submissions(clients=options.clients, each=options.each)

@@ -1,0 +1,173 @@
+"""The bench at scale (issue 17): the tiny bench build multiplied x3 inside PostgreSQL keeps every
+foreign key and unique constraint, and each shape scopes as it says: in the county shape Kent's
+staff see three times as much; in the national shape each copy has authorities and staff of its
+own, so the personas see what they saw at 1x."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from benchmarks.data import TINY, ensure_bench_data, persona
+from benchmarks.data.scale import (
+    Scale,
+    copied_models,
+    dangling_foreign_keys,
+    multiply,
+    scale_marker_present,
+)
+from referrals.models import Referral
+from safer.accounts.models import User
+from safer.audit.models import AccessLog
+from safer.casefile.models import CaseFile
+from safer.organisations.models import CommissioningAuthority
+from support.models import AdultSupportCase
+
+pytestmark = pytest.mark.django_db
+
+COPIES = 3
+
+
+@pytest.fixture
+def tiny_bench_data() -> None:
+    assert ensure_bench_data(TINY, verbose=False) is True
+
+
+def _seen(key: str) -> dict[str, int]:
+    user = persona(key)
+    return {
+        "referrals": Referral.objects.visible_to(user).count(),
+        "case files": CaseFile.objects.spa_scope_for(user).count(),
+    }
+
+
+def _unique_violations() -> list[str]:
+    """Unique indexes that hold a repeated key: the load keeps them, so a copy that broke one
+    would have failed; this checks again, index by index, from the catalogue."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indexrelid::regclass::text, t.relname, pg_get_indexdef(i.indexrelid) "
+            "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+            "WHERE i.indisunique AND t.relnamespace = 'public'::regnamespace "
+            "AND i.indpred IS NULL AND i.indexprs IS NULL"
+        )
+        indexes = cursor.fetchall()
+        broken = []
+        for name, table, definition in indexes:
+            columns = definition[definition.rindex("(") + 1 : definition.rindex(")")]
+            present = " AND ".join(f"{c.strip()} IS NOT NULL" for c in columns.split(","))
+            cursor.execute(
+                f"SELECT 1 FROM {table} WHERE {present} "  # noqa: S608
+                f"GROUP BY {columns} HAVING count(*) > 1 LIMIT 1"
+            )
+            if cursor.fetchone():
+                broken.append(name)
+    return broken
+
+
+def test_a_scale_names_its_copies_and_database() -> None:
+    assert Scale().copies == 1
+    assert Scale().database("test_safer_bench") == "test_safer_bench"
+    million = Scale(1_000_000, "national")
+    assert million.copies == 334
+    assert million.database("test_safer_bench") == "test_safer_bench_1000000_national"
+    with pytest.raises(ValueError, match="shape"):
+        Scale(30_000, "planet")
+
+
+def test_the_national_shape_copies_the_staff_and_the_county_shape_does_not() -> None:
+    county = {m._meta.label for m in copied_models("county")}
+    national = {m._meta.label for m in copied_models("national")}
+    assert {"referrals.Referral", "casefile.Person", "audit.AccessLog"} <= county
+    assert "accounts.User" not in county
+    assert "organisations.Team" not in county
+    assert {"accounts.User", "organisations.Team", "organisations.District"} <= national
+    # Shared reference data is never copied.
+    assert "reporting.ReturnTemplate" not in national
+    assert "auth.Group" not in national
+
+
+def test_county_copies_keep_every_key_and_kent_staff_see_three_times_as_much(
+    tiny_bench_data: None,
+) -> None:
+    before = _seen("spa_triage")
+    caseload = AdultSupportCase.objects.filter(
+        allocated_worker=persona("adult_support_worker")
+    ).count()
+    authorities = CommissioningAuthority.objects.count()
+    users = User.objects.count()
+    logs = AccessLog.objects.count()
+    base_case_files = {str(pk) for pk in CaseFile.objects.values_list("pk", flat=True)}
+
+    multiply(COPIES, "county", verbose=False)
+
+    assert scale_marker_present(COPIES)
+    assert Referral.objects.count() == COPIES * TINY.referrals
+    assert AccessLog.objects.count() == COPIES * logs
+    assert dangling_foreign_keys() == {}
+    assert _unique_violations() == []
+    assert _seen("spa_triage") == {k: COPIES * n for k, n in before.items()}
+    assert AdultSupportCase.objects.filter(
+        allocated_worker=persona("adult_support_worker")
+    ).count() == (COPIES * caseload)
+    assert CommissioningAuthority.objects.count() == authorities
+    assert User.objects.count() == users
+    # The access log's record ids follow their record into the copy.
+    case_file_ids = {str(pk) for pk in CaseFile.objects.values_list("pk", flat=True)}
+    read = set(
+        AccessLog.objects.filter(record_type="casefile.casefile").values_list(
+            "record_id", flat=True
+        )
+    )
+    assert read - base_case_files  # the copies' case files are read too
+    assert read <= case_file_ids
+
+
+def test_national_copies_have_their_own_authorities_and_the_personas_see_one_county(
+    tiny_bench_data: None, client: object
+) -> None:
+    before = _seen("spa_triage")
+    kent = CommissioningAuthority.objects.get(code="kent")
+    users = User.objects.count()
+
+    multiply(COPIES, "national", verbose=False)
+
+    assert Referral.objects.count() == COPIES * TINY.referrals
+    assert dangling_foreign_keys() == {}
+    assert _unique_violations() == []
+    kents = CommissioningAuthority.objects.filter(code__startswith="kent")
+    assert kents.count() == COPIES
+    assert User.objects.count() == COPIES * users
+    assert _seen("spa_triage") == before
+    assert persona("spa_triage").authorities.filter(pk=kent.pk).exists()
+    # Each copy's referrals belong to its own Kent.
+    for authority in kents:
+        assert (
+            CaseFile.objects.filter(authority=authority).count()
+            == CaseFile.objects.filter(authority=kent).count()
+        )
+    client.force_login(persona("spa_triage"))  # type: ignore[attr-defined]
+    assert client.get("/").status_code in {200, 302}  # type: ignore[attr-defined]
+
+
+def test_copied_references_stay_unique_and_fit_at_a_million() -> None:
+    """Copy 333 of a reference: the number past every base number, never cut to the old width."""
+    from benchmarks.data.scale import _suffixed
+
+    base = [f"SAFER-2025-B{n:05d}" for n in (0, 3, 2999)]
+    seen = set(base)
+    with connection.cursor() as cursor:
+        for k in (1, 2, 333):
+            sql = _suffixed(Referral, "reference", 2999)
+            cursor.execute(
+                f"SELECT {sql} FROM unnest(%s::text[]) AS v(reference), "  # noqa: S608
+                "(SELECT %s AS k) AS c",
+                [base, k],
+            )
+            copies = [value for (value,) in cursor.fetchall()]
+            assert all(len(value) <= 20 for value in copies)
+            assert seen.isdisjoint(copies)
+            seen.update(copies)
+        sql = _suffixed(User, "email", 0)
+        cursor.execute(f"SELECT {sql} FROM (SELECT 'bench-a@example.org' AS email, 7 AS k) AS v")  # noqa: S608
+        assert cursor.fetchone()[0] == "bench-a+7@example.org"
