@@ -360,8 +360,8 @@ def series_table(request: DashboardRequest, scope: Scope) -> Table:
                 "individuals",
                 "Individuals supported",
                 [
-                    Cell(people_metrics.individuals_by_group(scope=scope, period=q)[""])
-                    for q in quarters
+                    Cell(n)
+                    for n in people_metrics.individuals_by_quarter(scope=scope, quarters=quarters)
                 ],
             )
         )

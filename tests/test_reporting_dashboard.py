@@ -489,6 +489,7 @@ def test_the_trends_other_rows_in_one_query_each_equal_the_per_quarter_figures(
     dataset: Dataset,
 ) -> None:
     from reporting.metrics import Scope
+    from reporting.metrics import people as people_metrics
     from reporting.metrics import security as security_metrics
     from reporting.metrics import support as support_metrics
 
@@ -510,3 +511,8 @@ def test_the_trends_other_rows_in_one_query_each_equal_the_per_quarter_figures(
         for q in quarters
     ]
     assert any(total for total, _ in spend)  # the dataset's year has installations
+    individuals = people_metrics.individuals_by_quarter(scope=scope, quarters=quarters)
+    assert individuals == [
+        people_metrics.individuals_by_group(scope=scope, period=q)[""] for q in quarters
+    ]
+    assert any(individuals)
