@@ -9,17 +9,15 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import (
-    Case,
-    Count,
     Exists,
     F,
+    Func,
     IntegerField,
     OrderBy,
     OuterRef,
     Q,
     QuerySet,
-    Value,
-    When,
+    Subquery,
 )
 from django.http import HttpRequest
 from django.utils import timezone
@@ -33,19 +31,22 @@ from referrals.models import (
     ReferralMatch,
     ReferralStatus,
     RiskAssessment,
-    RiskLevel,
 )
+from referrals.models.referral import RISK_RANK_SQL
 from safer.access.seams import get_for_user_or_404, record_get_for_user
 from safer.accounts.models import User
 from safer.audit.models import AccessAction
 from safer.audit.services import access_log_record
 from safer.casefile.models import CaseStatus
 
-_RISK_ORDER = Case(
-    When(risk_level=RiskLevel.HIGH, then=Value(3)),
-    When(risk_level=RiskLevel.MEDIUM, then=Value(2)),
-    When(risk_level=RiskLevel.STANDARD, then=Value(1)),
-    default=Value(0),
+# How many open possible-repeat matches a referral has, counted per row in a subquery rather
+# than by COUNT over a join: a GROUP BY over every open referral in scope would have to finish
+# before the queue's ORDER BY … LIMIT could stop at the page (issue 17).
+_OPEN_MATCHES = Subquery(
+    ReferralMatch.objects.filter(referral=OuterRef("pk"), status=MatchStatus.OPEN)
+    .order_by()
+    .annotate(n=Func(F("id"), function="COUNT"))
+    .values("n"),
     output_field=IntegerField(),
 )
 
@@ -113,8 +114,8 @@ def referral_queue(*, user: User | AnonymousUser, filters: QueueFilters) -> Quer
     )
     return (
         referrals.annotate(
-            open_matches=Count("matches", filter=Q(matches__status=MatchStatus.OPEN)),
-            risk_rank=_RISK_ORDER,
+            open_matches=_OPEN_MATCHES,
+            risk_rank=RISK_RANK_SQL,
         )
         .select_related("case_file__household__district", "case_file__authority")
         .order_by(*order, "id")

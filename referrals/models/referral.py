@@ -53,6 +53,19 @@ RISK_RANK: dict[str, int] = {
     RiskLevel.HIGH: 3,
 }
 
+# ``RISK_RANK`` in SQL: the triage queue sorts by it, and its priority index is built on it, so
+# the queue's ORDER BY and the index's expression are this one object (they must match exactly
+# for PostgreSQL to read the queue from the index).
+RISK_RANK_SQL = models.Case(
+    *(
+        models.When(risk_level=level, then=models.Value(rank))
+        for level, rank in sorted(RISK_RANK.items(), key=lambda item: -item[1])
+        if rank
+    ),
+    default=models.Value(0),
+    output_field=models.IntegerField(),
+)
+
 
 @pghistory.track()
 class DeclineReason(models.Model):
@@ -229,6 +242,18 @@ class Referral(Versioned):
                 fields=["sla_due_at"],
                 condition=Q(status__in=["received", "in_triage", "awaiting_information"]),
                 name="referral_open_due_idx",
+            ),
+            # The queue in its default order (urgent, risk, due, oldest): read from the index,
+            # stopping at the page, instead of sorting every open referral in scope (issue 17:
+            # 13,000 open referrals at a million took 0.9 s to join and sort for 50).
+            models.Index(
+                models.F("urgent").desc(),
+                RISK_RANK_SQL.desc(),
+                models.F("sla_due_at").asc(),
+                models.F("received_at").asc(),
+                models.F("id").asc(),
+                condition=Q(status__in=["received", "in_triage", "awaiting_information"]),
+                name="referral_open_priority_idx",
             ),
             models.Index(
                 fields=["first_contact_due_at"],

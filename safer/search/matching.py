@@ -21,7 +21,7 @@ from functools import reduce
 from operator import and_
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 
 from safer.accounts.models import User
 from safer.casefile.models import CaseFile, Household, Person, SafeContactRules
@@ -119,7 +119,14 @@ def record_match_q(
     case_files = casefiles_matching(
         query, user=user, people=People.NOBODY if person_field is not None else people
     )
-    if case_files is not None:
+    if case_files is not None and query.kind is QueryKind.REFERENCE:
+        # A reference names at most one case file (``CaseFile.reference`` is unique), so "in
+        # that set" is "equal to that one": as a scalar subquery PostgreSQL runs it once, first,
+        # and can OR two index scans (the record's reference, its case file) instead of
+        # scanning the whole table for the OR (issue 17: a million referrals, 0.75 s). No
+        # match gives NULL, which a filter drops exactly as it drops an empty ``IN``.
+        reasons.append(Q(**{case_file_field: Subquery(case_files.values("pk")[:1])}))
+    elif case_files is not None:
         reasons.append(Q(**{f"{case_file_field}__in": case_files.values("pk")}))
     if not reasons:
         return None
