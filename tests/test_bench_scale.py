@@ -171,3 +171,42 @@ def test_copied_references_stay_unique_and_fit_at_a_million() -> None:
         sql = _suffixed(User, "email", 0)
         cursor.execute(f"SELECT {sql} FROM (SELECT 'bench-a@example.org' AS email, 7 AS k) AS v")  # noqa: S608
         assert cursor.fetchone()[0] == "bench-a+7@example.org"
+
+
+def test_loader_shares_split_the_tables_evenly_and_never_split_one() -> None:
+    from benchmarks.data.scale import loader_shares
+
+    weights = {"sessions": 90, "log": 100, "cases": 40, "people": 30, "grants": 20, "tiny": 1}
+    shares = loader_shares(weights, 2)
+    assert sorted(t for share in shares for t in share) == sorted(weights)
+    totals = sorted(sum(weights[t] for t in share) for share in shares)
+    # Greedy, heaviest first: no loader is over an even split by more than its last table.
+    assert totals == [131, 150]
+    assert max(totals) - sum(weights.values()) / 2 <= max(weights.values())
+    assert loader_shares({"only": 5}, 4) == [["only"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_loaders_side_by_side_load_the_same_rows_as_one() -> None:
+    """The million-row build loads on a connection per core, each in its own transaction: the
+    copies they make together keep every key, and the marker comes only once both are in."""
+    assert ensure_bench_data(TINY, verbose=False) is True
+    before = _seen("spa_triage")
+    logs = AccessLog.objects.count()
+
+    added = multiply(COPIES, "county", verbose=False, loaders=2)
+
+    assert scale_marker_present(COPIES)
+    assert added[Referral._meta.db_table] == (COPIES - 1) * TINY.referrals
+    assert Referral.objects.count() == COPIES * TINY.referrals
+    assert AccessLog.objects.count() == COPIES * logs
+    assert dangling_foreign_keys() == {}
+    assert _unique_violations() == []
+    assert _seen("spa_triage") == {k: COPIES * n for k, n in before.items()}
+    # The dropped plain indexes are all back.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'referrals_referral' "
+            "AND indexname = 'referral_open_priority_idx'"
+        )
+        assert cursor.fetchone()[0] == 1

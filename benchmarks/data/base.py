@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Expression
 from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
@@ -178,14 +179,17 @@ def _bulk(model: type[models.Model], rows: Sequence[models.Model]) -> None:
 
 
 @contextmanager
-def secondary_indexes_deferred(models_: Iterable[type[models.Model]]) -> Iterator[int]:
+def secondary_indexes_deferred(
+    models_: Iterable[type[models.Model]], *, db: BaseDatabaseWrapper | None = None
+) -> Iterator[int]:
     """Drop the tables' plain indexes (not primary keys, unique indexes or those of a
     constraint), then build them again from their own definitions once the rows are in: one
     sort per index instead of an insert into each (a trigram GIN index most of all) per row.
-    Inside the caller's transaction, so a failed build leaves every index as it was. Yields
-    how many were deferred."""
+    Inside the caller's transaction (on ``db``, the default connection unless given), so a
+    failed build leaves every index as it was. Yields how many were deferred."""
+    db = db if db is not None else connection
     tables = sorted({m._meta.db_table for m in models_})
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(
             """
             SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
@@ -202,7 +206,7 @@ def secondary_indexes_deferred(models_: Iterable[type[models.Model]]) -> Iterato
         for name, _ in indexes:
             cursor.execute(f"DROP INDEX {name}")
     yield len(indexes)
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         # Django's foreign keys are checked at commit; a table with pending checks cannot be
         # indexed, so check them now.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

@@ -42,13 +42,16 @@ checked at commit: slower, and the same rows.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps
 from django.core.management import call_command
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.utils import DatabaseError
 
 from benchmarks.data.base import COUNTY, DATA_VERSION, secondary_indexes_deferred
@@ -98,6 +101,8 @@ NEVER_COPIED = {
 # docs/performance.md).
 ACCESS_LOG_CAP = 10_000_000
 ACCESS_LOG = "audit.AccessLog"
+# Connections loading the copies side by side: one per core of the machine the bench runs on.
+LOADERS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -455,48 +460,160 @@ def scale_marker_present(copies: int) -> bool:
     ).exists()
 
 
-def multiply(copies: int, shape: str, *, verbose: bool = True) -> dict[str, int]:
+def multiply(
+    copies: int, shape: str, *, verbose: bool = True, loaders: int | None = None
+) -> dict[str, int]:
     """Multiply the base dataset in the current database ``copies`` times in all; the scale
-    marker is written last, in the same transaction. Returns the rows added per table."""
+    marker is written last, once every row is in. Returns the rows added per table.
+
+    ``loaders`` connections load the tables side by side (default: one per core, at most
+    ``LOADERS``), each table wholly on one of them, each in a transaction of its own with its
+    tables' plain indexes dropped and rebuilt. A failed loader leaves no marker, so the
+    database is dropped and rebuilt by the next run. One loader (the default inside a
+    transaction, as in the tests, or for a role that may not turn the triggers off) is one
+    transaction for everything."""
     if copies < 2:
         return {}
     if copies > 65_536:
         raise ValueError("At most 65,536 copies: a UUID's copy number is two bytes.")
     began = time.perf_counter()
-    added: dict[str, int] = {}
+    if loaders is None:
+        loaders = LOADERS if not connection.in_atomic_block and _may_turn_triggers_off() else 1
     with connection.cursor() as cursor:
         cursor.execute("SET maintenance_work_mem = '512MB'")
         cursor.execute("SET synchronous_commit = off")
-    with transaction.atomic():
+    if loaders > 1:
         the_plan = plan(copies, shape)
-        replica = _triggers_off(the_plan.models)
-        with secondary_indexes_deferred(the_plan.models), connection.cursor() as cursor:
-            for table, sql in the_plan.statements:
-                started = time.perf_counter()
-                cursor.execute(sql)
-                added[table] = cursor.rowcount
-                if verbose and time.perf_counter() - started > 5:
-                    took = time.perf_counter() - started
-                    print(f"  {table}: {cursor.rowcount:,} rows in {took:.0f} s", flush=True)
-            if verbose:
-                print(f"  rows in {time.perf_counter() - began:.0f} s; indexes next", flush=True)
-        with connection.cursor() as cursor:
-            for table, pk in the_plan.sequences:
-                cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence(%s, %s), "  # noqa: S608
-                    f"(SELECT coalesce(max({_quote(pk)}), 1) FROM {_quote(table)}))",
-                    [table, pk],
-                )
-            if replica:
-                cursor.execute("SET LOCAL session_replication_role = DEFAULT")
-            else:
-                _user_triggers(the_plan.models, enable=True)
-        ReferenceCounter.objects.create(prefix=SCALE_MARKER, year=DATA_VERSION, last_number=copies)
+        added = _load_side_by_side(the_plan, loaders, verbose=verbose)
+        with transaction.atomic():
+            _sequences_past_the_copies(the_plan)
+            ReferenceCounter.objects.create(
+                prefix=SCALE_MARKER, year=DATA_VERSION, last_number=copies
+            )
+    else:
+        added = {}
+        with transaction.atomic():
+            the_plan = plan(copies, shape)
+            replica = _triggers_off(the_plan.models)
+            with secondary_indexes_deferred(the_plan.models), connection.cursor() as cursor:
+                for table, sql in the_plan.statements:
+                    added[table] = _insert(cursor, table, sql, verbose=verbose)
+                if verbose:
+                    took = time.perf_counter() - began
+                    print(f"  rows in {took:.0f} s; indexes next", flush=True)
+            _sequences_past_the_copies(the_plan)
+            with connection.cursor() as cursor:
+                if replica:
+                    cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+                else:
+                    _user_triggers(the_plan.models, enable=True)
+            ReferenceCounter.objects.create(
+                prefix=SCALE_MARKER, year=DATA_VERSION, last_number=copies
+            )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     if verbose:
         took = time.perf_counter() - began
-        print(f"Multiplied x{copies} ({shape}) in {took:.0f} s: {sum(added.values()):,} rows.")
+        print(
+            f"Multiplied x{copies} ({shape}) in {took:.0f} s with {loaders} loader(s): "
+            f"{sum(added.values()):,} rows."
+        )
+    return added
+
+
+def _insert(cursor: Any, table: str, sql: str, *, verbose: bool, who: str = "") -> int:
+    started = time.perf_counter()
+    cursor.execute(sql)
+    took = time.perf_counter() - started
+    if verbose and took > 5:
+        print(f"  {who}{table}: {cursor.rowcount:,} rows in {took:.0f} s", flush=True)
+    return int(cursor.rowcount)
+
+
+def _sequences_past_the_copies(the_plan: Plan) -> None:
+    with connection.cursor() as cursor:
+        for table, pk in the_plan.sequences:
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence(%s, %s), "  # noqa: S608
+                f"(SELECT coalesce(max({_quote(pk)}), 1) FROM {_quote(table)}))",
+                [table, pk],
+            )
+
+
+def _may_turn_triggers_off() -> bool:
+    """Only a superuser may set ``session_replication_role``, which the side-by-side load
+    needs: with the foreign-key triggers on, one loader's rows would wait on another's."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def loader_shares(weights: dict[str, int], loaders: int) -> list[list[str]]:
+    """The tables split between the loaders, heaviest first onto the least loaded (so the
+    loaders finish near together): a table is never split, its rows and indexes stay on one
+    connection, so no two loaders lock the same table."""
+    shares: list[list[str]] = [[] for _ in range(loaders)]
+    totals = [0] * loaders
+    for table in sorted(weights, key=lambda t: (-weights[t], t)):
+        lightest = totals.index(min(totals))
+        shares[lightest].append(table)
+        totals[lightest] += weights[table]
+    return [share for share in shares if share]
+
+
+def _load_side_by_side(the_plan: Plan, loaders: int, *, verbose: bool) -> dict[str, int]:
+    statements = dict(the_plan.statements)
+    models_by_table = {m._meta.db_table: m for m in the_plan.models}
+    with connection.cursor() as cursor:
+        # The base's size on disk stands for the work: rows times their width, and indexes.
+        cursor.execute(
+            "SELECT relname, pg_total_relation_size(oid) FROM pg_class "
+            "WHERE relname = ANY(%s) AND relnamespace = 'public'::regnamespace",
+            [list(statements)],
+        )
+        weights = {table: 0 for table in statements} | dict(cursor.fetchall())
+    shares = loader_shares(weights, loaders)
+    settings_dict = dict(connection.settings_dict)
+    wrapper_class = type(connections[DEFAULT_DB_ALIAS])
+    began = time.perf_counter()
+
+    def load(number: int, tables: list[str]) -> dict[str, int]:
+        # A connection of the loader's own, made in its thread, closed when it is done.
+        db = wrapper_class(dict(settings_dict), DEFAULT_DB_ALIAS)
+        who = f"[{number}] "
+        added: dict[str, int] = {}
+        try:
+            with db.cursor() as cursor:
+                cursor.execute("SET maintenance_work_mem = '512MB'")
+                cursor.execute("SET synchronous_commit = off")
+                cursor.execute("BEGIN")
+                try:
+                    cursor.execute("SET LOCAL session_replication_role = replica")
+                    share_models = [models_by_table[t] for t in tables if t in models_by_table]
+                    with secondary_indexes_deferred(share_models, db=db):
+                        for table in tables:
+                            added[table] = _insert(
+                                cursor, table, statements[table], verbose=verbose, who=who
+                            )
+                        if verbose:
+                            took = time.perf_counter() - began
+                            print(f"  {who}rows in {took:.0f} s; indexes next", flush=True)
+                    cursor.execute("COMMIT")
+                except BaseException:
+                    cursor.execute("ROLLBACK")
+                    raise
+            if verbose:
+                print(f"  {who}done in {time.perf_counter() - began:.0f} s", flush=True)
+            return added
+        finally:
+            db.close()
+
+    added: dict[str, int] = {}
+    with ThreadPoolExecutor(max_workers=len(shares)) as pool:
+        futures = [pool.submit(load, n, tables) for n, tables in enumerate(shares, 1)]
+        for future in futures:
+            added |= future.result()
     return added
 
 
