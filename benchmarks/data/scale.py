@@ -43,15 +43,17 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.utils import DatabaseError
 
 from benchmarks.data.base import COUNTY, DATA_VERSION, secondary_indexes_deferred
@@ -290,6 +292,9 @@ class Plan:
     statements: list[tuple[str, str]]  # (table, SQL)
     sequences: list[tuple[str, str]]  # (table, integer primary key column)
     models: list[type[models.Model]]
+    # Tables of which each copy keeps only a share of the base rows (the access log past its
+    # cap): the share, for weighing the loaders' work.
+    kept_share: dict[str, float] = field(default_factory=dict)
 
 
 def plan(copies: int, shape: str) -> Plan:
@@ -328,6 +333,7 @@ def plan(copies: int, shape: str) -> Plan:
         raise ValueError(f"{f}: a {type(f).__name__} key cannot be copied; see NEVER_COPIED")
 
     left_out = _rows_left_out(chosen, shape)
+    kept_share: dict[str, float] = {}
     statements: list[tuple[str, str]] = []
     sequences: list[tuple[str, str]] = []
     for m in chosen:
@@ -349,7 +355,10 @@ def plan(copies: int, shape: str) -> Plan:
             conditions.append(f"NOT (t.{pk_column}::text = ANY('{{{listed}}}'::text[]))")
         if _label(m) == ACCESS_LOG:
             expressions["record_id"] = _access_record_id(chosen_set, offsets)
-            conditions += _access_log_share(table, copies)
+            share = _access_log_share(table, copies)
+            conditions += share
+            if share:
+                kept_share[table] = _access_log_per_mille(table, copies) / 1000
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         columns = _catalogue_columns(table)
         select = ", ".join(expressions.get(c, f"t.{_quote(c)}") for c in columns)
@@ -364,7 +373,7 @@ def plan(copies: int, shape: str) -> Plan:
         )
         if m in offsets:
             sequences.append((table, opts.pk.column))
-    return Plan(copies, shape, statements, sequences, chosen)
+    return Plan(copies, shape, statements, sequences, chosen, kept_share)
 
 
 def _rows_left_out(
@@ -447,11 +456,16 @@ def _access_record_id(
 
 def _access_log_share(table: str, copies: int) -> list[str]:
     """The condition that keeps each copy's share of the base's access-log rows under the cap."""
+    per_mille = _access_log_per_mille(table, copies)
+    return [] if per_mille >= 1000 else [f"(t.id + k) % 1000 < {per_mille}"]
+
+
+def _access_log_per_mille(table: str, copies: int) -> int:
+    """Of each thousand base access-log rows, how many each copy keeps (1000: all of them)."""
     base = _max_pk(table, "id")
     if base == 0 or base * copies <= ACCESS_LOG_CAP:
-        return []
-    per_mille = max(1, (ACCESS_LOG_CAP - base) * 1000 // (base * (copies - 1)))
-    return [f"(t.id + k) % 1000 < {per_mille}"]
+        return 1000
+    return max(1, (ACCESS_LOG_CAP - base) * 1000 // (base * (copies - 1)))
 
 
 def scale_marker_present(copies: int) -> bool:
@@ -466,9 +480,9 @@ def multiply(
     """Multiply the base dataset in the current database ``copies`` times in all; the scale
     marker is written last, once every row is in. Returns the rows added per table.
 
-    ``loaders`` connections load the tables side by side (default: one per core, at most
-    ``LOADERS``), each table wholly on one of them, each in a transaction of its own with its
-    tables' plain indexes dropped and rebuilt. A failed loader leaves no marker, so the
+    ``loaders`` connections load the tables side by side (default ``LOADERS``, one per
+    core), each table wholly on one of them in a transaction of its own, its plain indexes
+    dropped and built again. A failed loader leaves no marker, so the
     database is dropped and rebuilt by the next run. One loader (the default inside a
     transaction, as in the tests, or for a role that may not turn the triggers off) is one
     transaction for everything."""
@@ -549,20 +563,16 @@ def _may_turn_triggers_off() -> bool:
     return bool(row and row[0])
 
 
-def loader_shares(weights: dict[str, int], loaders: int) -> list[list[str]]:
-    """The tables split between the loaders, heaviest first onto the least loaded (so the
-    loaders finish near together): a table is never split, its rows and indexes stay on one
-    connection, so no two loaders lock the same table."""
-    shares: list[list[str]] = [[] for _ in range(loaders)]
-    totals = [0] * loaders
-    for table in sorted(weights, key=lambda t: (-weights[t], t)):
-        lightest = totals.index(min(totals))
-        shares[lightest].append(table)
-        totals[lightest] += weights[table]
-    return [share for share in shares if share]
+def heaviest_first(weights: dict[str, int]) -> list[str]:
+    """The order the loaders take the tables in: heaviest first, so whichever loader is free
+    takes the next, and the last to finish are the small ones (the loaders end near together)."""
+    return sorted(weights, key=lambda t: (-weights[t], t))
 
 
 def _load_side_by_side(the_plan: Plan, loaders: int, *, verbose: bool) -> dict[str, int]:
+    """Each table in a transaction of its own (its plain indexes dropped, the rows, the indexes
+    built again), on whichever of ``loaders`` connections is free: a table is never split, so
+    no two loaders lock the same one."""
     statements = dict(the_plan.statements)
     models_by_table = {m._meta.db_table: m for m in the_plan.models}
     with connection.cursor() as cursor:
@@ -572,48 +582,51 @@ def _load_side_by_side(the_plan: Plan, loaders: int, *, verbose: bool) -> dict[s
             "WHERE relname = ANY(%s) AND relnamespace = 'public'::regnamespace",
             [list(statements)],
         )
-        weights = {table: 0 for table in statements} | dict(cursor.fetchall())
-    shares = loader_shares(weights, loaders)
+        sizes = {table: 0 for table in statements} | dict(cursor.fetchall())
+    weights = {t: round(size * the_plan.kept_share.get(t, 1.0)) for t, size in sizes.items()}
     settings_dict = dict(connection.settings_dict)
     wrapper_class = type(connections[DEFAULT_DB_ALIAS])
+    own = threading.local()
+    opened: list[BaseDatabaseWrapper] = []
     began = time.perf_counter()
 
-    def load(number: int, tables: list[str]) -> dict[str, int]:
-        # A connection of the loader's own, made in its thread, closed when it is done.
-        db = wrapper_class(dict(settings_dict), DEFAULT_DB_ALIAS)
-        who = f"[{number}] "
-        added: dict[str, int] = {}
-        try:
-            with db.cursor() as cursor:
+    def loader_connection() -> BaseDatabaseWrapper:
+        if not hasattr(own, "db"):
+            own.db = wrapper_class(dict(settings_dict), DEFAULT_DB_ALIAS)
+            own.db.inc_thread_sharing()  # closed by the calling thread once all are done
+            own.number = len(opened) + 1
+            opened.append(own.db)
+            with own.db.cursor() as cursor:
                 cursor.execute("SET maintenance_work_mem = '512MB'")
                 cursor.execute("SET synchronous_commit = off")
-                cursor.execute("BEGIN")
-                try:
-                    cursor.execute("SET LOCAL session_replication_role = replica")
-                    share_models = [models_by_table[t] for t in tables if t in models_by_table]
-                    with secondary_indexes_deferred(share_models, db=db):
-                        for table in tables:
-                            added[table] = _insert(
-                                cursor, table, statements[table], verbose=verbose, who=who
-                            )
-                        if verbose:
-                            took = time.perf_counter() - began
-                            print(f"  {who}rows in {took:.0f} s; indexes next", flush=True)
-                    cursor.execute("COMMIT")
-                except BaseException:
-                    cursor.execute("ROLLBACK")
-                    raise
-            if verbose:
-                print(f"  {who}done in {time.perf_counter() - began:.0f} s", flush=True)
-            return added
-        finally:
-            db.close()
+        return cast(BaseDatabaseWrapper, own.db)
 
-    added: dict[str, int] = {}
-    with ThreadPoolExecutor(max_workers=len(shares)) as pool:
-        futures = [pool.submit(load, n, tables) for n, tables in enumerate(shares, 1)]
-        for future in futures:
-            added |= future.result()
+    def load(table: str) -> int:
+        db = loader_connection()
+        with db.cursor() as cursor:
+            cursor.execute("BEGIN")
+            try:
+                cursor.execute("SET LOCAL session_replication_role = replica")
+                share = [models_by_table[table]] if table in models_by_table else []
+                with secondary_indexes_deferred(share, db=db):
+                    rows = _insert(
+                        cursor, table, statements[table], verbose=verbose, who=f"[{own.number}] "
+                    )
+                cursor.execute("COMMIT")
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+        return rows
+
+    try:
+        with ThreadPoolExecutor(max_workers=loaders) as pool:
+            order = heaviest_first(weights)
+            added = dict(zip(order, pool.map(load, order), strict=True))
+    finally:
+        for db in opened:
+            db.close()
+    if verbose:
+        print(f"  rows and indexes in {time.perf_counter() - began:.0f} s", flush=True)
     return added
 
 
