@@ -214,23 +214,24 @@ def measure(target: object, requests: int) -> Measurement:
 
     assert isinstance(target, Target)
     client = target.prepare()
+    url = target.url()
     before = target.before_each or (lambda: None)
     warm: list[float] = []
     for n in range(target.warm_up):  # connections, template caches, lazy imports
         before()
         began = time.perf_counter()
-        response = client.get(target.path)
+        response = client.get(url)
         warm.append((time.perf_counter() - began) * 1000)
         if response.status_code != target.expected_status:
             raise SystemExit(
-                f"{target.name}: {target.path} answered {response.status_code}, "
+                f"{target.name}: {url} answered {response.status_code}, "
                 f"not {target.expected_status}"
             )
         if n > 0 and warm[-1] > HOPELESS * target.budget_p95_ms:
             break  # far over budget even when warm: report it without hours of timing
     before()
     with CaptureQueriesContext(connection) as captured:
-        client.get(target.path)
+        client.get(url)
     # Counted now: the next request's request_started signal empties the query log.
     queries = len(captured)
     timings = []
@@ -240,7 +241,7 @@ def measure(target: object, requests: int) -> Measurement:
     for _ in range(0 if timings else min(requests, target.max_requests or requests)):
         before()
         began = time.perf_counter()
-        client.get(target.path)
+        client.get(url)
         timings.append((time.perf_counter() - began) * 1000)
     if len(timings) < 2:
         timings = warm

@@ -59,6 +59,12 @@ class Target:
     warm_up: int = WARM_UP_REQUESTS
     # An upper bound on the timed requests, for pages that take seconds each.
     max_requests: int | None = None
+    # For a page about one record: finds it in the bench data (after ``prepare``); ``path``
+    # then only describes it.
+    locate: Callable[[], str] | None = None
+
+    def url(self) -> str:
+        return self.locate() if self.locate is not None else self.path
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,31 @@ def drop_commissioner_snapshot() -> None:
     DashboardSnapshot.objects.filter(key=_commissioner_dashboard_key()).delete()
 
 
+def newest_referral_in_scope() -> str:
+    """The triage worker's newest referral: the one a triage worker opens first."""
+    from referrals.models import Referral
+
+    referral = (
+        Referral.objects.visible_to(persona("spa_triage")).order_by("-received_at", "-pk").first()
+    )
+    assert referral is not None, "the bench data has no referral in the triage worker's scope"
+    return f"/referrals/{referral.pk}/"
+
+
+def newest_live_job() -> str:
+    """The contractor's newest open job: the one a surveyor opens next."""
+    from security_works.models import SecurityJob
+
+    job = (
+        SecurityJob.objects.visible_to(persona("contractor"))
+        .open()
+        .order_by("-allocated_at", "-pk")
+        .first()
+    )
+    assert job is not None, "the bench data has no open job for the contractor"
+    return f"/jobs/{job.pk}/"
+
+
 TARGETS: list[Target] = [
     Target(name="home page (anonymous)", path="/", budget_p95_ms=60),
     # Opens a database cursor and a broker connection on every call, as a load balancer would.
@@ -121,6 +152,20 @@ TARGETS: list[Target] = [
         path="/support/team/",
         budget_p95_ms=1500,
         prepare=signed_in("provider_manager"),
+    ),
+    Target(
+        name="referral detail, newest in scope (triage worker)",
+        path="/referrals/<newest>/",
+        budget_p95_ms=400,
+        prepare=signed_in("spa_triage"),
+        locate=newest_referral_in_scope,
+    ),
+    Target(
+        name="job detail, newest open job (contractor)",
+        path="/jobs/<newest open>/",
+        budget_p95_ms=400,
+        prepare=signed_in("contractor"),
+        locate=newest_live_job,
     ),
     Target(
         name="job list (contractor)",

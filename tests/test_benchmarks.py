@@ -43,7 +43,7 @@ def test_each_page_target_answers_for_its_persona(tiny_bench_data: None, target:
     client = target.prepare()
     if target.before_each:
         target.before_each()
-    assert client.get(target.path).status_code == target.expected_status
+    assert client.get(target.url()).status_code == target.expected_status
 
 
 @pytest.mark.parametrize("task", TASKS, ids=lambda t: t.name)
