@@ -27,7 +27,8 @@ def job_search(*, user: User | AnonymousUser, query: SearchQuery, limit: int) ->
         return []
     jobs = SecurityJob.objects.visible_to(user)
     people = People.HOUSEHOLD
-    if not user_roles(user) & SPA_ROLES:
+    contractor = not user_roles(user) & SPA_ROLES
+    if contractor:
         people = People.SURVIVOR_GIVEN_NAME
         jobs = jobs.open().filter(
             contractor_id=user.organisation_id,
@@ -40,6 +41,7 @@ def job_search(*, user: User | AnonymousUser, query: SearchQuery, limit: int) ->
         order_by=("-allocated_at", "reference"),
         limit=limit,
         people=people,
+        few_records=contractor,  # its own open jobs only
     )
     if matching is None:
         return []

@@ -160,9 +160,10 @@ def record_match_q(
     match = _record_match(
         query, user=user, people=people, case_file_field=case_file_field, person_field=person_field
     )
-    if match is None:
-        return None
-    own, case_files = match
+    return None if match is None else _plain_q(*match, case_file_field=case_file_field)
+
+
+def _plain_q(own: Q | None, case_files: QuerySet[CaseFile] | None, *, case_file_field: str) -> Q:
     reasons = [] if own is None else [own]
     if case_files is not None:
         reasons.append(Q(**{f"{case_file_field}__in": case_files.values("pk")}))
@@ -179,6 +180,7 @@ def search_records(
     people: People = People.HOUSEHOLD,
     case_file_field: str = "case_file",
     person_field: str | None = None,
+    few_records: bool = False,
 ) -> QuerySet[M] | None:
     """The first ``limit`` of ``records`` (already cut to what the user may see) matching
     ``query`` (``record_match_q``), in ``order_by``: one query. None when nothing can match.
@@ -197,6 +199,12 @@ def search_records(
     branches start from ``records``, so the access filter is the same, and so are the rows and
     their order: each branch keeps the first ``limit`` in ``order_by``, and the outer query
     orders again.
+
+    ``few_records``: the caller's ``records`` are few whatever the size of the service (a
+    contractor's open jobs), so the plan starts from them and the plain ``IN`` is all it
+    needs. Gathering would compute the case-file side up to three times, and for a user whose
+    address access is by grants (``address_visible_to``) that side is the dear part (issue
+    17: a contractor's postcode search at a million, 6 s plain, 25 s gathered).
     """
     match = _record_match(
         query, user=user, people=people, case_file_field=case_file_field, person_field=person_field
@@ -204,9 +212,9 @@ def search_records(
     if match is None:
         return None
     own, case_files = match
-    if case_files is None:
-        assert own is not None
-        return records.filter(own).order_by(*order_by)[:limit]
+    if case_files is None or few_records:
+        plain = _plain_q(own, case_files, case_file_field=case_file_field)
+        return records.filter(plain).order_by(*order_by)[:limit]
     keys = case_files.order_by().values("pk")
     gathered = keys[: GATHER_AT_MOST + 1]
     few = Q(GatheredAtMost(gathered, GATHER_AT_MOST))
