@@ -39,7 +39,7 @@ from safer.search.query import QueryKind, SearchQuery
 M = TypeVar("M", bound=Model)
 
 # A search whose case files are at most this many starts from them (``search_records``).
-GATHER_AT_MOST = 5_000
+GATHER_AT_MOST = 2_000
 
 
 class People(enum.Enum):
