@@ -198,7 +198,7 @@ def search_records(
     ``GatheredAtMost`` (the count, capped) guards each branch; the other is never run. Both
     branches start from ``records``, so the access filter is the same, and so are the rows and
     their order: each branch keeps the first ``limit`` in ``order_by``, and the outer query
-    orders again.
+    reads those by primary key and orders them again.
 
     ``few_records``: the caller's ``records`` are few whatever the size of the service (a
     contractor's open jobs), so the plan starts from them and the plain ``IN`` is all it
@@ -225,4 +225,9 @@ def search_records(
         many_match |= own
     first = records.filter(few & few_match).order_by(*order_by).values("pk")[:limit]
     rest = records.filter(~few & many_match).order_by(*order_by).values("pk")[:limit]
-    return records.filter(pk__in=first.union(rest, all=True)).order_by(*order_by)[:limit]
+    # The outer query reads the (at most 2 x limit) rows the branches chose by primary key. It
+    # does not repeat ``records``' access filter: both branches are ``records`` filtered further,
+    # so every key is one the user may see, and the filter repeated was planned as a hash of
+    # every case file the user may see (3.6 s for an adult support worker at a million).
+    chosen = records.model._default_manager.using(records.db)
+    return chosen.filter(pk__in=first.union(rest, all=True)).order_by(*order_by)[:limit]
