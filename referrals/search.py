@@ -10,7 +10,7 @@ from django.urls import reverse
 from referrals.models import Referral
 from safer.access.roles import SPA_ROLES
 from safer.accounts.models import User
-from safer.search.matching import record_match_q
+from safer.search.matching import search_records
 from safer.search.query import SearchQuery
 from safer.search.registry import SearchProvider, SearchResult, display_date
 
@@ -18,15 +18,16 @@ from safer.search.registry import SearchProvider, SearchResult, display_date
 def referral_search(
     *, user: User | AnonymousUser, query: SearchQuery, limit: int
 ) -> list[SearchResult]:
-    match = record_match_q(query, user=user)
-    if match is None:
-        return []
-    referrals = (
-        Referral.objects.visible_to(user)
-        .filter(match)
-        .select_related("case_file__survivor", "case_file__household__district")
-        .order_by("-received_at", "reference")[:limit]
+    found = search_records(
+        Referral.objects.visible_to(user),
+        query,
+        user=user,
+        order_by=("-received_at", "reference"),
+        limit=limit,
     )
+    if found is None:
+        return []
+    referrals = found.select_related("case_file__survivor", "case_file__household__district")
     return [
         SearchResult(
             record=referral,

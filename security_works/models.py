@@ -280,6 +280,9 @@ class SecurityJob(Versioned):
         indexes = [
             models.Index(fields=["contractor", "status"], name="security_job_contractor_idx"),
             models.Index(fields=["authority", "status"], name="security_job_authority_idx"),
+            # Staff search lists the newest jobs first: when a name matches most people it walks
+            # this index and stops at a page (migration 0007, issue 17).
+            models.Index(fields=["allocated_at"], name="security_job_allocated_idx"),
             # The job list's default (open jobs by nearest deadline) and its "due" filters.
             models.Index(
                 fields=["contractor", "next_due_at"],

@@ -15,7 +15,7 @@ from django.urls import reverse
 from safer.access.roles import SPA_ROLES, user_roles
 from safer.accounts.models import User
 from safer.casefile.models import CaseFile
-from safer.search.matching import People, record_match_q
+from safer.search.matching import People, search_records
 from safer.search.query import SearchQuery
 from safer.search.registry import SearchProvider, SearchResult, display_date
 from security_works.models import SecurityJob
@@ -26,19 +26,26 @@ def job_search(*, user: User | AnonymousUser, query: SearchQuery, limit: int) ->
     if not isinstance(user, User):
         return []
     jobs = SecurityJob.objects.visible_to(user)
-    if user_roles(user) & SPA_ROLES:
-        match = record_match_q(query, user=user)
-    else:
-        match = record_match_q(query, user=user, people=People.SURVIVOR_GIVEN_NAME)
+    people = People.HOUSEHOLD
+    contractor = not user_roles(user) & SPA_ROLES
+    if contractor:
+        people = People.SURVIVOR_GIVEN_NAME
         jobs = jobs.open().filter(
             contractor_id=user.organisation_id,
             case_file__in=CaseFile.objects.address_visible_to(user).values("pk"),
         )
-    if match is None:
-        return []
-    found = (
-        jobs.filter(match).select_related("district").order_by("-allocated_at", "reference")[:limit]
+    matching = search_records(
+        jobs,
+        query,
+        user=user,
+        order_by=("-allocated_at", "reference"),
+        limit=limit,
+        people=people,
+        few_records=contractor,  # its own open jobs only
     )
+    if matching is None:
+        return []
+    found = matching.select_related("district")
     return [
         SearchResult(
             record=job,

@@ -14,7 +14,7 @@ from django.urls import reverse
 from safer.access.roles import CASEWORK_ROLES
 from safer.accounts.models import User
 from safer.accounts.roles import Role
-from safer.search.matching import record_match_q
+from safer.search.matching import search_records
 from safer.search.query import SearchQuery
 from safer.search.registry import SearchProvider, SearchResult, display_date
 from support.models import AdultSupportCase, CypCase
@@ -25,15 +25,17 @@ SUPPORT_SEARCH_ROLES = CASEWORK_ROLES | {Role.PROVIDER_MANAGER}
 def adult_case_search(
     *, user: User | AnonymousUser, query: SearchQuery, limit: int
 ) -> list[SearchResult]:
-    match = record_match_q(query, user=user, person_field="survivor")
-    if match is None:
-        return []
-    cases = (
-        AdultSupportCase.objects.visible_to(user)
-        .filter(match)
-        .select_related("survivor", "allocated_worker")
-        .order_by("-opened_at", "reference")[:limit]
+    found = search_records(
+        AdultSupportCase.objects.visible_to(user),
+        query,
+        user=user,
+        order_by=("-opened_at", "reference"),
+        limit=limit,
+        person_field="survivor",
     )
+    if found is None:
+        return []
+    cases = found.select_related("survivor", "allocated_worker")
     return [
         SearchResult(
             record=case,
@@ -53,15 +55,17 @@ def adult_case_search(
 def cyp_case_search(
     *, user: User | AnonymousUser, query: SearchQuery, limit: int
 ) -> list[SearchResult]:
-    match = record_match_q(query, user=user, person_field="child")
-    if match is None:
-        return []
-    cases = (
-        CypCase.objects.visible_to(user)
-        .filter(match)
-        .select_related("child", "allocated_worker")
-        .order_by("-opened_at", "reference")[:limit]
+    found = search_records(
+        CypCase.objects.visible_to(user),
+        query,
+        user=user,
+        order_by=("-opened_at", "reference"),
+        limit=limit,
+        person_field="child",
     )
+    if found is None:
+        return []
+    cases = found.select_related("child", "allocated_worker")
     return [
         SearchResult(
             record=case,

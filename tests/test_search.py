@@ -389,3 +389,87 @@ def test_more_than_a_page_says_so_without_counting(world: PersonaWorld, client: 
         html = client.get(reverse("search:search"), {"q": "CT3 3CC"}).content.decode()
     assert f"more than {RESULTS_PER_TYPE}" in html
     assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
+
+
+# --- The plan at scale (issue 17) -------------------------------------------------------------
+
+
+def _everything_found(user: User, typed: str) -> list[tuple[str, list[str], bool]]:
+    query = search_query_parse(typed)
+    return [
+        (g.provider.key, [r.reference for r in g.results], g.more)
+        for g in search_for_user(user=user, query=query)
+    ]
+
+
+SCALE_SEARCHES = [*SEARCHES, "CT2 2BB", "CT2", "Alex Example", "14/6/1988", "ME15 6AA"]
+SCALE_PERSONAS = [
+    "spa_triage",
+    "spa_manager",
+    "medway_spa_triage",
+    "contractor",
+    "adult_support_worker",
+    "cyp_worker",
+    "provider_manager",
+    "outsider",
+]
+
+
+@pytest.mark.django_db
+def test_both_plans_find_the_same_records_in_the_same_order(
+    world: PersonaWorld, records: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``search_records`` runs the case files gathered first when they are few, the plain
+    ``IN`` when they are many: each persona's results, their order and "more" are the same
+    whichever runs, and the same as the plain filter on the provider's own query."""
+    from referrals.models import Referral
+    from safer.casefile.models import CaseFile
+    from safer.search import matching
+
+    _referrals_at("CT2 2BB", RESULTS_PER_TYPE + 4)  # more than a page: the order decides
+    seen: dict[int, dict[tuple[str, str], Any]] = {}
+    for at_most in (0, 1, 5_000):  # 0 and 1: the plain IN; 5,000: gathered first
+        monkeypatch.setattr(matching, "GATHER_AT_MOST", at_most)
+        seen[at_most] = {
+            (persona, typed): _everything_found(getattr(world, persona), typed)
+            for persona in SCALE_PERSONAS
+            for typed in SCALE_SEARCHES
+        }
+    assert seen[0] == seen[1] == seen[5_000]
+    assert any(groups for groups in seen[0].values())
+    # And the plain filter, written out, for the two record types SPA staff search most.
+    for typed in SCALE_SEARCHES:
+        query = search_query_parse(typed)
+        plain = matching.record_match_q(query, user=world.spa_triage)
+        assert plain is not None
+        referrals = Referral.objects.visible_to(world.spa_triage).filter(plain)
+        case_files = CaseFile.objects.visible_to(world.spa_triage).filter(
+            matching.record_match_q(query, user=world.spa_triage, case_file_field="pk")
+        )
+        expected = {
+            "referrals": [r.reference for r in referrals.order_by("-received_at", "reference")],
+            "case-files": [c.reference for c in case_files.order_by("-opened_at", "reference")],
+        }
+        for key, references, more in seen[5_000][("spa_triage", typed)]:
+            if key in expected:
+                assert references == expected[key][:RESULTS_PER_TYPE], (typed, key)
+                assert more == (len(expected[key]) > RESULTS_PER_TYPE), (typed, key)
+
+
+@pytest.mark.django_db
+def test_a_search_by_case_file_runs_one_query_with_both_plans(
+    world: PersonaWorld, records: dict[str, Any]
+) -> None:
+    """One statement per record type, holding both plans: the case files gathered first
+    (``IN (SELECT unnest(ARRAY(…)))``) guarded by their capped count, and the plain ``IN``."""
+    query = search_query_parse("ZZ99 1AA")
+    with CaptureQueriesContext(connection) as queries:
+        search_for_user(user=world.spa_triage, query=query)
+    referral_sql = [
+        q["sql"] for q in queries.captured_queries if 'FROM "referrals_referral"' in q["sql"]
+    ]
+    assert len(referral_sql) == 1
+    sql = referral_sql[0]
+    assert "IN (SELECT unnest(ARRAY(" in sql
+    assert sql.count("cardinality(ARRAY(") == 2
+    assert "UNION ALL" in sql

@@ -292,6 +292,9 @@ class CaseFile(Versioned):
 
     class Meta:
         ordering = ["-opened_at"]
+        # Search (safer.search) lists the newest case files first: when a name matches most
+        # people it walks this index and stops at a page (migration 0010, issue 17).
+        indexes = [models.Index(fields=["opened_at"], name="casefile_opened_idx")]
         permissions = [
             (WORK_ON_CASEFILE, "Can work on this case file"),
             (VIEW_CASEFILE_ADDRESS, "Can see this case file's address"),

@@ -9,7 +9,7 @@ from django.urls import reverse
 from safer.accounts.models import User
 from safer.accounts.roles import Role
 from safer.casefile.models import CaseFile
-from safer.search.matching import record_match_q
+from safer.search.matching import search_records
 from safer.search.query import SearchQuery
 from safer.search.registry import SearchProvider, SearchResult, display_date
 
@@ -28,15 +28,17 @@ CASEFILE_SEARCH_ROLES = frozenset(
 def casefile_search(
     *, user: User | AnonymousUser, query: SearchQuery, limit: int
 ) -> list[SearchResult]:
-    match = record_match_q(query, user=user, case_file_field="pk")
-    if match is None:
-        return []
-    case_files = (
-        CaseFile.objects.visible_to(user)
-        .filter(match)
-        .select_related("survivor", "household__district")
-        .order_by("-opened_at", "reference")[:limit]
+    found = search_records(
+        CaseFile.objects.visible_to(user),
+        query,
+        user=user,
+        order_by=("-opened_at", "reference"),
+        limit=limit,
+        case_file_field="pk",
     )
+    if found is None:
+        return []
+    case_files = found.select_related("survivor", "household__district")
     return [
         SearchResult(
             record=case_file,
