@@ -31,7 +31,8 @@ def outbox_enqueue(*, task_name: str, kwargs: dict[str, Any]) -> OutboxMessage:
             raise TypeError(
                 f"outbox kwargs carry ids and scalars only; {key!r} is {type(value).__name__}"
             )
-    message = OutboxMessage.objects.create(task_name=task_name, kwargs=kwargs)
+    # A copy: the message relayed from memory after commit is exactly the row stored now.
+    message = OutboxMessage.objects.create(task_name=task_name, kwargs=dict(kwargs))
     transaction.on_commit(lambda: _relay_enqueued(message))
     return message
 
