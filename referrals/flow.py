@@ -59,6 +59,9 @@ class Draft:
         # The pages' bound forms, each validated once however often it is asked for; any change
         # to the answers drops them all (a page's choices may come from another page's answers).
         self._forms: dict[tuple[str, ...], forms.Form] = {}
+        # The districts already read for this request (the API's adapter), so the district
+        # page offers them without reading them again; None: the page reads them.
+        self.districts: list[District] | None = None
 
     def bound(self, key: tuple[str, ...], make: Callable[[], forms.Form]) -> forms.Form:
         form = self._forms.get(key)
@@ -201,6 +204,10 @@ def _perpetrator_known(draft: Draft) -> bool:
     return draft.answer("perpetrator", "known") == "yes"
 
 
+def _district_kwargs(draft: Draft) -> dict[str, Any]:
+    return {} if draft.districts is None else {"districts": draft.districts}
+
+
 def _request_kwargs(draft: Draft) -> dict[str, Any]:
     return {"children": child_choices(draft)}
 
@@ -223,6 +230,7 @@ STEPS: list[Step] = [
         "district",
         "Council area",
         pf.DistrictForm,
+        form_kwargs=_district_kwargs,
         blocked=_district_blocked,
         heading_field="district",
     ),

@@ -104,7 +104,7 @@ def draft_from_payload(data: Mapping[str, Any]) -> tuple[flow.Draft, dict[str, l
     draft.set_raw("survivor", raw_for(pf.SurvivorForm, data.get("survivor")))
     address = data.get("address") or {}
     draft.set_raw("address", raw_for(pf.AddressForm, address))
-    district = _district(address, errors)
+    district = _district(draft, address, errors)
     if district is not None:
         draft.set_raw("district", {"district": [str(district.pk)]})
     draft.set_raw("housing", raw_for(pf.HousingForm, data.get("housing")))
@@ -126,10 +126,14 @@ def draft_from_payload(data: Mapping[str, Any]) -> tuple[flow.Draft, dict[str, l
     return draft, errors
 
 
-def _district(address: Mapping[str, Any], errors: dict[str, list[str]]) -> District | None:
+def _district(
+    draft: flow.Draft, address: Mapping[str, Any], errors: dict[str, list[str]]
+) -> District | None:
     code = str(address.get("district") or "").strip()
     if code:
-        district = District.objects.filter(code=code).first()
+        # The district page's own read, kept for it (one query, not two: issue 17).
+        draft.districts = pf.district_choices()
+        district = next((d for d in draft.districts if d.code == code), None)
         if district is None:
             errors["address.district"] = [UNKNOWN_DISTRICT]
         return district

@@ -3,6 +3,7 @@ draft live in ``referrals.views.public``. Forms validate input and nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -213,6 +214,11 @@ class AddressForm(forms.Form):
     postcode = UKPostcodeField(label="Postcode", error_messages={"required": "Enter the postcode"})
 
 
+def district_choices() -> list[District]:
+    """What the district page offers: every district, with its authority, by name."""
+    return list(District.objects.select_related("authority").order_by("name"))
+
+
 class DistrictForm(forms.Form):
     district = forms.ChoiceField(
         label="Which council area is the address in?",
@@ -221,9 +227,13 @@ class DistrictForm(forms.Form):
         help_text="We have chosen the area from the postcode where we can. Check it is right.",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, districts: Iterable[District] | None = None, **kwargs: Any
+    ) -> None:
+        """``districts``: every district with its authority, by name, when already read."""
         super().__init__(*args, **kwargs)
-        districts = District.objects.select_related("authority").order_by("name")
+        if districts is None:
+            districts = district_choices()
         # Kept, so the submission built from this page needs no second read of its district.
         self.districts = {str(d.id): d for d in districts}
         choices = [(key, d.name) for key, d in self.districts.items()]

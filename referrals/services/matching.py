@@ -49,10 +49,11 @@ def _dates_of_birth(dob: dt.date) -> list[dt.date]:
     return dates
 
 
-@transaction.atomic
-def referral_matches_find(*, referral: Referral) -> list[ReferralMatch]:
+@transaction.atomic(savepoint=False)  # part of the caller's change: no savepoint of its own
+def referral_matches_find(*, referral: Referral, new: bool = False) -> list[ReferralMatch]:
     """Record the earlier referrals (same authority, last 12 months) that may be this person or
-    this address. Returns the matches created.
+    this address. Returns the matches created. ``new``: the referral was created in this
+    transaction, so it has no matches recorded yet to read first.
 
     Two queries, each starting from an index rather than from the authority's referrals (issue
     17): the person branch from the survivors born on the date (``person_dob_idx``), the address
@@ -72,9 +73,13 @@ def referral_matches_find(*, referral: Referral) -> list[ReferralMatch]:
         return []
     # One read and one insert however many candidates (a get_or_create each cost four round
     # trips with its savepoint); a match already recorded is kept as it is.
-    known = set(
-        ReferralMatch.objects.filter(referral=referral, candidate_id__in=hits).values_list(
-            "candidate_id", flat=True
+    known = (
+        set()
+        if new
+        else set(
+            ReferralMatch.objects.filter(referral=referral, candidate_id__in=hits).values_list(
+                "candidate_id", flat=True
+            )
         )
     )
     created = [

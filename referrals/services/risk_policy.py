@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import Q
 
 from referrals.models import RiskPolicy, RiskQuestionnaire
@@ -42,5 +43,37 @@ def risk_rules_from_policy(policy: RiskPolicy) -> RiskRules:
 
 
 def risk_rules_for(*, authority_id: object, code: str = DASH_CODE) -> RiskRules | None:
-    policy = risk_policy_for(authority_id=authority_id, code=code)
-    return risk_rules_from_policy(policy) if policy is not None else None
+    """``risk_rules_from_policy(risk_policy_for(…))`` in one query: the bands aggregated onto
+    the policy's row rather than prefetched (every submission asks, issue 17)."""
+    row = (
+        RiskPolicy.objects.filter(
+            Q(authority_id=authority_id) | Q(authority__isnull=True),
+            questionnaire__code=code,
+            questionnaire__is_current=True,
+        )
+        .annotate(
+            band_min_yes=ArrayAgg("bands__min_yes", order_by="bands__min_yes", default=[]),
+            band_level=ArrayAgg("bands__level", order_by="bands__min_yes", default=[]),
+        )
+        .order_by("authority_id")  # the authority's own first (NULLs sort last)
+        .values(
+            "band_min_yes",
+            "band_level",
+            "escalation_min_incidents",
+            "escalation_min_crimes",
+            "honour_based_abuse_refers",
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    return RiskRules(
+        bands=[
+            (min_yes, level)
+            for min_yes, level in zip(row["band_min_yes"], row["band_level"], strict=True)
+            if min_yes is not None
+        ],
+        escalation_min_incidents=row["escalation_min_incidents"],
+        escalation_min_crimes=row["escalation_min_crimes"],
+        honour_based_abuse_refers=row["honour_based_abuse_refers"],
+    )

@@ -84,7 +84,10 @@ class ReferralSubmission:
     request: ServiceRequest = field(default_factory=ServiceRequest)
 
 
-@transaction.atomic
+# No savepoint when the caller already holds a transaction (the API's idempotency record):
+# nothing catches a failure halfway and carries on, so a savepoint would only add two round trips
+# to every submission (issue 17); a failure rolls back the caller's whole transaction.
+@transaction.atomic(savepoint=False)
 def referral_submit(
     *, submission: ReferralSubmission, referrer_user: User | None = None
 ) -> Referral:
@@ -159,7 +162,7 @@ def referral_submit(
         ),
         data={"referral_id": str(referral.id), "reference": reference, "urgent": referral.urgent},
     )
-    referral_matches_find(referral=referral)
+    referral_matches_find(referral=referral, new=True)
     referral_notifications_queue(referral=referral)
     return referral
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -248,15 +248,9 @@ def idempotent_execute(
     (``INSERT ... ON CONFLICT DO NOTHING`` blocks on an uncommitted duplicate), then replays its
     result. If ``perform`` raises, the record goes with the rollback and the key is free again.
     """
-    # An expired key is free again at once, whether or not the nightly purge has run yet.
-    IdempotencyRecord.objects.filter(
-        client=client, key=key, created_at__lt=timezone.now() - IDEMPOTENCY_KEY_RETENTION
-    ).delete()
-    IdempotencyRecord.objects.bulk_create(
-        [IdempotencyRecord(client=client, key=key, operation=operation, request_hash=fingerprint)],
-        ignore_conflicts=True,
-    )
-    record = IdempotencyRecord.objects.select_for_update().get(client=client, key=key)
+    record = _idempotency_record_claim(
+        client=client, key=key, operation=operation, fingerprint=fingerprint
+    ) or IdempotencyRecord.objects.select_for_update().get(client=client, key=key)
     if record.response_status is not None:
         if record.operation != operation or not hmac.compare_digest(
             record.request_hash, fingerprint
@@ -272,6 +266,40 @@ def idempotent_execute(
     record.response_body = body
     record.save(update_fields=["operation", "request_hash", "response_status", "response_body"])
     return IdempotentResult(status=status, body=body, replayed=False)
+
+
+def _idempotency_record_claim(
+    *, client: ApiClient, key: str, operation: str, fingerprint: str
+) -> IdempotencyRecord | None:
+    """Insert the key's record, or start it afresh if the key's record has expired (an expired
+    key is free again at once, whether or not the nightly purge has run yet); the record, when
+    this request wrote it (the row is then this transaction's until it ends: no second read),
+    else None (another request has the key). One statement, not a delete, an insert and a read
+    (issue 17)."""
+    record = IdempotencyRecord(
+        client=client, key=key, operation=operation, request_hash=fingerprint
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {IdempotencyRecord._meta.db_table} AS r "  # noqa: S608
+            "(client_id, key, operation, request_hash, created_at) VALUES (%s, %s, %s, %s, %s) "
+            "ON CONFLICT (client_id, key) DO UPDATE SET operation = EXCLUDED.operation, "
+            "request_hash = EXCLUDED.request_hash, response_status = NULL, response_body = NULL, "
+            "created_at = EXCLUDED.created_at WHERE r.created_at < %s RETURNING r.id",
+            [
+                client.pk,
+                key,
+                operation,
+                fingerprint,
+                record.created_at,
+                record.created_at - IDEMPOTENCY_KEY_RETENTION,
+            ],
+        )
+        inserted = cursor.fetchone()
+    if inserted is None:
+        return None
+    record.id = inserted[0]
+    return record
 
 
 def idempotency_records_purge(*, now: dt.datetime | None = None) -> int:

@@ -106,7 +106,9 @@ class OpenedCaseFile:
     other_adults: list[Person] = field(default_factory=list)
 
 
-@transaction.atomic
+# No savepoint of its own (issue 17: two round trips a submission): its callers take the
+# intake in their own transaction, and a failure here fails theirs.
+@transaction.atomic(savepoint=False)
 def case_file_open_from_intake(*, intake: Intake) -> OpenedCaseFile:
     """Create the household, people, case file, safe-contact rules and perpetrator record."""
     address = intake.address

@@ -54,7 +54,17 @@ def reference_next(*, prefix: str = "SAFER") -> str:
     year = timezone.localdate().year
     table = ReferenceCounter._meta.db_table
     with connection.cursor() as cursor:
-        base = _reference_base(cursor, table, prefix, year)
+        # The usual case in one round trip: the year's base and the next number. ``to_regclass``
+        # is NULL (and so ``nextval``) while the sequence does not exist yet, never an error.
+        cursor.execute(
+            f"SELECT sequence_base, CASE WHEN sequence_base IS NOT NULL "  # noqa: S608
+            f"THEN nextval(to_regclass(%s)) END FROM {table} WHERE prefix = %s AND year = %s",
+            [sequence, prefix, year],
+        )
+        row = cursor.fetchone()
+        if row is not None and row[1] is not None:
+            return f"{prefix}-{year}-{row[1] - row[0]:06d}"
+        base = None if row is None else row[0]
         if base is None:
             _reference_sequence_ensure(cursor, sequence)
             # The first of the year: its own nextval is number 1.

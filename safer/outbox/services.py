@@ -31,9 +31,9 @@ def outbox_enqueue(*, task_name: str, kwargs: dict[str, Any]) -> OutboxMessage:
             raise TypeError(
                 f"outbox kwargs carry ids and scalars only; {key!r} is {type(value).__name__}"
             )
-    message = OutboxMessage.objects.create(task_name=task_name, kwargs=kwargs)
-    message_id = message.id
-    transaction.on_commit(lambda: outbox_relay(message_ids=[message_id]))
+    # A copy: the message relayed from memory after commit is exactly the row stored now.
+    message = OutboxMessage.objects.create(task_name=task_name, kwargs=dict(kwargs))
+    transaction.on_commit(lambda: _relay_enqueued(message))
     return message
 
 
@@ -61,6 +61,29 @@ def outbox_relay(*, message_ids: list[uuid.UUID] | None = None, limit: int = 500
             break  # the broker is down: the rest wait for the next sweep
         relayed += 1
     return relayed
+
+
+def _relay_enqueued(message: OutboxMessage) -> None:
+    """After commit, relay the message this process just enqueued. ``outbox_relay``'s claim and
+    send, without reading the row back first: what it would read is in memory (issue 17: a
+    round trip per submission). Claimed only if still due, so a sweep that got there first
+    wins and it is sent once."""
+    claimed = (
+        OutboxMessage.objects.due()
+        .filter(id=message.id)
+        .update(
+            status=OutboxStatus.RELAYED,
+            relayed_at=timezone.now(),
+            attempts=message.attempts + 1,
+        )
+    )
+    if not claimed:
+        return
+    try:
+        _send(message)
+    except (KombuOperationalError, OSError, ConnectionError) as error:
+        _release(message, error)
+        logger.warning("outbox relay deferred: broker unreachable (%s)", type(error).__name__)
 
 
 def _send(message: OutboxMessage) -> None:
