@@ -147,7 +147,7 @@ def capped_counts(
     if parts:
         with capped_plan(using or "default"), connections[using or "default"].cursor() as cursor:
             cursor.execute("SELECT " + ", ".join(parts), params)
-            row = cursor.fetchone()
+            row = cursor.fetchone() or ()
         counts.update({name: capped(n, cap) for name, n in zip(names, row, strict=True)})
     return {name: counts[name] for name in querysets}
 

@@ -289,12 +289,22 @@ def team_overview(
         return []
     today = timezone.localdate()
     overviews: list[ServiceOverview] = []
-    for kind, model, statuses in (
-        ("adult", AdultSupportCase, AdultStatus),
-        ("cyp", CypCase, CypStatus),
-    ):
-        own = model.objects.visible_to(user).filter(provider_id=user.organisation_id)
-        by_status = capped_counts({value: own.filter(status=value) for value in statuses.values})
+    kinds = (("adult", AdultSupportCase, AdultStatus), ("cyp", CypCase, CypStatus))
+    owned = {
+        kind: model.objects.visible_to(user).filter(provider_id=user.organisation_id)
+        for kind, model, _statuses in kinds
+    }
+    # Both kinds' counts by status in one statement.
+    counted = capped_counts(
+        {
+            f"{kind}:{value}": owned[kind].filter(status=value)
+            for kind, _model, statuses in kinds
+            for value in statuses.values
+        }
+    )
+    for kind, _model, statuses in kinds:
+        own = owned[kind]
+        by_status = {value: counted[f"{kind}:{value}"] for value in statuses.values}
         if not any(by_status.values()):
             continue
         person = "child" if kind == "cyp" else "survivor"
