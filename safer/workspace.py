@@ -29,6 +29,7 @@ from django.utils import timezone
 from safer.access.roles import user_roles
 from safer.accounts.models import User
 from safer.accounts.roles import Role
+from safer.paging import CappedCount
 from safer.templatetags.safer_format import govuk_date, govuk_datetime
 
 ROWS_SHOWN = 10
@@ -59,7 +60,7 @@ class PanelRow:
 @dataclass(frozen=True)
 class Count:
     label: str  # "waiting for triage"
-    value: int
+    value: int | CappedCount  # a capped count shows as "500+"
     url: str = ""  # the list it counts, filtered, if there is one
     overdue: bool = False  # shown as a warning when value > 0
 

@@ -27,7 +27,7 @@ from safer.access.roles import CASEWORK_ROLES, user_roles
 from safer.access.scoping import authority_scope_q
 from safer.accounts.models import User
 from safer.accounts.roles import Role
-from safer.casefile.models import CaseFile
+from safer.casefile.models import case_file_visible_q
 
 NOTHING = Q(pk__in=[])
 
@@ -61,9 +61,11 @@ def support_case_scope_q(
         reasons.append(granted_q(model, READ_SUPPORT_NOTES, holders))
     if not reasons:
         return NOTHING
-    in_scope = authority_scope_q(user) & Q(
-        case_file_id__in=CaseFile.objects.visible_to(user).values("pk")
-    )
+    # The case file checked for each case read (``case_file_visible_q``), not "case_file_id IN
+    # (every case file the user sees)": for a provider manager that set is the organisation's
+    # (684,700 at a million referrals), hashed whole before a page of 25 could be kept. The
+    # lists read their index in order and stop at the page; the counts are capped (issue 17).
+    in_scope = authority_scope_q(user) & case_file_visible_q(user)
     return in_scope & reduce(or_, reasons)
 
 

@@ -18,12 +18,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import models
-from django.db.models import Q
+from django.db.models import BooleanField, F, Func, OuterRef, Q
 from guardian.shortcuts import assign_perm, remove_perm
 from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
+from safer.access.probes import PerRowExists
 from safer.accounts.models import User
 from safer.organisations.models import Organisation, Team
 
@@ -53,6 +55,8 @@ class GrantHolders:
 
     user_filter: Q | None
     group_names: tuple[str, ...]
+    # The same users as a filter on ``User`` (for ``granted_q(per_row=True)``).
+    people: Q | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -71,7 +75,9 @@ def holders_for_person(
         names.append(team_group_name(user.team_id))
     if include_organisation and user.organisation_id is not None:
         names.append(organisation_group_name(user.organisation_id))
-    return GrantHolders(user_filter=Q(user_id=user.pk), group_names=tuple(names))
+    return GrantHolders(
+        user_filter=Q(user_id=user.pk), group_names=tuple(names), people=Q(pk=user.pk)
+    )
 
 
 def holders_for_organisation(organisation_id: uuid.UUID | None) -> GrantHolders:
@@ -81,20 +87,50 @@ def holders_for_organisation(organisation_id: uuid.UUID | None) -> GrantHolders:
     team_ids = Team.objects.filter(organisation_id=organisation_id).values_list("id", flat=True)
     names = [organisation_group_name(organisation_id), *(team_group_name(t) for t in team_ids)]
     return GrantHolders(
-        user_filter=Q(user__organisation_id=organisation_id), group_names=tuple(names)
+        user_filter=Q(user__organisation_id=organisation_id),
+        group_names=tuple(names),
+        people=Q(organisation_id=organisation_id),
     )
 
 
-def granted_q(model: type[models.Model], codename: str, holders: GrantHolders) -> Q:
+def granted_q(
+    model: type[models.Model], codename: str, holders: GrantHolders, *, per_row: bool = False
+) -> Q:
     """A filter on ``model`` keeping the objects on which ``holders`` hold ``codename``.
 
     ``model`` must have guardian direct-foreign-key permission models (joins on indexed FKs
     instead of casting the generic ``object_pk`` text column).
+
+    ``per_row``: for a filter checked object by object (``safer.access.probes``): each kind of
+    grant is an ``EXISTS`` correlated on the object's primary key (``PerRowExists``: never
+    turned into a hash of all the holders' grants), and the holders and the permission are
+    arrays computed once per statement (``_in_array``), so each probe reads the object's few
+    grants through their object index (joining the permissions first would read every grant of
+    that permission, for each object). The same objects.
     """
     if holders.is_empty:
         return Q(pk__in=[])
     user_model, group_model = _permission_models(model)
     q = Q(pk__in=[])
+    if per_row:
+        permission = _in_array("permission_id", Permission.objects.filter(codename=codename))
+        if holders.user_filter is not None:
+            users = (
+                holders.user_filter
+                if holders.people is None
+                else _in_array("user_id", User.objects.filter(holders.people))
+            )
+            granted_to_users = user_model._default_manager.filter(
+                users, permission, content_object_id=OuterRef("pk")
+            )
+            q |= Q(PerRowExists(granted_to_users))
+        if holders.group_names:
+            group = _in_array("group_id", Group.objects.filter(name__in=holders.group_names))
+            granted_to_groups = group_model._default_manager.filter(
+                group, permission, content_object_id=OuterRef("pk")
+            )
+            q |= Q(PerRowExists(granted_to_groups))
+        return q
     if holders.user_filter is not None:
         granted_to_users = user_model._default_manager.filter(
             holders.user_filter, permission__codename=codename
@@ -106,6 +142,24 @@ def granted_q(model: type[models.Model], codename: str, holders: GrantHolders) -
         )
         q |= Q(pk__in=granted_to_groups.values("content_object_id"))
     return q
+
+
+class _InArray(Func):
+    """``ARRAY[field] <@ ARRAY(sub-query)``: the row's ``field`` is one of the sub-query's.
+
+    Written as array containment rather than ``field = ANY(…)`` so that it is never an index
+    condition: each probe then reads the object's own grants (one or two) through the object
+    index, where an index on the holder or the permission would read all of theirs. The
+    sub-query is uncorrelated, so PostgreSQL runs it once per statement (an init plan).
+    """
+
+    template = "ARRAY[%(expressions)s"
+    arg_joiner = "] <@ "
+    output_field = BooleanField()
+
+
+def _in_array(field: str, rows: models.QuerySet[Any]) -> _InArray:
+    return _InArray(F(field), ArraySubquery(rows.order_by().values("id")))
 
 
 def holds_directly(holder: Holder, codename: str, obj: models.Model) -> bool:

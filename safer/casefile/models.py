@@ -20,12 +20,13 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q
 from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from safer.access.grants import granted_q, holders_for_organisation, holders_for_person
+from safer.access.probes import PerRowExists
 from safer.access.roles import CASEWORK_ROLES, SPA_ROLES, user_roles
 from safer.access.scoping import authority_scope_q
 from safer.accounts.roles import Role
@@ -72,31 +73,8 @@ class CaseFileQuerySet(models.QuerySet["CaseFile"]):
     sees"); every list of case files, and of anything hanging off one, starts here."""
 
     def visible_to(self, user: User | AnonymousUser) -> CaseFileQuerySet:
-        roles = user_roles(user)
-        if not roles:
-            return self.none()
-        assert not isinstance(user, AnonymousUser)  # an anonymous user holds no role
-        in_scope = authority_scope_q(user)
-        reasons: list[Q] = []
-        if roles & SPA_ROLES:
-            reasons.append(in_scope)
-        if roles & CASEWORK_ROLES:
-            # Support workers: allocated to them or to their team; never the whole organisation.
-            holders = holders_for_person(user, include_team=True)
-            reasons.append(in_scope & granted_q(CaseFile, WORK_ON_CASEFILE, holders))
-        if Role.CONTRACTOR in roles:
-            # A job is allocated to the contractor organisation; its staff all work on it.
-            holders = holders_for_person(user, include_team=True, include_organisation=True)
-            reasons.append(in_scope & granted_q(CaseFile, WORK_ON_CASEFILE, holders))
-        if Role.PROVIDER_MANAGER in roles:
-            holders = holders_for_organisation(user.organisation_id)
-            reasons.append(in_scope & granted_q(CaseFile, WORK_ON_CASEFILE, holders))
-        if Role.SPA_MANAGER in roles:
-            reasons.append(_break_glass_q(user))
-        if not reasons:
-            # Commissioner, auditor, system administrator, referrer: no person-level record.
-            return self.none()
-        return self.filter(reduce(or_, reasons))
+        q = _visible_q(user, per_row=False)
+        return self.none() if q is None else self.filter(q)
 
     def spa_scope_for(self, user: User | AnonymousUser) -> CaseFileQuerySet:
         """Case files the user sees *as SPA staff* (everything, perpetrator details included):
@@ -121,6 +99,50 @@ class CaseFileQuerySet(models.QuerySet["CaseFile"]):
         holders = holders_for_person(user, include_team=True, include_organisation=True)
         granted = self.visible_to(user).filter(granted_q(CaseFile, VIEW_CASEFILE_ADDRESS, holders))
         return self.filter(pk__in=granted.values("pk"))
+
+
+def _visible_q(user: User | AnonymousUser, *, per_row: bool) -> Q | None:
+    """The filter behind ``CaseFileQuerySet.visible_to`` (None: the user sees no case file).
+    ``per_row``: the grants are probed for each case file (``granted_q``), for
+    ``case_file_visible_q``."""
+    roles = user_roles(user)
+    if not roles:
+        return None
+    assert not isinstance(user, AnonymousUser)  # an anonymous user holds no role
+    in_scope = authority_scope_q(user)
+    reasons: list[Q] = []
+    if roles & SPA_ROLES:
+        reasons.append(in_scope)
+    if roles & CASEWORK_ROLES:
+        # Support workers: allocated to them or to their team; never the whole organisation.
+        holders = holders_for_person(user, include_team=True)
+        reasons.append(in_scope & granted_q(CaseFile, WORK_ON_CASEFILE, holders, per_row=per_row))
+    if Role.CONTRACTOR in roles:
+        # A job is allocated to the contractor organisation; its staff all work on it.
+        holders = holders_for_person(user, include_team=True, include_organisation=True)
+        reasons.append(in_scope & granted_q(CaseFile, WORK_ON_CASEFILE, holders, per_row=per_row))
+    if Role.PROVIDER_MANAGER in roles:
+        holders = holders_for_organisation(user.organisation_id)
+        reasons.append(in_scope & granted_q(CaseFile, WORK_ON_CASEFILE, holders, per_row=per_row))
+    if Role.SPA_MANAGER in roles:
+        reasons.append(_break_glass_q(user))
+    if not reasons:
+        # Commissioner, auditor, system administrator, referrer: no person-level record.
+        return None
+    return reduce(or_, reasons)
+
+
+def case_file_visible_q(user: User | AnonymousUser, *, field: str = "case_file_id") -> Q:
+    """A filter on a model pointing at a case file (``field``): that case file is one
+    ``CaseFile.objects.visible_to(user)`` returns, checked for each row the plan reads (the case
+    file by primary key, then its grants by their object index) instead of
+    ``field IN (every case file the user sees)``, which is hashed whole (issue 17, see
+    ``safer.access.probes``). For lists read off an index and cut by ``LIMIT``, and capped
+    counts; the rows are the same."""
+    q = _visible_q(user, per_row=True)
+    if q is None:
+        return Q(pk__in=[])
+    return Q(PerRowExists(CaseFile.objects.filter(q, pk=OuterRef(field))))
 
 
 def _spa_scope_q(user: User | AnonymousUser) -> Q | None:

@@ -17,14 +17,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.http import Http404, QueryDict
 from django.utils import timezone
 
 from safer.access.roles import user_roles
 from safer.accounts.models import User
 from safer.accounts.roles import Role
-from safer.paging import UncountedPage, page_number, page_of_rows, page_without_count
+from safer.paging import (
+    CappedCount,
+    UncountedPage,
+    capped_counts,
+    page_number,
+    page_of_rows,
+    page_without_count,
+)
 from support.models import (
     AdultStatus,
     AdultSupportCase,
@@ -203,37 +210,37 @@ def worker_caseload(
 
 @dataclass(frozen=True)
 class CaseloadSummary:
-    open: int
-    overdue: int
-    contacts_to_make: int
-    contacts_overdue: int
+    open: CappedCount
+    overdue: CappedCount
+    contacts_to_make: CappedCount
+    contacts_overdue: CappedCount
 
 
 def worker_caseload_summary(*, user: User | AnonymousUser) -> CaseloadSummary:
-    """The counts of the worker's home panel: one aggregate per case kind over their open
-    cases (the stored next due date and the first-contact fields; no clock is computed)."""
+    """The counts of the worker's home panel over their open cases (the stored next due date
+    and the first-contact fields; no clock is computed), each capped at ``COUNT_CAP`` ("500+"):
+    one statement per case kind, each count reading at most 501 of the worker's cases."""
+    none = CappedCount(0)
     if not isinstance(user, User):
-        return CaseloadSummary(0, 0, 0, 0)
+        return CaseloadSummary(none, none, none, none)
     today = timezone.localdate()
     roles = user_roles(user)
-    totals = dict.fromkeys(("open", "overdue", "contacts_to_make", "contacts_overdue"), 0)
+    totals = dict.fromkeys(("open", "overdue", "contacts_to_make", "contacts_overdue"), none)
     for role, model in (
         (Role.ADULT_SUPPORT_WORKER, AdultSupportCase),
         (Role.CYP_WORKER, CypCase),
     ):
         if role not in roles:
             continue
-        no_contact = Q(first_contact_at__isnull=True)
-        counted = (
-            model.objects.visible_to(user)
-            .open()
-            .filter(allocated_worker=user)
-            .aggregate(
-                open=Count("pk"),
-                overdue=Count("pk", filter=Q(next_due_on__lt=today)),
-                contacts_to_make=Count("pk", filter=no_contact),
-                contacts_overdue=Count("pk", filter=no_contact & Q(first_contact_due_on__lt=today)),
-            )
+        mine = model.objects.visible_to(user).open().filter(allocated_worker=user)
+        no_contact = mine.filter(first_contact_at__isnull=True)
+        counted = capped_counts(
+            {
+                "open": mine,
+                "overdue": mine.filter(next_due_on__lt=today),
+                "contacts_to_make": no_contact,
+                "contacts_overdue": no_contact.filter(first_contact_due_on__lt=today),
+            }
         )
         for key in totals:
             totals[key] += counted[key]
@@ -242,19 +249,19 @@ def worker_caseload_summary(*, user: User | AnonymousUser) -> CaseloadSummary:
 
 @dataclass
 class ServiceOverview:
-    """One service's part of the team page: the counts by status, and three paged lists (each
-    of cases, most pressing first, never counted beyond the status counts)."""
+    """One service's part of the team page: the counts by status (capped: "500+"), and three
+    paged lists (each of cases, most pressing first, never counted beyond the status counts)."""
 
     kind: str
-    counts: list[tuple[str, int]]
-    waiting_count: int
+    counts: list[tuple[str, CappedCount]]
+    waiting_count: CappedCount
     waiting: UncountedPage[AdultSupportCase | CypCase]
     contact_overdue: UncountedPage[AdultSupportCase | CypCase]
     past_review: UncountedPage[AdultSupportCase | CypCase]
 
     @property
-    def total_open(self) -> int:
-        return sum(n for status, n in self.counts if status != "Closed")
+    def total_open(self) -> CappedCount:
+        return sum((n for status, n in self.counts if status != "Closed"), start=CappedCount(0))
 
     @property
     def shown(self) -> list[AdultSupportCase | CypCase]:
@@ -274,21 +281,31 @@ def team_overview(
     Each list is filtered and sorted in SQL through the partial indexes on open cases
     (``*_case_provider_*``) and paged (``<kind>-<list>-page``): waiting for allocation, oldest
     first; first contact overdue, longest overdue first; past their review date, longest
-    overdue first. The cost follows the page, not the organisation's caseload (issue 17).
+    overdue first. The access check is made for each case read (``support.access``), so a list
+    stops at its page. The counts by status stop at ``COUNT_CAP`` ("500+"), all in one
+    statement: the cost follows the page, not the organisation's caseload (issue 17).
     """
     if not isinstance(user, User) or Role.PROVIDER_MANAGER not in user_roles(user):
         return []
     today = timezone.localdate()
     overviews: list[ServiceOverview] = []
-    for kind, model, statuses in (
-        ("adult", AdultSupportCase, AdultStatus),
-        ("cyp", CypCase, CypStatus),
-    ):
-        own = model.objects.visible_to(user).filter(provider_id=user.organisation_id)
-        by_status = dict(
-            own.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n")
-        )
-        if not by_status:
+    kinds = (("adult", AdultSupportCase, AdultStatus), ("cyp", CypCase, CypStatus))
+    owned = {
+        kind: model.objects.visible_to(user).filter(provider_id=user.organisation_id)
+        for kind, model, _statuses in kinds
+    }
+    # Both kinds' counts by status in one statement.
+    counted = capped_counts(
+        {
+            f"{kind}:{value}": owned[kind].filter(status=value)
+            for kind, _model, statuses in kinds
+            for value in statuses.values
+        }
+    )
+    for kind, _model, statuses in kinds:
+        own = owned[kind]
+        by_status = {value: counted[f"{kind}:{value}"] for value in statuses.values}
+        if not any(by_status.values()):
             continue
         person = "child" if kind == "cyp" else "survivor"
         allocated = own.open().exclude(status="awaiting_allocation")
@@ -314,8 +331,8 @@ def team_overview(
         overviews.append(
             ServiceOverview(
                 kind=kind,
-                counts=[(str(label), by_status.get(value, 0)) for value, label in statuses.choices],
-                waiting_count=by_status.get("awaiting_allocation", 0),
+                counts=[(str(label), by_status[value]) for value, label in statuses.choices],
+                waiting_count=by_status["awaiting_allocation"],
                 waiting=pages["waiting"],
                 contact_overdue=pages["contact"],
                 past_review=pages["review"],
@@ -325,11 +342,17 @@ def team_overview(
 
 
 def worker_caseload_for_manager(
-    *, manager: User | AnonymousUser, worker_id: uuid.UUID
-) -> tuple[User, list[CaseloadRow]]:
-    """One worker's open cases, as their provider manager sees them: next due first, one query
-    per case kind. The worker must be in the manager's organisation; anyone else is a 404, as
-    a worker who does not exist is."""
+    *,
+    manager: User | AnonymousUser,
+    worker_id: uuid.UUID,
+    params: QueryDict,
+    per_page: int = CASELOAD_PAGE_SIZE,
+) -> tuple[User, UncountedPage[CaseloadRow]]:
+    """One page of a worker's open cases, as their provider manager sees them: next due first,
+    never counted. As ``worker_caseload_page``: each kind sorted and cut in SQL (up to the end
+    of the page, plus one), then merged; one query per case kind whatever the caseload's size.
+    The worker must be in the manager's organisation; anyone else is a 404, as a worker who
+    does not exist is."""
     if not isinstance(manager, User) or Role.PROVIDER_MANAGER not in user_roles(manager):
         raise Http404
     if manager.organisation_id is None:
@@ -340,6 +363,8 @@ def worker_caseload_for_manager(
     if worker is None:
         raise Http404
     today = timezone.localdate()
+    number = page_number(params)
+    upto = number * per_page + 1
     rows: list[CaseloadRow] = []
     for model, queryset in (
         (AdultSupportCase, adult_caseload_queryset),
@@ -350,9 +375,11 @@ def worker_caseload_for_manager(
             .open()
             .filter(provider_id=manager.organisation_id, allocated_worker=worker)
         )
-        rows += [_row(c, today) for c in queryset(own)]
-    rows.sort(key=lambda r: (r.next_due_on is None, r.next_due_on or today))
-    return worker, rows
+        cases = queryset(own).order_by(*_sql_order(""))[:upto]
+        rows += [_row(c, today) for c in cases]
+    rows.sort(key=_row_order("", today))
+    start = (number - 1) * per_page
+    return worker, page_of_rows(rows[start:], number=number, params=params, per_page=per_page)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from safer.accounts.roles import Role
 from safer.casefile.models import CaseEvent, SafeContactRules
 from safer.organisations.models import ServiceElement
 from safer.organisations.selectors import contract_live_for, no_live_contract_warning
+from support.access import support_case_scope_q
 from support.models import (
     AdultSupportCase,
     ContactAttempt,
@@ -120,9 +121,11 @@ class _SeenOrClosedBy(Generic[C]):
     def visible_to(self, user: User | AnonymousUser) -> QuerySet[C]:
         if not isinstance(user, User):
             return self.model.objects.none()
-        seen = self.model.objects.visible_to(user).values("pk")
+        # The scope as a condition on the row, not "pk IN (every case the user sees)": inside an
+        # OR that sub-select is hashed whole, and the access check is made per row (issue 17).
+        seen = support_case_scope_q(self.model, user, include_shared=True)
         closed_by_user = Q(status="closed", closed_by_id=user.pk) & authority_scope_q(user)
-        return self.model.objects.filter(Q(pk__in=seen) | closed_by_user)
+        return self.model.objects.filter(seen | closed_by_user)
 
 
 @dataclass(frozen=True)
@@ -310,7 +313,7 @@ def cyp_case_detail_for_user(
 ) -> CypCaseDetail:
     case = cyp_case_get_for_user(user=user, case_id=case_id, request=request)
     duplicates: QuerySet[CypCase] = case.possible_duplicates.filter(
-        pk__in=CypCase.objects.visible_to(user).values("pk")
+        support_case_scope_q(CypCase, user, include_shared=True)
     ).select_related("child")
     return CypCaseDetail(
         case=case,

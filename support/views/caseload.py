@@ -64,12 +64,19 @@ def team(request: HttpRequest) -> HttpResponse:
 @role_required(Role.PROVIDER_MANAGER)
 @require_GET
 def worker_caseload_view(request: HttpRequest, worker_id: uuid.UUID) -> HttpResponse:
-    """A provider manager's view of one of their workers' caseloads (404 for anyone else's)."""
-    worker, rows = worker_caseload_for_manager(manager=request.user, worker_id=worker_id)
+    """A provider manager's view of one of their workers' caseloads (404 for anyone else's), a
+    page at a time."""
+    worker, page = worker_caseload_for_manager(
+        manager=request.user, worker_id=worker_id, params=request.GET
+    )
     access_log_record_many(
         user=request.user,
         action=AccessAction.SEARCH,
-        records=[row.case for row in rows],
+        records=[row.case for row in page],
         request=request,
     )
-    return render(request, "support/worker_caseload.html", {"worker": worker, "rows": rows})
+    return render(
+        request,
+        "support/worker_caseload.html",
+        {"worker": worker, "rows": page.object_list, "page": page},
+    )
