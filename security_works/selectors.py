@@ -35,7 +35,7 @@ from safer.accounts.models import User
 from safer.accounts.roles import Role
 from safer.audit.models import AccessAction
 from safer.audit.services import access_log_record
-from safer.casefile.models import CaseFile
+from safer.casefile.models import CaseFile, case_file_address_visible_q
 from safer.organisations.models import (
     CommissioningAuthority,
     Contract,
@@ -120,7 +120,7 @@ def job_address_visible(user: User | AnonymousUser, job: SecurityJob) -> bool:
     own_open_job = job.is_open and job.contractor_id == user.organisation_id
     return (
         own_open_job
-        and CaseFile.objects.address_visible_to(user).filter(pk=job.case_file_id).exists()
+        and SecurityJob.objects.filter(pk=job.pk).filter(case_file_address_visible_q(user)).exists()
     )
 
 
