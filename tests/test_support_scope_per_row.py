@@ -206,3 +206,45 @@ def test_the_managers_view_of_a_worker_is_paged(
     seen = [row.case.pk for p in pages for row in p]
     assert sorted(seen) == sorted(c.pk for c in cases)
     assert len(set(seen)) == 3
+
+
+def test_address_checks_row_by_row_keep_the_same_case_files(sw: SupportWorld) -> None:
+    """``address_visible_to(per_row=True)`` and ``case_file_address_visible_q`` (a contractor's
+    job page and postcode search) keep exactly the case files of the hashed ``IN``."""
+    from safer.casefile.models import VIEW_CASEFILE_ADDRESS, case_file_address_visible_q
+
+    cases = _varied_cases(sw)
+    contractor = sw.world.organisations["contractor"]
+    # 0: work and address grants to the contractor; 1: the address alone (no work grant);
+    # 2: work alone; 3: both, to the contractor's member directly.
+    for n, codenames in (
+        (0, (WORK_ON_CASEFILE, VIEW_CASEFILE_ADDRESS)),
+        (1, (VIEW_CASEFILE_ADDRESS,)),
+        (2, (WORK_ON_CASEFILE,)),
+    ):
+        for codename in codenames:
+            object_permission_grant(holder=contractor, codename=codename, obj=cases[n].case_file)
+    member = sw.world.personas["contractor"]
+    for codename in (WORK_ON_CASEFILE, VIEW_CASEFILE_ADDRESS):
+        object_permission_grant(holder=member, codename=codename, obj=cases[3].case_file)
+    seen_somewhere = set()
+    for name, user in _everyone(sw).items():
+        hashed = set(CaseFile.objects.address_visible_to(user).values_list("pk", flat=True))
+        per_row = set(
+            CaseFile.objects.address_visible_to(user, per_row=True).values_list("pk", flat=True)
+        )
+        by_case = set(
+            AdultSupportCase.objects.filter(case_file_address_visible_q(user)).values_list(
+                "case_file_id", flat=True
+            )
+        )
+        assert per_row == hashed, name
+        assert by_case == {c.case_file_id for c in cases} & hashed, name
+        seen_somewhere |= hashed
+    contractor_sees = set(
+        CaseFile.objects.address_visible_to(member, per_row=True).values_list("pk", flat=True)
+    )
+    ours = {c.case_file_id for c in cases}
+    # Both grants needed: the work grant (visible at all) and the address grant.
+    assert contractor_sees & ours == {cases[0].case_file_id, cases[3].case_file_id}
+    assert seen_somewhere  # the SPA staff see every address of their scope
