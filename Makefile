@@ -90,7 +90,7 @@ bench: install staticfiles/.collected-hashed
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
 	$(PY) -m benchmarks.submissions $(BENCH_ARGS)
 	$(PY) -m benchmarks.soak --duration $(SOAK_DURATION)
-	$(PY) -m benchmarks.http_load $(if $(BENCH_SCALE),--database test_safer_bench_$(BENCH_SCALE)_$(BENCH_SHAPE))
+	$(PY) -m benchmarks.http_load $(if $(BENCH_SCALE),--database test_safer_bench_$(BENCH_SCALE)_$(BENCH_SHAPE) --in-place)
 
 soak: install staticfiles/.collected-hashed
 	$(PY) -m benchmarks.soak --duration $(SOAK_DURATION)

@@ -8,7 +8,8 @@ page's throughput and p95 next to ``/healthz``'s in the same run (issue 17: rati
 The bench database (``test_safer_bench``, or ``--database``; built by ``benchmarks.data`` on first
 use) is copied to a throw-away database (``CREATE DATABASE … TEMPLATE``, dropped at the end):
 page views write access-log rows and the intake writes referrals, and the bench data must not
-grow. On the copy the bench personas get a password and a confirmed TOTP device (the builder
+grow. ``--in-place`` (what ``make bench BENCH_SCALE=…`` uses: a copy of a million-referral
+database is 22 GB) serves the database itself and deletes the intake's rows after (``in_place``). On the copy the bench personas get a password and a confirmed TOTP device (the builder
 leaves them without: the in-process bench signs in with ``force_login``). Then ``manage.py serve
 --no-worker --no-beat`` starts gunicorn as `make run` does, under ``benchmarks.settings_http``
 (``safer.settings.pilot``, DEBUG off, with the partner API's per-address rate limit lifted: every
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import itertools
 import json
 import os
@@ -49,6 +51,7 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +63,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "safer.settings.test")
 os.environ.setdefault("SAFER_TEST_DB_SUFFIX", "bench")
 
 COPY_SUFFIX = "_http"
+INTAKE_CLIENT = "Bench HTTP client"  # the intake's API clients: "<this> <n> <hex>"
 # The served stack's broker (the cache takes the next number): apart from a developer's (0, 1),
 # the suite's (2), the soak's (8, 9) and the served-app tests' (11, 12).
 HTTP_REDIS_DB = 6
@@ -321,7 +325,7 @@ def run_intake(base_url: str, tally: Tally, *, clients: int, each: int) -> tuple
     seconds the posting took)."""
     from benchmarks.submissions import _body, partner_token, stored_referrals
 
-    tokens = [partner_token(name=f"Bench HTTP client {n}") for n in range(clients)]
+    tokens = [partner_token(name=f"{INTAKE_CLIENT} {n}") for n in range(clients)]
     run = uuid.uuid4().hex[:6]
     references: list[str] = []
     refusals: list[str] = []
@@ -520,6 +524,22 @@ def run_load(
     )
 
 
+def in_place(load: Callable[[], Result]) -> Result:
+    """Run on the bench database itself, then delete what the intake stored: every API client
+    the run made (``run_intake``'s "Bench HTTP client …") with its referrals, case files and
+    history (``benchmarks.submissions.submissions_delete``). The staff's page views leave their
+    access-log rows (a few thousand next to the ten million of a million-referral build) and
+    sessions; the personas keep the password and TOTP device ``prepare_logins`` gave them."""
+    from benchmarks.submissions import submissions_delete
+    from safer.api.models import ApiClient
+
+    try:
+        return load()
+    finally:
+        for client in ApiClient.objects.filter(name__startswith=f"{INTAKE_CLIENT} "):
+            submissions_delete(client=client)
+
+
 def _flush_redis(redis_url: str) -> None:
     """The served stack's broker (the intake's notifications, with no worker to run them) and
     cache: this run's own Redis databases."""
@@ -635,6 +655,12 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="exit 1 on an error, loss or duplicate"
     )
     parser.add_argument("--json", type=Path, help="also write the result here")
+    parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help="serve the bench database itself, not a copy (a million referrals: a copy is 22 GB);"
+        " the intake's rows are deleted after, the page views' access-log rows stay",
+    )
     options = parser.parse_args(argv)
 
     import django
@@ -658,18 +684,24 @@ def main(argv: list[str] | None = None) -> int:
     mirror_replica()
     ensure_bench_data()
     log = Path(settings.VAR_DIR) / "bench" / "http_load.log"
-    print(f"Serving a copy of {connection.settings_dict['NAME']} (log: {log}) ...", file=sys.stderr)
-    with bench_copy(COPY_SUFFIX):
-        result = run_load(
-            redis_url=with_db(settings.REDIS_URL, HTTP_REDIS_DB),
-            log=log,
-            users=options.users,
-            duration=options.duration,
-            clients=options.clients,
-            each=options.each,
-            workers=options.workers,
-            threads=options.threads,
-        )
+    served = "" if options.in_place else "a copy of "
+    print(f"Serving {served}{connection.settings_dict['NAME']} (log: {log}) ...", file=sys.stderr)
+    load = functools.partial(
+        run_load,
+        redis_url=with_db(settings.REDIS_URL, HTTP_REDIS_DB),
+        log=log,
+        users=options.users,
+        duration=options.duration,
+        clients=options.clients,
+        each=options.each,
+        workers=options.workers,
+        threads=options.threads,
+    )
+    if options.in_place:
+        result = in_place(load)
+    else:
+        with bench_copy(COPY_SUFFIX):
+            result = load()
     print(report(result))
     if options.json:
         options.json.write_text(json.dumps(asdict(result), indent=2) + "\n", encoding="utf-8")
