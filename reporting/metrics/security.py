@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import (
     Aggregate,
     Count,
@@ -26,7 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 
 from referrals.models import Referral, ReferralStatus
-from reporting.metrics.common import DaysBetween, Median, Scope
+from reporting.metrics.common import DaysBetween, Scope
 from reporting.periods import Period
 from safer.organisations.models import Contract, ContractExtension, ServiceElement
 from safer.workdays import LOCAL_TZ
@@ -290,18 +291,51 @@ def referral_to_installation(scope: Scope, period: Period) -> QuerySet[SecurityJ
     )
 
 
+_MEDIAN_DAYS_SQL = """
+WITH jobs AS MATERIALIZED (
+    SELECT j.district_id,
+           (j.installed_at AT TIME ZONE %s)::date - (r.received_at AT TIME ZONE %s)::date AS days
+    FROM ({jobs}) AS j (district_id, case_file_id, allocated_at, installed_at)
+    CROSS JOIN LATERAL (
+        SELECT r.received_at FROM referrals_referral r
+        WHERE r.case_file_id = j.case_file_id AND r.status = %s
+          AND r.received_at <= j.allocated_at
+        ORDER BY r.received_at DESC LIMIT 1
+    ) AS r
+)
+SELECT GROUPING(district_id) = 1 AS overall, district_id,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY days), COUNT(*)
+FROM jobs GROUP BY GROUPING SETS ((district_id), ())
+"""
+
+
 def median_days_to_installation(*, scope: Scope, period: Period) -> dict[str, object]:
-    """Per district id: ``{"median": days or None, "jobs": n}``; and ``"all"`` for the scope."""
-    jobs = referral_to_installation(scope, period)
-    rows = (
-        jobs.order_by()
-        .values("district_id")
-        .annotate(median=Median("days"), jobs=Count("pk"))
-        .values_list("district_id", "median", "jobs")
+    """Per district id: ``{"median": days or None, "jobs": n}``; and ``"all"`` for the scope.
+
+    The jobs of ``referral_to_installation``, in one statement: each job's referral found once
+    (a ``LATERAL`` look-up, where the ORM's correlated sub-query ran once for the filter and
+    again for the days, in each of two queries), then the district medians and the scope's from
+    one ``GROUPING SETS`` over them (issue 17)."""
+    jobs_sql, jobs_params = (
+        _jobs(scope)
+        .filter(period.q_moment("installed_at"))
+        .order_by()
+        .values_list("district_id", "case_file_id", "allocated_at", "installed_at")
+        .query.sql_with_params()
     )
-    result: dict[str, object] = {
-        str(district): {"median": median, "jobs": n} for district, median, n in rows
-    }
-    overall = jobs.aggregate(median=Median("days"), jobs=Count("pk"))
-    result["all"] = {"median": overall["median"], "jobs": overall["jobs"]}
+    tz = str(LOCAL_TZ)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _MEDIAN_DAYS_SQL.format(jobs=jobs_sql),
+            [tz, tz, *jobs_params, ReferralStatus.ACCEPTED.value],
+        )
+        rows = cursor.fetchall()
+    result: dict[str, object] = {}
+    overall: dict[str, object] = {"median": None, "jobs": 0}
+    for is_overall, district, median, n in rows:
+        if is_overall:
+            overall = {"median": median, "jobs": n}
+        else:
+            result[str(district)] = {"median": median, "jobs": n}
+    result["all"] = overall
     return result
