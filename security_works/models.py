@@ -294,6 +294,26 @@ class SecurityJob(Versioned):
                 condition=~Q(status__in=["completed", "cancelled"]),
                 name="security_job_auth_open_due_idx",
             ),
+            # The KPI clocks (reports, dashboards): a job counts in the period its clock
+            # stopped or, while it runs, the period its deadline passed (issue 17).
+            models.Index(fields=["made_safe_at"], name="job_made_safe_idx"),
+            models.Index(
+                fields=["make_safe_due_at"],
+                condition=Q(made_safe_at__isnull=True),
+                name="job_made_safe_due_idx",
+            ),
+            models.Index(fields=["surveyed_at"], name="job_surveyed_idx"),
+            models.Index(
+                fields=["survey_due_at"],
+                condition=Q(surveyed_at__isnull=True),
+                name="job_surveyed_due_idx",
+            ),
+            models.Index(fields=["installed_at"], name="job_installed_idx"),
+            models.Index(
+                fields=["installation_due_at"],
+                condition=Q(installed_at__isnull=True),
+                name="job_installed_due_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

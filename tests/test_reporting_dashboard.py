@@ -516,3 +516,147 @@ def test_the_trends_other_rows_in_one_query_each_equal_the_per_quarter_figures(
         people_metrics.individuals_by_group(scope=scope, period=q)[""] for q in quarters
     ]
     assert any(individuals)
+
+
+# --- The pre-compute at a million referrals (issue 17): each rewrite equals its definition ------
+
+YEARS = [Period.parse("2024-25"), Period.parse("2025-26"), *Period.parse("2025-26").quarters()]
+
+
+def test_median_days_to_installation_in_one_statement_equals_its_definition(
+    dataset: Dataset,
+) -> None:
+    """The medians from one ``LATERAL`` statement equal ``referral_to_installation``'s jobs
+    (the definition, the latest accepted referral by each job's allocation) aggregated by the
+    ORM, for each district and the scope."""
+    from django.db.models import Count
+
+    from reporting.metrics import Scope
+    from reporting.metrics import security as security_metrics
+    from reporting.metrics.common import Median
+
+    scope = Scope((dataset.kent.pk,))
+    seen = 0
+    for period in YEARS:
+        jobs = security_metrics.referral_to_installation(scope, period)
+        expected: dict[str, object] = {
+            str(district): {"median": median, "jobs": n}
+            for district, median, n in jobs.order_by()
+            .values("district_id")
+            .annotate(median=Median("days"), jobs=Count("pk"))
+            .values_list("district_id", "median", "jobs")
+        }
+        expected["all"] = jobs.aggregate(median=Median("days"), jobs=Count("pk"))
+        assert security_metrics.median_days_to_installation(scope=scope, period=period) == expected
+        seen += expected["all"]["jobs"]  # type: ignore[index]
+    assert seen  # the dataset installs works
+
+
+def test_kpi_clocks_bounded_by_their_indexed_columns_count_what_the_unbounded_filters_do(
+    dataset: Dataset,
+) -> None:
+    """The clocks read only the records with a stop or a deadline in the periods' span; the
+    counts equal the definition's filters over every record of the scope."""
+    from django.db.models import Count
+
+    from reporting.metrics import Scope, kpis
+
+    as_of = dt.datetime(2026, 4, 10, 9, 0, tzinfo=dt.UTC)
+    scope = Scope((dataset.kent.pk,))
+    counted_any = 0
+    for code, measure in kpis.CLOCK_MEASURES.items():
+        expected = []
+        for period in YEARS:
+            counted, met = kpis._clock_filters(measure.clock, period, as_of)
+            row = kpis._with_days(measure.records(scope), measure.clock).aggregate(
+                denominator=Count("pk", filter=counted), numerator=Count("pk", filter=met)
+            )
+            expected.append(kpis.KpiCount(row["numerator"], row["denominator"]))
+        got = kpis.clock_kpi_periods(
+            measure.records(scope), measure.clock, periods=YEARS, as_of=as_of
+        )
+        assert got == expected, code
+        assert [
+            kpis.clock_kpi(measure.records(scope), measure.clock, period=p, as_of=as_of)
+            for p in YEARS
+        ] == expected, code
+        counted_any += sum(c.denominator for c in expected)
+    assert counted_any
+
+
+def test_feeling_safer_at_exit_by_joins_equals_the_cases_own_measures(dataset: Dataset) -> None:
+    """Each closed case's start and close measure, read in Python, give the KPI's figures."""
+    from reporting.metrics import Scope, kpis
+    from support.models import AdultSupportCase, TimePoint
+
+    scope = Scope((dataset.kent.pk,))
+    as_of = dt.datetime(2026, 4, 10, 9, 0, tzinfo=dt.UTC)
+    for period in YEARS:
+        numerator = denominator = excluded = 0
+        cases = AdultSupportCase.objects.filter(
+            scope.q_support(), period.q_moment("closed_at"), allocated_at__isnull=False
+        ).prefetch_related("outcomes")
+        for case in cases:
+            scores = {m.time_point: m.feeling_safe for m in case.outcomes.all()}
+            start, close = scores.get(TimePoint.START), scores.get(TimePoint.CLOSE)
+            if start is None or close is None:
+                excluded += 1
+                continue
+            denominator += 1
+            numerator += close > start
+        assert kpis.adult_feel_safer_exit(scope=scope, period=period, as_of=as_of) == (
+            kpis.KpiCount(numerator, denominator, excluded)
+        )
+
+
+def test_the_referral_profile_in_one_query_equals_each_set_counted_alone(
+    dataset: Dataset,
+) -> None:
+    """Sex, age band, ethnic group, disability and referrer type from one grouped query equal
+    each set counted by its own query over the referrals received."""
+    from django.db.models import Count, Q
+
+    from reporting.metrics import Scope, policy_for
+    from reporting.metrics.referrals import (
+        ETHNIC_GROUPS,
+        REFERRER_AGENCIES,
+        _duplicate,
+        referral_totals,
+    )
+
+    three_dover_referrals(dataset)
+    scope = Scope((dataset.kent.pk,))
+    policy = policy_for(scope.authority_ids)
+    survivor = "case_file__survivor__"
+    for period in YEARS:
+        totals = referral_totals(scope=scope, period=period, policy=policy)
+        received = Referral.objects.filter(
+            scope.q_referrals(), period.q_moment("received_at")
+        ).exclude(_duplicate(policy))
+        n = received.count()
+        assert totals["received_female"] == received.filter(**{f"{survivor}sex": "female"}).count()
+        assert totals["received_male"] == received.filter(**{f"{survivor}sex": "male"}).count()
+        assert sum(totals[k] for k in totals if k.startswith("received_age_")) == n
+        for group, codes in ETHNIC_GROUPS:
+            assert totals[f"received_ethnicity_{group}"] == (
+                received.filter(**{f"{survivor}ethnicity__in": codes}).count()
+            )
+        assert sum(totals[k] for k in totals if k.startswith("received_ethnicity_")) == n
+        assert totals["received_disability_recorded"] == (
+            received.exclude(**{f"{survivor}disability": ""}).count()
+        )
+        assert totals["received_disability_not_recorded"] == (
+            received.filter(**{f"{survivor}disability": ""}).count()
+        )
+        professional = received.exclude(source="self")
+        for agency in REFERRER_AGENCIES:
+            assert totals[f"received_referrer_{agency}"] == (
+                professional.filter(referrer_agency_type=agency).count()
+            )
+        assert totals["received_referrer_not_recorded"] == (
+            professional.exclude(referrer_agency_type__in=REFERRER_AGENCIES).count()
+        )
+        assert (
+            received.aggregate(n=Count("pk", filter=Q(source="self")))["n"]
+            == (totals["self_referrals"])
+        )

@@ -263,6 +263,16 @@ class Referral(Versioned):
                 ),
                 name="referral_contact_due_idx",
             ),
+            # The KPI clocks (reports, dashboards): a referral counts in the period its clock
+            # stopped (triage: decided, indexed above; the first contact attempt) or, while it
+            # runs, the period its deadline passed (issue 17).
+            models.Index(fields=["sla_due_at"], name="referral_sla_due_idx"),
+            models.Index(fields=["first_contact_attempted_at"], name="referral_contacted_idx"),
+            models.Index(
+                fields=["first_contact_due_at"],
+                condition=Q(first_contact_attempted_at__isnull=True),
+                name="referral_contact_open_due_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

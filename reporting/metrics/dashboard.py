@@ -60,12 +60,15 @@ def _lists(
     lists: dict[str, tuple[Q, str]],
     today: dt.date,
 ) -> dict[str, Waiting]:
-    """One aggregate: for each list a filtered count and the earliest start day."""
+    """One aggregate: for each list a filtered count and the earliest start day, over the rows
+    on some list (their statuses are indexed), not every row of the scope."""
     aggregates: dict[str, Aggregate] = {}
+    on_a_list = Q()
     for name, (condition, since) in lists.items():
         aggregates[f"{name}__n"] = Count("pk", filter=condition)
         aggregates[f"{name}__since"] = Min(_day(since), filter=condition)
-    row = queryset.order_by().aggregate(**aggregates)
+        on_a_list |= condition
+    row = queryset.filter(on_a_list).order_by().aggregate(**aggregates)
     return {name: _waiting(row[f"{name}__n"], row[f"{name}__since"], today) for name in lists}
 
 

@@ -22,6 +22,7 @@ from django.db.models import (
     DateTimeField,
     Exists,
     F,
+    FilteredRelation,
     OuterRef,
     Q,
     QuerySet,
@@ -44,7 +45,6 @@ from support.models import (
     GboGoal,
     GboScore,
     GboTimePoint,
-    OutcomeMeasure,
     SupportPolicy,
     TimePoint,
     VoiceOfChild,
@@ -73,6 +73,9 @@ class Clock:
     due: str
     due_is_date: bool = False
     ended: str | None = None  # the record ended here without the clock stopping
+    # When ``stop`` is an annotation (triage's ``triaged_at``): the stored column it is read
+    # from, set whenever the stop is (``_clock_bound``). None: ``stop`` is the column itself.
+    stop_column: str | None = None
 
 
 def _clock_filters(clock: Clock, period: Period, as_of: dt.datetime) -> tuple[Q, Q]:
@@ -99,6 +102,20 @@ def _clock_filters(clock: Clock, period: Period, as_of: dt.datetime) -> tuple[Q,
     return stopped_in | breached, stopped & stopped_in & met
 
 
+def _clock_bound(clock: Clock, periods: Sequence[Period]) -> Q:
+    """A superset of the records ``_clock_filters`` counts in any of ``periods``, on stored,
+    indexed columns, so a period reads its own records, not the scope's every record: each
+    record counted has its stop in a period (``stopped_in``) or is running with its deadline in
+    one (``breached``). The figures are the FILTERs' alone; this only bounds the scan."""
+    span = Period(min(p.start for p in periods), max(p.end for p in periods), "span")
+    stop_column = clock.stop_column or clock.stop
+    due = span.q_day(clock.due) if clock.due_is_date else span.q_moment(clock.due)
+    if clock.stop_column is None:
+        # A running clock's stop is NULL: the deadline's index holds only those records.
+        due &= Q(**{f"{clock.stop}__isnull": True})
+    return span.q_moment(stop_column) | due
+
+
 def _with_days(queryset: QuerySet[Any], clock: Clock) -> QuerySet[Any]:
     if not clock.due_is_date:
         return queryset
@@ -112,8 +129,10 @@ def clock_kpi(
     queryset: QuerySet[Any], clock: Clock, *, period: Period, as_of: dt.datetime
 ) -> KpiCount:
     counted, met = _clock_filters(clock, period, as_of)
-    result = _with_days(queryset, clock).aggregate(
-        denominator=_Count("pk", filter=counted), numerator=_Count("pk", filter=met)
+    result = (
+        _with_days(queryset, clock)
+        .filter(_clock_bound(clock, [period]))
+        .aggregate(denominator=_Count("pk", filter=counted), numerator=_Count("pk", filter=met))
     )
     return KpiCount(result["numerator"], result["denominator"])
 
@@ -128,7 +147,11 @@ def clock_kpi_periods(
         counted, met = _clock_filters(clock, period, as_of)
         aggregates[f"denominator_{index}"] = _Count("pk", filter=counted)
         aggregates[f"numerator_{index}"] = _Count("pk", filter=met)
-    result = _with_days(queryset, clock).aggregate(**aggregates)
+    if not periods:
+        return []
+    result = (
+        _with_days(queryset, clock).filter(_clock_bound(clock, periods)).aggregate(**aggregates)
+    )
     return [
         KpiCount(result[f"numerator_{index}"], result[f"denominator_{index}"])
         for index in range(len(periods))
@@ -140,7 +163,12 @@ def clock_breaches(
 ) -> QuerySet[Any]:
     """The records counted in the period that missed the target (for a breach list)."""
     counted, met = _clock_filters(clock, period, as_of)
-    return _with_days(queryset, clock).filter(counted).exclude(met)
+    return (
+        _with_days(queryset, clock)
+        .filter(_clock_bound(clock, [period]))
+        .filter(counted)
+        .exclude(met)
+    )
 
 
 # --- The clocks ---------------------------------------------------------------------------------
@@ -175,7 +203,7 @@ def spa_first_contact_records(scope: Scope) -> QuerySet[Referral]:
     )
 
 
-TRIAGE = Clock(stop="triaged_at", due="sla_due_at", ended="decided_at")
+TRIAGE = Clock(stop="triaged_at", due="sla_due_at", ended="decided_at", stop_column="decided_at")
 SPA_FIRST_CONTACT = Clock(
     stop="first_contact_attempted_at", due="first_contact_due_at", ended="first_contact_ended_at"
 )
@@ -279,15 +307,18 @@ def adult_feel_safer_exit(*, scope: Scope, period: Period, as_of: dt.datetime) -
     """Adult cases closed in the period with a start and a close measure: feeling safe (0-10)
     higher at close than at start. Cases without both measures are counted separately."""
 
-    def score(point: str) -> Subquery:
-        return Subquery(
-            OutcomeMeasure.objects.filter(adult_case=OuterRef("pk"), time_point=point).values(
-                "feeling_safe"
-            )[:1]
-        )
-
+    # Each case's start and close measure by a LEFT JOIN (at most one of each per case:
+    # ``outcome_one_start_one_close``), where a correlated sub-query per score was inlined into
+    # every FILTER that read it, a dozen look-ups per case (issue 17).
     closed = _closed_allocated(AdultSupportCase, scope, period).annotate(
-        start_safe=score(TimePoint.START), close_safe=score(TimePoint.CLOSE)
+        start_measure=FilteredRelation(
+            "outcomes", condition=Q(outcomes__time_point=TimePoint.START)
+        ),
+        close_measure=FilteredRelation(
+            "outcomes", condition=Q(outcomes__time_point=TimePoint.CLOSE)
+        ),
+        start_safe=F("start_measure__feeling_safe"),
+        close_safe=F("close_measure__feeling_safe"),
     )
     both = Q(start_safe__isnull=False, close_safe__isnull=False)
     result = closed.aggregate(

@@ -146,17 +146,16 @@ def _received_profile(scope: Scope, period: Period, policy: Policy) -> dict[str,
     and children-and-young-people referrals: referrals received that ask for support for one or
     more children, with the number of distinct children linked to them."""
     received = _referrals(scope).filter(period.q_moment("received_at")).exclude(_duplicate(policy))
-    sex = "case_file__survivor__sex"
-    by_sex = received.aggregate(
-        received_female=Count("pk", filter=Q(**{sex: Sex.FEMALE})),
-        received_male=Count("pk", filter=Q(**{sex: Sex.MALE})),
-        received_sex_not_recorded=Count("pk", filter=~Q(**{f"{sex}__in": [Sex.FEMALE, Sex.MALE]})),
-    )
+    profile = _received_by_characteristic(received)
+    by_sex = {key: profile.pop(key) for key in SEX_KEYS}
     cyp = received.filter(children_for_support__isnull=False).aggregate(
         cyp_referrals=Count("pk", distinct=True),
         cyp_children=Count("children_for_support", distinct=True),
     )
-    return {**by_sex, **cyp, **_received_by_characteristic(received)}
+    return {**by_sex, **cyp, **profile}
+
+
+SEX_KEYS = ("received_female", "received_male", "received_sex_not_recorded")
 
 
 def age_band_keys() -> list[str]:
@@ -166,18 +165,24 @@ def age_band_keys() -> list[str]:
 
 
 def _received_by_characteristic(received: QuerySet[Referral]) -> dict[str, int]:
-    """Referrals received by the survivor's age band, ethnic group and disability, and by who
-    referred (docs/reporting.md, "Referral profile"). Each set of keys is a partition of the
+    """Referrals received by the survivor's sex, age band, ethnic group and disability, and by
+    who referred (docs/reporting.md, "Referral profile"). Each set of keys is a partition of the
     referrals received: every referral falls in exactly one key of each, "not known" or "not
     recorded" taking whatever matches no other.
 
+    - *sex*: female, male, or not recorded (anything else);
     - *age band*: the survivor's whole years of age on the (UK) day the referral was received,
       from their date of birth, else the age stated; bands of ``REFERRAL_AGE_BAND_SET``;
     - *ethnic group*: the ONS 2021 group of the survivor's recorded category, "prefer not to
       say", or not known (blank, "not known" or an unrecognised code);
     - *disability*: a disability or access need recorded for the survivor, or none recorded;
     - *referrer type*: a self-referral counts under ``self_referrals`` (already a line); any
-      other by the referrer's agency type, or "not recorded" without one."""
+      other by the referrer's agency type, or "not recorded" without one.
+
+    One query: each referral's category in every set computed once, grouped by all five
+    together (a few hundred groups at most), and each set's counts summed from the groups. Five
+    queries, each joining the period's referrals to their survivors again, cost seconds each at
+    a million referrals (issue 17)."""
     survivor = "case_file__survivor__"
     bands = list(AgeBand.objects.filter(band_set=REFERRAL_AGE_BAND_SET))
     age_whens = [
@@ -188,59 +193,66 @@ def _received_by_characteristic(received: QuerySet[Referral]) -> dict[str, int]:
         )
         for band in bands
     ]
-    aged = received.annotate(
-        survivor_age=Coalesce(
-            AgeOn(TruncDate("received_at", tzinfo=LOCAL_TZ), f"{survivor}date_of_birth"),
-            f"{survivor}stated_age",
-            output_field=IntegerField(),
-        )
-    )
-    counts: dict[str, int] = {key: 0 for key in age_band_keys()}
-    for code, n in grouped_counts(
-        aged.annotate(
-            category=Case(*age_whens, default=Value(NOT_KNOWN), output_field=CharField())
-        ),
-        "category",
-        Count("pk"),
-    ).items():
-        counts[f"received_age_{code}"] = n
     ethnic_whens = [
         When(Q(**{f"{survivor}ethnicity__in": codes}), then=Value(group))
         for group, codes in ETHNIC_GROUPS
     ]
     ethnic_whens.append(When(Q(**{f"{survivor}ethnicity": "prefer_not"}), then=Value("prefer_not")))
-    counts.update({f"received_ethnicity_{code}": 0 for code in ETHNICITY_CATEGORIES})
-    for code, n in grouped_counts(
-        received.annotate(
-            category=Case(*ethnic_whens, default=Value(NOT_KNOWN), output_field=CharField())
-        ),
-        "category",
-        Count("pk"),
-    ).items():
-        counts[f"received_ethnicity_{code}"] = n
     no_disability = Q(**{f"{survivor}disability": ""}) | Q(
         **{f"{survivor}disability__isnull": True}
     )
-    counts.update(
-        received.aggregate(
-            received_disability_recorded=Count("pk", filter=~no_disability),
-            received_disability_not_recorded=Count("pk", filter=no_disability),
+    categorised = received.annotate(
+        survivor_age=Coalesce(
+            AgeOn(TruncDate("received_at", tzinfo=LOCAL_TZ), f"{survivor}date_of_birth"),
+            f"{survivor}stated_age",
+            output_field=IntegerField(),
         )
-    )
-    professional = received.exclude(source=ReferralSource.SELF)
-    counts.update({f"received_referrer_{code}": 0 for code in [*REFERRER_AGENCIES, NOT_RECORDED]})
-    for code, n in grouped_counts(
-        professional.annotate(
-            category=Case(
-                When(referrer_agency_type__in=REFERRER_AGENCIES, then="referrer_agency_type"),
-                default=Value(NOT_RECORDED),
-                output_field=CharField(),
-            )
+    ).annotate(
+        sex_category=Case(
+            When(Q(**{f"{survivor}sex": Sex.FEMALE}), then=Value("received_female")),
+            When(Q(**{f"{survivor}sex": Sex.MALE}), then=Value("received_male")),
+            default=Value("received_sex_not_recorded"),
+            output_field=CharField(),
         ),
-        "category",
-        Count("pk"),
-    ).items():
-        counts[f"received_referrer_{code}"] = n
+        age_category=Case(*age_whens, default=Value(NOT_KNOWN), output_field=CharField()),
+        ethnic_category=Case(*ethnic_whens, default=Value(NOT_KNOWN), output_field=CharField()),
+        disability_category=Case(
+            When(no_disability, then=Value("not_recorded")),
+            default=Value("recorded"),
+            output_field=CharField(),
+        ),
+        # Self-referrals are not counted by referrer type (``self_referrals`` is their line).
+        referrer_category=Case(
+            When(source=ReferralSource.SELF, then=Value("")),
+            When(referrer_agency_type__in=REFERRER_AGENCIES, then="referrer_agency_type"),
+            default=Value(NOT_RECORDED),
+            output_field=CharField(),
+        ),
+    )
+    columns = (
+        "sex_category",
+        "age_category",
+        "ethnic_category",
+        "disability_category",
+        "referrer_category",
+    )
+    rows = categorised.order_by().values_list(*columns).annotate(n=Count("pk"))
+    counts: dict[str, int] = {key: 0 for key in SEX_KEYS}
+    counts.update({key: 0 for key in age_band_keys()})
+    counts.update({f"received_ethnicity_{code}": 0 for code in ETHNICITY_CATEGORIES})
+    counts.update({"received_disability_recorded": 0, "received_disability_not_recorded": 0})
+    counts.update({f"received_referrer_{code}": 0 for code in [*REFERRER_AGENCIES, NOT_RECORDED]})
+    for sex, age, ethnic, disability, referrer, n in rows:
+        keys = [
+            sex,
+            f"received_age_{age}",
+            f"received_ethnicity_{ethnic}",
+            f"received_disability_{disability}",
+        ]
+        if referrer:
+            keys.append(f"received_referrer_{referrer}")
+        for key in keys:
+            counts[key] = counts.get(key, 0) + n
     return counts
 
 

@@ -8,25 +8,29 @@ by contract and district; a contract's *budget* for a period is its value pro-ra
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import uuid
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import (
-    Aggregate,
+    Case,
     Count,
     DecimalField,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce, TruncDate
 
 from referrals.models import Referral, ReferralStatus
-from reporting.metrics.common import DaysBetween, Median, Scope
+from reporting.metrics.common import DaysBetween, Scope
 from reporting.periods import Period
 from safer.organisations.models import Contract, ContractExtension, ServiceElement
 from safer.workdays import LOCAL_TZ
@@ -167,27 +171,55 @@ def spend_total(*, scope: Scope, period: Period) -> Decimal:
     return Decimal(total)
 
 
+_SPEND_BY_QUARTER_SQL = """
+SELECT quarter_index, SUM(spend), COUNT(case_file_id)
+FROM ({per_household}) AS per_household (quarter_index, case_file_id, spend)
+WHERE quarter_index IS NOT NULL
+GROUP BY quarter_index
+"""
+
+
 def spend_by_quarter(*, scope: Scope, quarters: list[Period]) -> list[tuple[Decimal, int]]:
     """For each of ``quarters``: the spend (as ``spend_total``) and the households it is spend
-    on (as ``spend_households``), in one query over the measures installed in the span."""
+    on (as ``spend_households``), in one query over the measures installed in the span.
+
+    The measures are summed per quarter and household first (one grouping), then each quarter's
+    spend is the sum of its households' and its households their number: where a
+    ``COUNT(DISTINCT …)`` per quarter sorted every measure of the span once per quarter (six
+    sorts of 1.3 million rows at a million referrals, 3.7 s; issue 17)."""
     if not quarters:
         return []
+    distinct = sorted(set(quarters), key=lambda q: q.start)
+    for earlier, later in itertools.pairwise(distinct):
+        if later.start <= earlier.end:
+            raise ValueError("spend_by_quarter needs quarters that do not overlap.")
     # The whole span as one period (only its bounds are read).
-    span = replace(
-        quarters[0], start=min(q.start for q in quarters), end=max(q.end for q in quarters)
+    span = replace(distinct[0], start=distinct[0].start, end=distinct[-1].end)
+    quarter_of = Case(
+        *(
+            When(quarter.q_moment("job__installed_at"), then=Value(index))
+            for index, quarter in enumerate(distinct)
+        ),
+        default=Value(None),
+        output_field=IntegerField(),
     )
-    aggregates: dict[str, Aggregate] = {}
-    for index, quarter in enumerate(quarters):
-        installed = quarter.q_moment("job__installed_at")
-        aggregates[f"spend_{index}"] = Sum("actual_cost", filter=installed)
-        aggregates[f"households_{index}"] = Count(
-            "job__case_file_id", filter=installed, distinct=True
+    per_household_sql, params = (
+        _installed(scope, span)
+        .annotate(quarter_index=quarter_of)
+        .order_by()
+        .values("quarter_index", "job__case_file_id")
+        .annotate(spend=Sum("actual_cost"))
+        .values_list("quarter_index", "job__case_file_id", "spend")
+        .query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SPEND_BY_QUARTER_SQL.format(per_household=per_household_sql),
+            params,
         )
-    row = _installed(scope, span).aggregate(**aggregates)
-    return [
-        (Decimal(row[f"spend_{i}"] or ZERO), int(row[f"households_{i}"] or 0))
-        for i in range(len(quarters))
-    ]
+        found = {index: (spend, households) for index, spend, households in cursor.fetchall()}
+    by_quarter = {quarter: found.get(index, (None, 0)) for index, quarter in enumerate(distinct)}
+    return [(Decimal(by_quarter[q][0] or ZERO), int(by_quarter[q][1] or 0)) for q in quarters]
 
 
 def spend_by_district(*, scope: Scope, period: Period) -> dict[str, Decimal]:
@@ -290,18 +322,51 @@ def referral_to_installation(scope: Scope, period: Period) -> QuerySet[SecurityJ
     )
 
 
+_MEDIAN_DAYS_SQL = """
+WITH jobs AS MATERIALIZED (
+    SELECT j.district_id,
+           (j.installed_at AT TIME ZONE %s)::date - (r.received_at AT TIME ZONE %s)::date AS days
+    FROM ({jobs}) AS j (district_id, case_file_id, allocated_at, installed_at)
+    CROSS JOIN LATERAL (
+        SELECT r.received_at FROM referrals_referral r
+        WHERE r.case_file_id = j.case_file_id AND r.status = %s
+          AND r.received_at <= j.allocated_at
+        ORDER BY r.received_at DESC LIMIT 1
+    ) AS r
+)
+SELECT GROUPING(district_id) = 1 AS overall, district_id,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY days), COUNT(*)
+FROM jobs GROUP BY GROUPING SETS ((district_id), ())
+"""
+
+
 def median_days_to_installation(*, scope: Scope, period: Period) -> dict[str, object]:
-    """Per district id: ``{"median": days or None, "jobs": n}``; and ``"all"`` for the scope."""
-    jobs = referral_to_installation(scope, period)
-    rows = (
-        jobs.order_by()
-        .values("district_id")
-        .annotate(median=Median("days"), jobs=Count("pk"))
-        .values_list("district_id", "median", "jobs")
+    """Per district id: ``{"median": days or None, "jobs": n}``; and ``"all"`` for the scope.
+
+    The jobs of ``referral_to_installation``, in one statement: each job's referral found once
+    (a ``LATERAL`` look-up, where the ORM's correlated sub-query ran once for the filter and
+    again for the days, in each of two queries), then the district medians and the scope's from
+    one ``GROUPING SETS`` over them (issue 17)."""
+    jobs_sql, jobs_params = (
+        _jobs(scope)
+        .filter(period.q_moment("installed_at"))
+        .order_by()
+        .values_list("district_id", "case_file_id", "allocated_at", "installed_at")
+        .query.sql_with_params()
     )
-    result: dict[str, object] = {
-        str(district): {"median": median, "jobs": n} for district, median, n in rows
-    }
-    overall = jobs.aggregate(median=Median("days"), jobs=Count("pk"))
-    result["all"] = {"median": overall["median"], "jobs": overall["jobs"]}
+    tz = str(LOCAL_TZ)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _MEDIAN_DAYS_SQL.format(jobs=jobs_sql),
+            [tz, tz, *jobs_params, ReferralStatus.ACCEPTED.value],
+        )
+        rows = cursor.fetchall()
+    result: dict[str, object] = {}
+    overall: dict[str, object] = {"median": None, "jobs": 0}
+    for is_overall, district, median, n in rows:
+        if is_overall:
+            overall = {"median": median, "jobs": n}
+        else:
+            result[str(district)] = {"median": median, "jobs": n}
+    result["all"] = overall
     return result

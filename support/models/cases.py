@@ -180,6 +180,22 @@ def open_case_indexes(kind: str) -> list[models.Index]:
     ]
 
 
+def reporting_case_indexes(kind: str) -> list[models.Index]:
+    """For the reports and dashboards, which count a period's cases (issue 17): the KPI
+    "first contact within target" counts a case in the period its first contact was made or,
+    while none has been, the period its deadline passed; the exit KPIs count cases closed in the
+    period. Without these each read every case of the authority."""
+    return [
+        models.Index(fields=["first_contact_at"], name=f"{kind}_case_contacted_idx"),
+        models.Index(
+            fields=["first_contact_due_on"],
+            name=f"{kind}_case_contact_open_idx",
+            condition=models.Q(first_contact_at__isnull=True),
+        ),
+        models.Index(fields=["closed_at"], name=f"{kind}_case_closed_idx"),
+    ]
+
+
 class SupportCaseQuerySet(models.QuerySet):
     """Shared by both case kinds. The access rules are in ``support.access``."""
 
@@ -274,6 +290,7 @@ class AdultSupportCase(SupportCase):
             models.Index(fields=["provider", "status"], name="adult_case_provider_status_idx"),
             models.Index(fields=["allocated_worker", "status"], name="adult_case_worker_idx"),
             *open_case_indexes("adult"),
+            *reporting_case_indexes("adult"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -330,6 +347,7 @@ class CypCase(SupportCase):
             models.Index(fields=["provider", "status"], name="cyp_case_provider_status_idx"),
             models.Index(fields=["allocated_worker", "status"], name="cyp_case_worker_idx"),
             *open_case_indexes("cyp"),
+            *reporting_case_indexes("cyp"),
         ]
         constraints = [
             models.CheckConstraint(
