@@ -9,7 +9,8 @@ The bench database (``test_safer_bench``, or ``--database``; built by ``benchmar
 use) is copied to a throw-away database (``CREATE DATABASE … TEMPLATE``, dropped at the end):
 page views write access-log rows and the intake writes referrals, and the bench data must not
 grow. ``--in-place`` (what ``make bench BENCH_SCALE=…`` uses: a copy of a million-referral
-database is 22 GB) serves the database itself and deletes the intake's rows after (``in_place``). On the copy the bench personas get a password and a confirmed TOTP device (the builder
+database is 22 GB) serves the database itself and deletes the intake's rows after (``in_place``).
+On the copy the bench personas get a password and a confirmed TOTP device (the builder
 leaves them without: the in-process bench signs in with ``force_login``). Then ``manage.py serve
 --no-worker --no-beat`` starts gunicorn as `make run` does, under ``benchmarks.settings_http``
 (``safer.settings.pilot``, DEBUG off, with the partner API's per-address rate limit lifted: every
