@@ -289,6 +289,8 @@ class AdultSupportCase(SupportCase):
         indexes = [
             models.Index(fields=["provider", "status"], name="adult_case_provider_status_idx"),
             models.Index(fields=["allocated_worker", "status"], name="adult_case_worker_idx"),
+            # Search's newest-first list when a name matches most cases (issue 17).
+            models.Index(fields=["opened_at"], name="adult_case_opened_idx"),
             *open_case_indexes("adult"),
             *reporting_case_indexes("adult"),
         ]
@@ -346,6 +348,8 @@ class CypCase(SupportCase):
         indexes = [
             models.Index(fields=["provider", "status"], name="cyp_case_provider_status_idx"),
             models.Index(fields=["allocated_worker", "status"], name="cyp_case_worker_idx"),
+            # Search's newest-first list when a name matches most cases (issue 17).
+            models.Index(fields=["opened_at"], name="cyp_case_opened_idx"),
             *open_case_indexes("cyp"),
             *reporting_case_indexes("cyp"),
         ]
