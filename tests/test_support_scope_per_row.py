@@ -239,6 +239,11 @@ def test_address_checks_row_by_row_keep_the_same_case_files(sw: SupportWorld) ->
             )
         )
         assert per_row == hashed, name
+        visible = {
+            flag: set(CaseFile.objects.visible_to(user, per_row=flag).values_list("pk", flat=True))
+            for flag in (False, True)
+        }
+        assert visible[True] == visible[False], name
         assert by_case == {c.case_file_id for c in cases} & hashed, name
         seen_somewhere |= hashed
     contractor_sees = set(
