@@ -301,20 +301,25 @@ def individuals_specialist(*, scope: Scope, period: Period, policy: Policy) -> d
     return {code: int(n) for code, n in zip([*conditions, "any"], row, strict=True)}
 
 
-def _id_in(people_ids: QuerySet[Any]) -> tuple[str, list[Any]]:
-    """``id IN (<the queryset>)`` over the set; FALSE when it can match nothing (an empty list
-    of codes, which Django refuses to compile)."""
+def _ids_sql(people_ids: QuerySet[Any]) -> tuple[str, list[Any]] | None:
+    """The SQL of a queryset of person ids; None when it can match nothing (an empty list of
+    codes, which Django refuses to compile)."""
     try:
         sql, params = people_ids.order_by().query.sql_with_params()
     except EmptyResultSet:
-        return "FALSE", []
-    return f"id IN ({sql})", list(params)
+        return None
+    return sql, list(params)
 
 
 def support_types(*, scope: Scope, period: Period, mapping: Mapping[str, str]) -> dict[str, int]:
     """People given each type of support (a person may have several), from the mapping of
     ``needs_area:<code>`` (an adult's support-plan goal in that area) and ``cyp_function:<code>``
-    (a child's session of that service function in the period) to the return's types."""
+    (a child's session of that service function in the period) to the return's types.
+
+    Each type is its own count over the set, ``WHERE id IN (goals UNION sessions)``: a semi-join
+    PostgreSQL hashes (spilling to disk if it must). Written as ``FILTER (WHERE id IN …)`` the
+    sets were sub-plans, and one past ``work_mem`` is not hashed but scanned for each person:
+    minutes at a million referrals (issue 17)."""
     adult = adult_cases_supported(scope, period)
     cyp = cyp_cases_supported(scope, period)
     by_target: dict[str, list[str]] = {}
@@ -331,13 +336,19 @@ def support_types(*, scope: Scope, period: Period, mapping: Mapping[str, str]) -
         sessions = CypSession.objects.filter(
             period.q_day("occurred_on"), cyp_case__in=cyp, function__in=functions
         ).values("cyp_case__child")
-        goals_sql, goals_params = _id_in(goals)
-        sessions_sql, sessions_params = _id_in(sessions)
-        counts.append(f"COUNT(*) FILTER (WHERE {goals_sql} OR {sessions_sql})")
-        params += [*goals_params, *sessions_params]
+        sets = [found for found in (_ids_sql(goals), _ids_sql(sessions)) if found is not None]
+        if not sets:
+            counts.append("0")
+            continue
+        union = " UNION ".join(f"({sql})" for sql, _ in sets)
+        counts.append(f"(SELECT COUNT(*) FROM people WHERE id IN ({union}))")  # noqa: S608
+        params += [p for _, ps in sets for p in ps]
     if not counts:
         return {}
-    (row,) = _people_select(scope, period, ", ".join(counts), params)
+    cte, cte_params = _people_cte(scope, period)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{cte} SELECT {', '.join(counts)}", [*cte_params, *params])
+        row = cursor.fetchone()
     return {target: int(n) for target, n in zip(sorted(by_target), row, strict=True)}
 
 
