@@ -383,12 +383,13 @@ def test_home_panel_counts_from_the_stored_dates(sw: SupportWorld) -> None:
         recorded_by=sw.adult_worker,
     )
     panel = caseload_panel(sw.adult_worker)
-    counts = {c.label: c.value for c in panel.counts}
+    # As the panel shows them (capped counts: "500+" past the cap).
+    counts = {c.label: str(c.value) for c in panel.counts}
     assert counts == {
-        "open cases": 1,
-        "overdue": 1,
-        "first contacts to make": 0,
-        "first contacts overdue": 0,
+        "open cases": "1",
+        "overdue": "1",
+        "first contacts to make": "0",
+        "first contacts overdue": "0",
     }
     assert [r.text for r in panel.rows] == [late.reference]
     assert panel.rows[0].cells[2] == "Safety plan review"
