@@ -464,7 +464,11 @@ def test_duplicate_matching_is_served_by_indexes_not_a_scan_of_the_authority() -
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
         by_birth = Person.objects.filter(date_of_birth=dt.date(1985, 7, 21)).values("pk")
-        assert "person_dob_idx" in _plan(*by_birth.query.sql_with_params())
+        # Either index leading with the date of birth serves it; on a tiny table the planner
+        # picks between them on equal costs, so the test names neither.
+        birth_plan = _plan(*by_birth.query.sql_with_params())
+        assert "Seq Scan" not in birth_plan, birth_plan
+        assert "Index Cond: (date_of_birth = " in birth_plan, birth_plan
     assert "Seq Scan" not in address_plan, address_plan
     assert "household_address_trgm" in address_plan or "postcode" in address_plan, address_plan
     with transaction.atomic():
