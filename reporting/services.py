@@ -261,6 +261,19 @@ def report_run_complete(
     return True
 
 
+@transaction.atomic
+def dashboard_refresh_fan_out() -> int:
+    """One refresh task per authority, through the outbox: each costs one authority's scope
+    (not the whole table), any number of workers share them, and a broker outage loses none.
+    Returns how many were asked for."""
+    authority_ids = CommissioningAuthority.objects.order_by("pk").values_list("pk", flat=True)
+    count = 0
+    for authority_id in authority_ids:
+        outbox_enqueue(task_name=DASHBOARD_REFRESH_TASK, kwargs={"authority_id": str(authority_id)})
+        count += 1
+    return count
+
+
 def report_run_fail(*, run: ReportRun, error: BaseException | str) -> None:
     """Record a failure visibly: the run page says it failed; staff see the error."""
     text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"

@@ -90,11 +90,16 @@ def scheduled_reports_task() -> int:
 
 @shared_task(name="reporting.tasks.dashboard_refresh_task", ignore_result=True)
 def dashboard_refresh_task(authority_id: str | None = None) -> int:
-    """Pre-compute the default dashboards (this quarter; every authority, or the one given after
-    a return run) so pages open fast and show the same figures as the return."""
+    """Pre-compute an authority's default dashboard (this quarter) so its page opens fast and
+    shows the same figures as the return. Without an authority (the beat's call) it asks for one
+    task per authority instead, so the work spreads over the workers and each task's cost
+    follows one authority's scope, however many authorities there are."""
     from reporting.dashboards import dashboard_refresh_defaults
+    from reporting.services import dashboard_refresh_fan_out
 
-    return dashboard_refresh_defaults([authority_id] if authority_id else None)
+    if authority_id is None:
+        return dashboard_refresh_fan_out()
+    return dashboard_refresh_defaults([authority_id])
 
 
 @shared_task(name="reporting.tasks.return_templates_roll_forward_task", ignore_result=True)

@@ -515,8 +515,15 @@ def test_provider_manager_requests_their_contract_report_with_case_references(
 def test_dashboard_refresh_task_precomputes_each_authority(dataset: Dataset) -> None:
     from reporting.models import DashboardSnapshot
     from reporting.tasks import dashboard_refresh_task
+    from safer.outbox.models import OutboxMessage
 
+    # The beat's call asks for one task per authority, through the outbox; each computes one.
     assert dashboard_refresh_task() == 1  # Kent
+    assert not DashboardSnapshot.objects.exists()
+    (message,) = OutboxMessage.objects.filter(task_name="reporting.tasks.dashboard_refresh_task")
+    assert message.kwargs == {"authority_id": str(dataset.kent.pk)}
+    assert dashboard_refresh_task(**message.kwargs) == 1
+    assert dashboard_refresh_task(**message.kwargs) == 1  # safe to run twice: one snapshot
     snapshot = DashboardSnapshot.objects.get()
     assert snapshot.payload["suppressed"] is True
     assert set(snapshot.payload["tables"]) == {
