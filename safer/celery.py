@@ -111,6 +111,11 @@ app.conf.beat_schedule = {
         "task": "safer.outbox.tasks.outbox_relay_task",
         "schedule": 30.0,
     },
+    "outbox-prune": {
+        # Relayed messages past 30 days (safer.outbox.services); pending and failed ones stay.
+        "task": "safer.outbox.tasks.outbox_prune_task",
+        "schedule": crontab(hour=3, minute=25),
+    },
     "heartbeat": {
         "task": "safer.tasks.heartbeat_task",
         "schedule": crontab(minute="*/5"),
