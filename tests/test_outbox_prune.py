@@ -10,6 +10,7 @@ from django.utils import timezone
 from safer.celery import app
 from safer.outbox.models import OutboxMessage, OutboxStatus
 from safer.outbox.services import RELAYED_RETENTION, outbox_prune_relayed
+from safer.outbox.tasks import outbox_prune_task
 
 pytestmark = pytest.mark.django_db
 
@@ -49,5 +50,5 @@ def test_a_backlog_goes_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_prune_is_on_the_beat_schedule() -> None:
     entry = app.conf.beat_schedule["outbox-prune"]
-    assert entry["task"] == "safer.outbox.tasks.outbox_prune_task"
+    assert entry["task"] == outbox_prune_task.name
     assert entry["task"] in app.tasks
