@@ -444,3 +444,23 @@ def test_honeypot_rejects_the_post(client: Client) -> None:
     response = client.post(url("who"), {**PROFESSIONAL, "website": "http://spam.example"})
     assert response.status_code == 400
     assert not ReferralDraft.objects.exists()
+
+
+def test_a_page_changing_its_own_fields_leaves_the_other_pages_as_they_were() -> None:
+    """Page forms share their fields' answer lists between copies (issue 17): a page that
+    relabels a question, changes a message or offers other answers changes only itself."""
+    from referrals.forms import public as pf
+
+    relabelled = pf.AnyPeopleForm(label="Any children?", error="Say if there are children")
+    plain = pf.AnyPeopleForm()
+    assert relabelled.fields["any"].label == "Any children?"
+    assert plain.fields["any"].label == "Are there any?"
+    assert plain.fields["any"].error_messages["required"] != "Say if there are children"
+    first = pf.RequestForm(children=[("0", "Sam")])
+    second = pf.RequestForm(children=[("0", "Kim"), ("1", "Lou")])
+    assert list(first.fields["children"].choices) == [("0", "Sam")]
+    assert list(second.fields["children"].choices) == [("0", "Kim"), ("1", "Lou")]
+    assert list(pf.RequestForm.base_fields["children"].choices) == []
+    pf.DistrictForm(districts=[])
+    assert list(pf.DistrictForm.base_fields["district"].choices) == []
+    assert pf.SurvivorForm().fields["sex"].widget is not pf.SurvivorForm().fields["sex"].widget
