@@ -100,7 +100,8 @@ class _SharedChoicesFields(dict[str, forms.Field]):
 class _PageFormMetaclass(DeclarativeFieldsMetaclass):
     def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any]) -> type:
         new_class = super().__new__(mcs, name, bases, attrs)
-        new_class.base_fields = _SharedChoicesFields(new_class.base_fields)
+        fields = _SharedChoicesFields(getattr(new_class, "base_fields", {}))
+        setattr(new_class, "base_fields", fields)  # noqa: B010 (the metaclass's attribute)
         return new_class
 
 
