@@ -410,8 +410,10 @@ def test_each_request_validates_with_its_own_copy_of_the_fields() -> None:
     second = ReferralSubmitSerializer(data=payload(survivor={"sex": "other"}))
     assert first.is_valid(), first.errors
     assert not second.is_valid()
-    sex = first.fields["survivor"].fields["sex"]
-    assert sex is not second.fields["survivor"].fields["sex"]
+    survivor: Any = first.fields["survivor"]
+    other: Any = second.fields["survivor"]
+    sex = survivor.fields["sex"]
+    assert sex is not other.fields["sex"]
     assert sex.parent is first.fields["survivor"]
     assert sex.root is first
     assert "sex" in second.errors["survivor"]

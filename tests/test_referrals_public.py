@@ -456,11 +456,13 @@ def test_a_page_changing_its_own_fields_leaves_the_other_pages_as_they_were() ->
     assert relabelled.fields["any"].label == "Any children?"
     assert plain.fields["any"].label == "Are there any?"
     assert plain.fields["any"].error_messages["required"] != "Say if there are children"
-    first = pf.RequestForm(children=[("0", "Sam")])
-    second = pf.RequestForm(children=[("0", "Kim"), ("1", "Lou")])
-    assert list(first.fields["children"].choices) == [("0", "Sam")]
-    assert list(second.fields["children"].choices) == [("0", "Kim"), ("1", "Lou")]
-    assert list(pf.RequestForm.base_fields["children"].choices) == []
+    first: Any = pf.RequestForm(children=[("0", "Sam")]).fields["children"]
+    second: Any = pf.RequestForm(children=[("0", "Kim"), ("1", "Lou")]).fields["children"]
+    declared: Any = pf.RequestForm.base_fields["children"]
+    assert list(first.choices) == [("0", "Sam")]
+    assert list(second.choices) == [("0", "Kim"), ("1", "Lou")]
+    assert list(declared.choices) == []
     pf.DistrictForm(districts=[])
-    assert list(pf.DistrictForm.base_fields["district"].choices) == []
+    district: Any = pf.DistrictForm.base_fields["district"]
+    assert list(district.choices) == []
     assert pf.SurvivorForm().fields["sex"].widget is not pf.SurvivorForm().fields["sex"].widget

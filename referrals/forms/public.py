@@ -105,7 +105,7 @@ class _PageFormMetaclass(DeclarativeFieldsMetaclass):
         return new_class
 
 
-class PageForm(forms.BaseForm, metaclass=_PageFormMetaclass):
+class PageForm(forms.Form, metaclass=_PageFormMetaclass):
     """A question page: a ``forms.Form`` whose copies share their fields' answer lists."""
 
 
