@@ -375,9 +375,11 @@ def test_concurrent_submissions_lose_none_and_duplicate_none(settings) -> None:
 # The queries one submission of the documented example costs, warm, with seven SPA staff to alert
 # and two earlier referrals it matches (issue 17: 81 before, eight of them outbox rows; then 36;
 # 26 less a savepoint per nested service, the extra reads of the reference, idempotency record,
-# risk bands, districts and known matches). However many SPA staff its authority has, a
-# referral writes one outbox row for its emails. The test's own transaction adds a savepoint.
-SUBMIT_MAX_QUERIES = 26
+# risk bands, districts and known matches; 21 with the household's people in one insert and
+# both duplicate-matching branches with the trigram threshold in one round trip). However many
+# SPA staff its authority has, a referral writes one outbox row for its emails. The test's own
+# transaction adds a savepoint.
+SUBMIT_MAX_QUERIES = 21
 
 
 def test_a_submission_costs_a_fixed_number_of_queries_and_one_outbox_row(
@@ -397,3 +399,21 @@ def test_a_submission_costs_a_fixed_number_of_queries_and_one_outbox_row(
         response = submit(token, payload())
     assert response.status_code == 201, response.json()
     assert OutboxMessage.objects.count() == before + 1
+
+
+def test_each_request_validates_with_its_own_copy_of_the_fields() -> None:
+    """The serializer's leaf fields are copied shallowly per request (issue 17): each request's
+    are its own, bound to its own serializer."""
+    from referrals.api.serializers import ReferralSubmitSerializer
+
+    first = ReferralSubmitSerializer(data=payload())
+    second = ReferralSubmitSerializer(data=payload(survivor={"sex": "other"}))
+    assert first.is_valid(), first.errors
+    assert not second.is_valid()
+    survivor: Any = first.fields["survivor"]
+    other: Any = second.fields["survivor"]
+    sex = survivor.fields["sex"]
+    assert sex is not other.fields["sex"]
+    assert sex.parent is first.fields["survivor"]
+    assert sex.root is first
+    assert "sex" in second.errors["survivor"]

@@ -444,3 +444,25 @@ def test_honeypot_rejects_the_post(client: Client) -> None:
     response = client.post(url("who"), {**PROFESSIONAL, "website": "http://spam.example"})
     assert response.status_code == 400
     assert not ReferralDraft.objects.exists()
+
+
+def test_a_page_changing_its_own_fields_leaves_the_other_pages_as_they_were() -> None:
+    """Page forms share their fields' answer lists between copies (issue 17): a page that
+    relabels a question, changes a message or offers other answers changes only itself."""
+    from referrals.forms import public as pf
+
+    relabelled = pf.AnyPeopleForm(label="Any children?", error="Say if there are children")
+    plain = pf.AnyPeopleForm()
+    assert relabelled.fields["any"].label == "Any children?"
+    assert plain.fields["any"].label == "Are there any?"
+    assert plain.fields["any"].error_messages["required"] != "Say if there are children"
+    first: Any = pf.RequestForm(children=[("0", "Sam")]).fields["children"]
+    second: Any = pf.RequestForm(children=[("0", "Kim"), ("1", "Lou")]).fields["children"]
+    declared: Any = pf.RequestForm.base_fields["children"]
+    assert list(first.choices) == [("0", "Sam")]
+    assert list(second.choices) == [("0", "Kim"), ("1", "Lou")]
+    assert list(declared.choices) == []
+    pf.DistrictForm(districts=[])
+    district: Any = pf.DistrictForm.base_fields["district"]
+    assert list(district.choices) == []
+    assert pf.SurvivorForm().fields["sex"].widget is not pf.SurvivorForm().fields["sex"].widget

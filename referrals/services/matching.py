@@ -13,6 +13,7 @@ from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Concat, Lower
+from django.db.models.query import EmptyQuerySet
 from django.utils import timezone
 
 from referrals.exceptions import InvalidTransition
@@ -65,10 +66,11 @@ def referral_matches_find(*, referral: Referral, new: bool = False) -> list[Refe
     case_file = referral.case_file
     candidates = _earlier_referrals(referral)
     hits: dict[uuid.UUID, dict[str, float]] = {}
-    for row in _person_candidates(candidates, survivor=case_file.survivor):
-        hits.setdefault(row["pk"], {})["person"] = row["similarity"]
-    for row in _address_candidates(candidates, household=case_file.household):
-        hits.setdefault(row["pk"], {})["address"] = row["similarity"]
+    for pk, similarity, branch in _candidate_rows(
+        person=_person_candidates(candidates, survivor=case_file.survivor),
+        address=_address_query(candidates, household=case_file.household),
+    ):
+        hits.setdefault(pk, {})[branch] = similarity
     if not hits:
         return []
     # One read and one insert however many candidates (a get_or_create each cost four round
@@ -144,20 +146,55 @@ def _person_candidates(candidates: QuerySet[Referral], *, survivor: Person) -> Q
     return annotated.filter(close_name).values("pk", "similarity")
 
 
+_THRESHOLD_SQL = "SELECT set_config('pg_trgm.similarity_threshold', %s, true); "
+
+
+def _candidate_rows(
+    *, person: QuerySet[Any], address: QuerySet[Any] | None
+) -> list[tuple[uuid.UUID, float, str]]:
+    """(referral id, similarity, "person" or "address") of both branches, in one round trip
+    (issue 17: three before, the person query, the threshold and the address query).
+
+    The branches go as one ``UNION ALL``, which PostgreSQL plans branch by branch, so each
+    still starts from its own index (an ``OR`` could not); the address branch's trigram
+    threshold is set for this transaction (``set_config(…, true)``: ``SET LOCAL``, safe under
+    PgBouncer's transaction pooling) by a statement sent ahead of it in the same call."""
+    branches = [
+        queryset.annotate(branch=Value(name, output_field=models.CharField())).values_list(
+            "pk", "similarity", "branch"
+        )
+        for name, queryset in (("person", person), ("address", address))
+        if queryset is not None and not isinstance(queryset, EmptyQuerySet)
+    ]
+    if not branches:
+        return []
+    combined = branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
+    sql, params = combined.query.sql_with_params()
+    if address is not None and not isinstance(address, EmptyQuerySet):
+        sql, params = _THRESHOLD_SQL + sql, (str(ADDRESS_MIN_SIMILARITY), *params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while cursor.nextset():  # to the last statement's rows (pghistory may have moved there)
+            pass
+        return [(pk, float(similarity), branch) for pk, similarity, branch in cursor.fetchall()]
+
+
 def _address_candidates(candidates: QuerySet[Referral], *, household: Household) -> QuerySet[Any]:
+    """``_address_query`` with its threshold set for this transaction, to run on its own."""
+    with connection.cursor() as cursor:
+        cursor.execute(_THRESHOLD_SQL.removesuffix("; "), [str(ADDRESS_MIN_SIMILARITY)])
+    return _address_query(candidates, household=household) or candidates.none().values("pk")
+
+
+def _address_query(candidates: QuerySet[Referral], *, household: Household) -> QuerySet[Any] | None:
     """The same address: the same postcode and a first line at least ADDRESS_MIN_SIMILARITY
-    alike. ``%`` is what the GIN trigram index serves; it compares with
-    ``pg_trgm.similarity_threshold``, set here for this transaction only (``SET LOCAL``, safe
-    under PgBouncer's transaction pooling), so it keeps exactly the rows ``similarity()``
+    alike (None without a first line). ``%`` is what the GIN trigram index serves; it compares
+    with ``pg_trgm.similarity_threshold``, which must be ADDRESS_MIN_SIMILARITY for this
+    transaction (``_candidate_rows`` sets it), so it keeps exactly the rows ``similarity()``
     keeps."""
     line = household.address_line_1.strip().lower()
     if not line:
-        return candidates.none().values("pk")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('pg_trgm.similarity_threshold', %s, true)",
-            [str(ADDRESS_MIN_SIMILARITY)],
-        )
+        return None
     return (
         candidates.filter(case_file__household__postcode=postcode_normalise(household.postcode))
         .annotate(address_line=Lower("case_file__household__address_line_1"))

@@ -125,9 +125,13 @@ def case_file_open_from_intake(*, intake: Intake) -> OpenedCaseFile:
         landlord_name=address.landlord_name,
         landlord_contact=address.landlord_contact,
     )
-    survivor = _person_create(household, HouseholdRole.SURVIVOR, intake.survivor)
-    children = [_person_create(household, HouseholdRole.CHILD, c) for c in intake.children]
-    adults = [_person_create(household, HouseholdRole.OTHER_ADULT, a) for a in intake.other_adults]
+    survivor = _person(household, HouseholdRole.SURVIVOR, intake.survivor)
+    children = [_person(household, HouseholdRole.CHILD, c) for c in intake.children]
+    adults = [_person(household, HouseholdRole.OTHER_ADULT, a) for a in intake.other_adults]
+    # One INSERT for the whole household (issue 17: a round trip per person before). Nothing is
+    # lost by skipping ``save()``: Person has no save() of its own, its ids are made here, and
+    # pghistory's triggers record each row's history as for a single insert.
+    Person.objects.bulk_create([survivor, *children, *adults])
     case_file = CaseFile.objects.create(
         reference=intake.reference,
         authority=authority,
@@ -176,8 +180,8 @@ def case_file_open_from_intake(*, intake: Intake) -> OpenedCaseFile:
     )
 
 
-def _person_create(household: Household, role: str, details: PersonDetails) -> Person:
-    return Person.objects.create(
+def _person(household: Household, role: str, details: PersonDetails) -> Person:
+    return Person(
         household=household,
         household_role=role,
         given_name=details.given_name,
