@@ -11,7 +11,7 @@ When a source model changes, this package is the only part of reporting to adapt
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from reporting.metrics import commissioning, people, referrals, security, support
@@ -22,6 +22,7 @@ from reporting.periods import Period
 __all__ = [
     "FAMILIES",
     "NOT_MEASURABLE",
+    "SUPPORTED_SET_FAMILIES",
     "TOTAL",
     "KpiCount",
     "Metrics",
@@ -162,6 +163,19 @@ MONEY_CATEGORIES = frozenset(
 )
 # Families that count places, not people: whole numbers never suppressed as small.
 UNCOUNTED_FAMILIES = frozenset({"commissioned_units"})
+# Families read from a period's supported-people set (``people.supported_sets_built_once``).
+SUPPORTED_SET_FAMILIES = frozenset(
+    {
+        "individuals",
+        "individuals_by_accommodation",
+        "individuals_by_ethnicity",
+        "individuals_by_age_adult",
+        "individuals_by_age_ons",
+        "individuals_specialist",
+        "support_types",
+        "households_sanctuary",
+    }
+)
 
 
 class Metrics:
@@ -195,6 +209,18 @@ class Metrics:
         if key not in self._cache:
             self._cache[key] = FAMILIES[name](self, period, split)
         return self._cache[key]
+
+    def prefetch(self, requests: Iterable[tuple[str, Period, str]]) -> None:
+        """Evaluate now the families of ``requests`` (name, period, split) that read the
+        supported-people set: together, in one short transaction on the primary that builds each
+        period's set once (``people.supported_sets_built_once``; issue 17) rather than once per
+        breakdown. The other families stay lazy, and so read the replica when there is one."""
+        wanted = [r for r in dict.fromkeys(requests) if r[0] in SUPPORTED_SET_FAMILIES]
+        if not wanted:
+            return
+        with people.supported_sets_built_once():
+            for name, period, split in wanted:
+                self.family(name, period, split)
 
     def value(self, name: str, category: str, period: Period, split: str = "") -> Any:
         return self.family(name, period, split).get(category, 0)
