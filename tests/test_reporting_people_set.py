@@ -53,7 +53,7 @@ def test_a_return_builds_the_supported_people_set_once_per_period(
         for q in captured
         if q["sql"].startswith("WITH supported_cases AS NOT MATERIALIZED")
     ]
-    assert len(readers) >= 2 * periods
+    assert len(readers) >= periods
 
 
 @pytest.mark.parametrize(
