@@ -92,8 +92,12 @@ def _allocated(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
 
 
 def _support_ended(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
-    ended = support.support_ended(scope=m.scope, period=period, mapping=m.mapping("closure_reason"))
-    return ended[split or "all"]
+    # Every split comes from one evaluation per period (a return shows two or three of them).
+    if period not in m.ended:
+        m.ended[period] = support.support_ended(
+            scope=m.scope, period=period, mapping=m.mapping("closure_reason")
+        )
+    return m.ended[period][split or "all"]
 
 
 def _sanctuary(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
@@ -196,6 +200,7 @@ class Metrics:
         self.policy = policy or policy_for(scope.authority_ids)
         self.as_of = as_of or timezone.now()
         self._cache: dict[tuple[str, Period, str], Mapping[str, Any]] = {}
+        self.ended: dict[Period, dict[str, dict[str, int]]] = {}  # support_ended, every split
 
     def mapping(self, dimension: str) -> Mapping[str, str] | None:
         if self.mappings is None:
