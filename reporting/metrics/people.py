@@ -228,13 +228,15 @@ def _built_stem(scope: Scope, period: Period) -> str | None:
                 f"WITH {cases} SELECT * FROM supported_cases",
                 cases_params,
             )
+            # Analysed before the people are built from it: the planner knows its size.
+            cursor.execute(f"ANALYZE {stem}_cases")
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {stem}_people ON COMMIT DROP AS "  # noqa: S608 (ours)
                 f"WITH supported_cases AS (SELECT * FROM {stem}_cases), {_PEOPLE} "
                 "SELECT * FROM people",
                 _people_params(),
             )
-            cursor.execute(f"ANALYZE {stem}_cases, {stem}_people")
+            cursor.execute(f"ANALYZE {stem}_people")
         built.tables[key] = stem
     return built.tables[key]
 
