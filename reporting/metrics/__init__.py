@@ -11,6 +11,7 @@ When a source model changes, this package is the only part of reporting to adapt
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -217,14 +218,19 @@ class Metrics:
 
     def prefetch(self, requests: Iterable[tuple[str, Period, str]]) -> None:
         """Evaluate now the families of ``requests`` (name, period, split) that read the
-        supported-people set: together, in one short transaction on the primary that builds each
-        period's set once (``people.supported_sets_built_once``; issue 17) rather than once per
-        breakdown. The other families stay lazy, and so read the replica when there is one."""
+        supported-people set of a period that more than one of them reads: together, in one
+        short transaction on the primary that builds that period's set once
+        (``people.supported_sets_built_once``; issue 17) rather than once per breakdown. A period
+        with one such family (the quarterly update's "individuals") gains nothing from a
+        temporary table, which costs more to write than one statement's CTE, and stays lazy, as
+        do the other families (and so read the replica when there is one)."""
         wanted = [r for r in dict.fromkeys(requests) if r[0] in SUPPORTED_SET_FAMILIES]
-        if not wanted:
+        readers = Counter(period for _, period, _ in wanted)
+        shared = [r for r in wanted if readers[r[1]] > 1]
+        if not shared:
             return
         with people.supported_sets_built_once():
-            for name, period, split in wanted:
+            for name, period, split in shared:
                 self.family(name, period, split)
 
     def value(self, name: str, category: str, period: Period, split: str = "") -> Any:
