@@ -72,8 +72,17 @@ def build_return(
     parameters: list[tuple[str, str]],
 ) -> ReportDocument:
     metrics = Metrics(scope, mappings=template_mappings(template), as_of=as_of)
+    sections = list(template.sections.prefetch_related("lines").order_by("display_order"))
+    metrics.prefetch(
+        (line.metric, _column_period(column, period), str(column.get("split", "")))
+        for section in sections
+        if section.kind not in (SectionKind.SPEND, SectionKind.DISTRICTS)
+        for line in section.lines.all()
+        for column in (section.columns or [{}])
+        if not column.get("total")
+    )
     tables = []
-    for section in template.sections.prefetch_related("lines").order_by("display_order"):
+    for section in sections:
         if section.kind == SectionKind.SPEND:
             tables.append(spend_table(section, metrics, period))
         elif section.kind == SectionKind.DISTRICTS:

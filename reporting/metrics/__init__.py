@@ -11,7 +11,8 @@ When a source model changes, this package is the only part of reporting to adapt
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from reporting.metrics import commissioning, people, referrals, security, support
@@ -22,6 +23,7 @@ from reporting.periods import Period
 __all__ = [
     "FAMILIES",
     "NOT_MEASURABLE",
+    "SUPPORTED_SET_FAMILIES",
     "TOTAL",
     "KpiCount",
     "Metrics",
@@ -91,8 +93,12 @@ def _allocated(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
 
 
 def _support_ended(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
-    ended = support.support_ended(scope=m.scope, period=period, mapping=m.mapping("closure_reason"))
-    return ended[split or "all"]
+    # Every split comes from one evaluation per period (a return shows two or three of them).
+    if period not in m.ended:
+        m.ended[period] = support.support_ended(
+            scope=m.scope, period=period, mapping=m.mapping("closure_reason")
+        )
+    return m.ended[period][split or "all"]
 
 
 def _sanctuary(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
@@ -162,6 +168,19 @@ MONEY_CATEGORIES = frozenset(
 )
 # Families that count places, not people: whole numbers never suppressed as small.
 UNCOUNTED_FAMILIES = frozenset({"commissioned_units"})
+# Families read from a period's supported-people set (``people.supported_sets_built_once``).
+SUPPORTED_SET_FAMILIES = frozenset(
+    {
+        "individuals",
+        "individuals_by_accommodation",
+        "individuals_by_ethnicity",
+        "individuals_by_age_adult",
+        "individuals_by_age_ons",
+        "individuals_specialist",
+        "support_types",
+        "households_sanctuary",
+    }
+)
 
 
 class Metrics:
@@ -182,6 +201,7 @@ class Metrics:
         self.policy = policy or policy_for(scope.authority_ids)
         self.as_of = as_of or timezone.now()
         self._cache: dict[tuple[str, Period, str], Mapping[str, Any]] = {}
+        self.ended: dict[Period, dict[str, dict[str, int]]] = {}  # support_ended, every split
 
     def mapping(self, dimension: str) -> Mapping[str, str] | None:
         if self.mappings is None:
@@ -195,6 +215,23 @@ class Metrics:
         if key not in self._cache:
             self._cache[key] = FAMILIES[name](self, period, split)
         return self._cache[key]
+
+    def prefetch(self, requests: Iterable[tuple[str, Period, str]]) -> None:
+        """Evaluate now the families of ``requests`` (name, period, split) that read the
+        supported-people set of a period that more than one of them reads: together, in one
+        short transaction on the primary that builds that period's set once
+        (``people.supported_sets_built_once``; issue 17) rather than once per breakdown. A period
+        with one such family (the quarterly update's "individuals") gains nothing from a
+        temporary table, which costs more to write than one statement's CTE, and stays lazy, as
+        do the other families (and so read the replica when there is one)."""
+        wanted = [r for r in dict.fromkeys(requests) if r[0] in SUPPORTED_SET_FAMILIES]
+        readers = Counter(period for _, period, _ in wanted)
+        shared = [r for r in wanted if readers[r[1]] > 1]
+        if not shared:
+            return
+        with people.supported_sets_built_once():
+            for name, period, split in shared:
+                self.family(name, period, split)
 
     def value(self, name: str, category: str, period: Period, split: str = "") -> Any:
         return self.family(name, period, split).get(category, 0)

@@ -14,14 +14,18 @@ there; then *women* and *men* by sex; anyone else is *not recorded*.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db.models import DateTimeField, Q, QuerySet, UUIDField
+from django.db.models.expressions import RawSQL
 
 from reporting.metrics.common import (
     NOT_KNOWN,
@@ -57,24 +61,35 @@ def cyp_cases_supported(scope: Scope, period: Period) -> QuerySet[CypCase]:
     )
 
 
-# --- The supported-people set, built once per figure -------------------------------------------
+# --- The supported-people set ------------------------------------------------------------------
 #
-# Every breakdown reads one CTE: the period's supported cases (adult and CYP, one UNION ALL),
-# grouped per person once for the first contact, whether any is an adult case, and a CYP case's
-# accommodation; then each person's age on their first day of support and their group, computed
-# once per person. The breakdowns are plain GROUP BYs and FILTERs over its columns. The ORM
-# version inlined the correlated first-contact, accommodation and risk subqueries into every
-# expression that used them (age, group, each age band, each FILTER), so PostgreSQL ran the same
-# subqueries dozens of times per person (issue 17).
+# Every breakdown reads two relations: ``supported_cases`` (the period's supported cases, adult and
+# CYP, one row per case) and ``people`` (one row per person: the first contact, whether any case
+# is an adult one, a CYP case's accommodation, their age on their first day of support and their
+# group, computed once per person). The breakdowns are plain GROUP BYs and FILTERs over their
+# columns. The ORM version inlined the correlated first-contact, accommodation and risk subqueries
+# into every expression that used them, so PostgreSQL ran the same subqueries dozens of times per
+# person (issue 17).
+#
+# Alone (a dashboard, a test) each breakdown defines the two as CTEs of its own statement. Inside
+# ``supported_sets_built_once()`` (a return's document) the first breakdown of a (scope, period)
+# builds them into temporary tables and every later one reads those: the set is built once per
+# document, not once per breakdown (issue 17: 2.7-4.3 s each time at a million referrals).
 
-_PEOPLE_CTE = """
-WITH supported_cases AS (
-    SELECT a.person_id, a.first_contact_at, TRUE AS adult, NULL::varchar AS accommodation_type
-    FROM ({adult}) AS a (person_id, first_contact_at)
+_SUPPORTED_CASES = """
+supported_cases AS (
+    SELECT a.case_id, a.person_id, a.first_contact_at, TRUE AS adult,
+           NULL::varchar AS accommodation_type, a.household_id, a.closed_at
+    FROM ({adult}) AS a (case_id, person_id, first_contact_at, household_id, closed_at)
     UNION ALL
-    SELECT c.person_id, c.first_contact_at, FALSE, c.accommodation_type
-    FROM ({cyp}) AS c (person_id, first_contact_at, accommodation_type)
-), supported AS (
+    SELECT c.case_id, c.person_id, c.first_contact_at, FALSE, c.accommodation_type,
+           c.household_id, c.closed_at
+    FROM ({cyp}) AS c (case_id, person_id, first_contact_at, accommodation_type, household_id,
+                       closed_at)
+)"""
+
+_PEOPLE = """
+supported AS (
     SELECT person_id, MIN(first_contact_at) AS first_support_at, BOOL_OR(adult) AS has_adult,
            MIN(accommodation_type) AS cyp_accommodation
     FROM supported_cases GROUP BY person_id
@@ -100,34 +115,46 @@ WITH supported_cases AS (
                 ELSE %s END AS grp,
            CASE WHEN has_adult THEN %s ELSE cyp_accommodation END AS accommodation
     FROM aged
-)
-"""
+)"""
 
-# A risk the referrer recorded on a referral of the person as survivor: once per person.
-_RISK = (
-    "EXISTS (SELECT 1 FROM referrals_referral r "
-    "JOIN casefile_casefile cf ON cf.id = r.case_file_id "
-    "WHERE cf.survivor_id = people.id AND r.other_risks @> %s::jsonb)"
-)
+# A risk the referrer recorded on a referral of the person as survivor: once per person, by one
+# grouped pass over the referrals of the set's people (a correlated EXISTS per person and risk
+# was 7 s at a million referrals).
+RISKS = ("mental_health", "substance_use", "complex_needs")
+_RISKS = """
+risks AS (
+    SELECT cf.survivor_id AS person_id, {flags}
+    FROM referrals_referral r JOIN casefile_casefile cf ON cf.id = r.case_file_id
+    WHERE cf.survivor_id IN (SELECT id FROM people)
+    GROUP BY cf.survivor_id
+)"""
 
 
-def _people_cte(scope: Scope, period: Period) -> tuple[str, list[Any]]:
-    adult_sql, adult_params = (
-        adult_cases_supported(scope, period)
-        .order_by()
-        .values_list("survivor_id", "first_contact_at")
-        .query.sql_with_params()
-    )
-    cyp_sql, cyp_params = (
-        cyp_cases_supported(scope, period)
-        .order_by()
-        .values_list("child_id", "first_contact_at", "accommodation_type")
-        .query.sql_with_params()
-    )
-    sql = _PEOPLE_CTE.format(adult=adult_sql, cyp=cyp_sql)
-    params = [
-        *adult_params,
-        *cyp_params,
+def _cases_sql(scope: Scope, period: Period, *, households: bool) -> tuple[str, list[Any]]:
+    """The ``supported_cases`` CTE. Without ``households`` its household and close columns are
+    NULL (a breakdown of people needs neither, and the household is one more join)."""
+    extra: tuple[str, ...] = ("case_file__household_id", "closed_at") if households else ()
+    adult = adult_cases_supported(scope, period).order_by()
+    cyp = cyp_cases_supported(scope, period).order_by()
+    if not households:
+        adult = adult.annotate(no_household=_NULL_UUID, no_close=_NULL_MOMENT)
+        cyp = cyp.annotate(no_household=_NULL_UUID, no_close=_NULL_MOMENT)
+        extra = ("no_household", "no_close")
+    adult_sql, adult_params = adult.values_list(
+        "pk", "survivor_id", "first_contact_at", *extra
+    ).query.sql_with_params()
+    cyp_sql, cyp_params = cyp.values_list(
+        "pk", "child_id", "first_contact_at", "accommodation_type", *extra
+    ).query.sql_with_params()
+    return _SUPPORTED_CASES.format(adult=adult_sql, cyp=cyp_sql), [*adult_params, *cyp_params]
+
+
+_NULL_UUID = RawSQL("NULL::uuid", (), output_field=UUIDField())
+_NULL_MOMENT = RawSQL("NULL::timestamptz", (), output_field=DateTimeField())
+
+
+def _people_params() -> list[Any]:
+    return [
         str(LOCAL_TZ),
         CHILDREN,
         HouseholdRole.CHILD.value,
@@ -140,13 +167,132 @@ def _people_cte(scope: Scope, period: Period) -> tuple[str, list[Any]]:
         NOT_RECORDED,
         SANCTUARY,
     ]
+
+
+def _risks_sql() -> tuple[str, list[Any]]:
+    flags = ", ".join(f"BOOL_OR(r.other_risks @> %s::jsonb) AS {risk}" for risk in RISKS)
+    return _RISKS.format(flags=flags), [json.dumps([risk]) for risk in RISKS]
+
+
+@dataclass
+class _BuiltSets:
+    """The temporary tables of one document: (scope, period) → the tables' name stem."""
+
+    tables: dict[tuple[Scope, Period], str] = field(default_factory=dict)
+    risks: set[str] = field(default_factory=set)
+
+
+_built: ContextVar[_BuiltSets | None] = ContextVar("reporting_supported_sets", default=None)
+_stems = itertools.count(1)
+
+
+@contextmanager
+def supported_sets_built_once() -> Iterator[None]:
+    """Within the block, build each (scope, period)'s supported cases and people once, on first
+    use, into temporary tables that every breakdown then reads.
+
+    On the primary (the ``default`` connection every statement of this module uses), in one
+    transaction with ``ON COMMIT DROP``: behind PgBouncer's transaction pooling the tables live
+    exactly as long as the server connection is ours, and a hot-standby replica could not hold
+    them (a temporary table is a write). ``build_return`` opens it around its people figures only,
+    so the rest of the document still reads the replica when there is one
+    (docs/decisions/0013-read-replica-and-pooling.md)."""
+    if _built.get() is not None:  # nested: the outer block's tables serve
+        yield
+        return
+    with transaction.atomic(using=DEFAULT_DB_ALIAS):
+        built = _BuiltSets()
+        token = _built.set(built)
+        try:
+            yield
+        finally:
+            _built.reset(token)
+        with connection.cursor() as cursor:  # dropped now, not at the outermost commit
+            for stem in built.tables.values():
+                cursor.execute(f"DROP TABLE IF EXISTS {stem}_cases, {stem}_people, {stem}_risks")
+
+
+def _built_stem(scope: Scope, period: Period) -> str | None:
+    """The stem of the (scope, period)'s temporary tables, building them on first use; None
+    outside ``supported_sets_built_once``."""
+    built = _built.get()
+    if built is None:
+        return None
+    key = (scope, period)
+    if key not in built.tables:
+        stem = f"reporting_supported_{next(_stems)}"
+        cases, cases_params = _cases_sql(scope, period, households=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {stem}_cases ON COMMIT DROP AS "  # noqa: S608 (ours)
+                f"WITH {cases} SELECT * FROM supported_cases",
+                cases_params,
+            )
+            # Analysed before the people are built from it: the planner knows its size.
+            cursor.execute(f"ANALYZE {stem}_cases")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {stem}_people ON COMMIT DROP AS "  # noqa: S608 (ours)
+                f"WITH supported_cases AS (SELECT * FROM {stem}_cases), {_PEOPLE} "
+                "SELECT * FROM people",
+                _people_params(),
+            )
+            cursor.execute(f"ANALYZE {stem}_people")
+        built.tables[key] = stem
+    return built.tables[key]
+
+
+def _built_risks(stem: str) -> None:
+    """Each person's referral risks, into the document's temporary table, once."""
+    built = _built.get()
+    assert built is not None
+    if stem in built.risks:
+        return
+    risks_sql, risks_params = _risks_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {stem}_risks ON COMMIT DROP AS "  # noqa: S608 (ours)
+            f"WITH people AS (SELECT * FROM {stem}_people), {risks_sql} SELECT * FROM risks",
+            risks_params,
+        )
+        cursor.execute(f"ANALYZE {stem}_risks")
+    built.risks.add(stem)
+
+
+def _sets_sql(
+    scope: Scope, period: Period, *, households: bool = False, risks: bool = False
+) -> tuple[str, list[Any]]:
+    """``WITH`` and the CTEs that define ``supported_cases`` and ``people`` (and, with
+    ``risks``, ``risks``: each person's referral risks) for one statement; read from the
+    document's temporary tables when they are built (``supported_sets_built_once``)."""
+    stem = _built_stem(scope, period)
+    if stem is not None:
+        tables = [("supported_cases", "cases"), ("people", "people")]
+        if risks:
+            _built_risks(stem)
+            tables.append(("risks", "risks"))
+        ctes = (f"{name} AS NOT MATERIALIZED (SELECT * FROM {stem}_{t})" for name, t in tables)  # noqa: S608
+        return f"WITH {', '.join(ctes)}", []
+    cases, params = _cases_sql(scope, period, households=households)
+    sql = f"WITH {cases}, {_PEOPLE}"
+    params += _people_params()
+    if risks:
+        risks_sql, risks_params = _risks_sql()
+        sql += f", {risks_sql}"
+        params += risks_params
     return sql, params
+
+
+def supported_cases_sql(scope: Scope, period: Period) -> tuple[str, list[Any]]:
+    """``WITH`` a CTE ``supported_cases``: the period's supported cases, adult and CYP, with
+    ``case_id``, ``person_id``, ``first_contact_at``, ``adult``, ``accommodation_type``,
+    ``household_id`` and ``closed_at`` (and the ``people`` set, unused unless read)."""
+    return _sets_sql(scope, period, households=True)
 
 
 def _people_select(
     scope: Scope, period: Period, select: str, params: Sequence[Any] = (), tail: str = ""
 ) -> list[tuple[Any, ...]]:
-    cte, cte_params = _people_cte(scope, period)
+    cte, cte_params = _sets_sql(scope, period)
     with connection.cursor() as cursor:
         sql = f"{cte} SELECT {select} FROM people {tail}"  # noqa: S608 (our own SQL)
         cursor.execute(sql, [*cte_params, *params])
@@ -263,7 +409,9 @@ def individuals_by_district(*, scope: Scope, period: Period) -> dict[str, int]:
 
 
 def specialist_conditions(policy: Policy) -> dict[str, tuple[str, list[Any]]]:
-    """Each characteristic as SQL over the supported-people set, with its parameters."""
+    """Each characteristic as SQL over the supported-people set joined to its ``risks`` (a
+    person with no referral risk recorded has no row there: NULL, not counted), with its
+    parameters."""
     adult = "grp <> %s"
     return {
         "black_minoritised": ("ethnicity = ANY(%s)", [list(policy.minoritised_ethnicities)]),
@@ -272,9 +420,7 @@ def specialist_conditions(policy: Policy) -> dict[str, tuple[str, list[Any]]]:
             "(sexual_orientation = ANY(%s) OR is_trans)",
             [["gay_lesbian", "bisexual", "other"]],
         ),
-        "mental_health": (_RISK, [json.dumps(["mental_health"])]),
-        "substance_use": (_RISK, [json.dumps(["substance_use"])]),
-        "complex_needs": (_RISK, [json.dumps(["complex_needs"])]),
+        **{risk: (f"COALESCE(risks.{risk}, FALSE)", []) for risk in RISKS},
         "no_recourse": ("no_recourse_to_public_funds", []),
         "older": (f"({adult} AND age >= %s)", [CHILDREN, policy.older_age_from]),
         "young": (f"({adult} AND age < %s)", [CHILDREN, policy.young_age_below]),
@@ -284,15 +430,16 @@ def specialist_conditions(policy: Policy) -> dict[str, tuple[str, list[Any]]]:
 def individuals_specialist(*, scope: Scope, period: Period, policy: Policy) -> dict[str, int]:
     """People with each specialist characteristic (a person may have several), and ``any``:
     people with at least one. Each characteristic is one boolean column of a per-person row
-    (the risks one EXISTS each, once per person), then counted."""
+    (the risks from one grouped pass over the people's referrals), then counted."""
     conditions = specialist_conditions(policy)
     columns = ", ".join(f"{sql} AS {code}" for code, (sql, _) in conditions.items())
     params = [p for _, ps in conditions.values() for p in ps]
     counts = ", ".join(f"COUNT(*) FILTER (WHERE {code})" for code in conditions)
     any_of = " OR ".join(conditions)
-    cte, cte_params = _people_cte(scope, period)
+    cte, cte_params = _sets_sql(scope, period, risks=True)
     sql = (
-        f"{cte}, flagged AS MATERIALIZED (SELECT {columns} FROM people) "  # noqa: S608 (values are params)
+        f"{cte}, flagged AS MATERIALIZED (SELECT {columns} FROM people "  # noqa: S608 (values are params)
+        "LEFT JOIN risks ON risks.person_id = people.id) "
         f"SELECT {counts}, COUNT(*) FILTER (WHERE {any_of}) FROM flagged"
     )
     with connection.cursor() as cursor:
@@ -301,14 +448,26 @@ def individuals_specialist(*, scope: Scope, period: Period, policy: Policy) -> d
     return {code: int(n) for code, n in zip([*conditions, "any"], row, strict=True)}
 
 
-def _ids_sql(people_ids: QuerySet[Any]) -> tuple[str, list[Any]] | None:
-    """The SQL of a queryset of person ids; None when it can match nothing (an empty list of
-    codes, which Django refuses to compile)."""
+def _query_sql(queryset: QuerySet[Any]) -> tuple[str, list[Any]] | None:
+    """The SQL of a queryset; None when it can match nothing (an empty list of codes, which
+    Django refuses to compile)."""
     try:
-        sql, params = people_ids.order_by().query.sql_with_params()
+        sql, params = queryset.order_by().query.sql_with_params()
     except EmptyResultSet:
         return None
     return sql, list(params)
+
+
+def _code_case(codes: Mapping[str, str]) -> tuple[str, list[Any]]:
+    """``CASE`` from a row's ``code`` to its support type (each code maps to one type)."""
+    by_target: dict[str, list[str]] = {}
+    for code, target in codes.items():
+        by_target.setdefault(target, []).append(code)
+    whens, params = [], []
+    for target, sources in sorted(by_target.items()):
+        whens.append("WHEN code = ANY(%s) THEN %s")
+        params += [sorted(sources), target]
+    return f"CASE {' '.join(whens)} END", params
 
 
 def support_types(*, scope: Scope, period: Period, mapping: Mapping[str, str]) -> dict[str, int]:
@@ -316,40 +475,53 @@ def support_types(*, scope: Scope, period: Period, mapping: Mapping[str, str]) -
     ``needs_area:<code>`` (an adult's support-plan goal in that area) and ``cyp_function:<code>``
     (a child's session of that service function in the period) to the return's types.
 
-    Each type is its own count over the set, ``WHERE id IN (goals UNION sessions)``: a semi-join
-    PostgreSQL hashes (spilling to disk if it must). Written as ``FILTER (WHERE id IN …)`` the
-    sets were sub-plans, and one past ``work_mem`` is not hashed but scanned for each person:
-    minutes at a million referrals (issue 17)."""
-    adult = adult_cases_supported(scope, period)
-    cyp = cyp_cases_supported(scope, period)
-    by_target: dict[str, list[str]] = {}
-    for source, target in mapping.items():
-        by_target.setdefault(target, []).append(source)
-    counts: list[str] = []
+    One statement, one pass over the goals and one over the sessions of the supported cases:
+    each row labelled with its type, then people counted per type. (One semi-join per type,
+    each re-reading the goals and sessions, was 23.7 s at a million referrals; issue 17.) Every
+    survivor or child of a supported case is in the supported-people set, so no join to it."""
+    areas = {
+        source.split(":", 1)[1]: target
+        for source, target in mapping.items()
+        if source.startswith("needs_area:")
+    }
+    functions = {
+        source.split(":", 1)[1]: target
+        for source, target in mapping.items()
+        if source.startswith("cyp_function:")
+    }
+    result = {target: 0 for target in mapping.values()}
+    goals = _query_sql(
+        SupportGoal.objects.filter(
+            need_area__code__in=sorted(areas), created_on__lte=period.end
+        ).values_list("adult_case_id", "need_area__code")
+    )
+    sessions = _query_sql(
+        CypSession.objects.filter(
+            period.q_day("occurred_on"), function__in=sorted(functions)
+        ).values_list("cyp_case_id", "function")
+    )
+    branches: list[str] = []
     params: list[Any] = []
-    for _target, sources in sorted(by_target.items()):
-        areas = [s.split(":", 1)[1] for s in sources if s.startswith("needs_area:")]
-        functions = [s.split(":", 1)[1] for s in sources if s.startswith("cyp_function:")]
-        goals = SupportGoal.objects.filter(
-            adult_case__in=adult, need_area__code__in=areas, created_on__lte=period.end
-        ).values("adult_case__survivor")
-        sessions = CypSession.objects.filter(
-            period.q_day("occurred_on"), cyp_case__in=cyp, function__in=functions
-        ).values("cyp_case__child")
-        sets = [found for found in (_ids_sql(goals), _ids_sql(sessions)) if found is not None]
-        if not sets:
-            counts.append("0")
+    for rows, codes, adult in ((goals, areas, "c.adult"), (sessions, functions, "NOT c.adult")):
+        if rows is None:
             continue
-        union = " UNION ".join(f"({sql})" for sql, _ in sets)
-        counts.append(f"(SELECT COUNT(*) FROM people WHERE id IN ({union}))")  # noqa: S608
-        params += [p for _, ps in sets for p in ps]
-    if not counts:
-        return {}
-    cte, cte_params = _people_cte(scope, period)
+        case, case_params = _code_case(codes)
+        branches.append(
+            f"SELECT c.person_id, {case} AS target FROM ({rows[0]}) AS r (case_id, code) "  # noqa: S608
+            f"JOIN supported_cases c ON c.case_id = r.case_id AND {adult}"
+        )
+        params += [*case_params, *rows[1]]
+    if not branches:
+        return result
+    cte, cte_params = _sets_sql(scope, period)
+    sql = (
+        f"{cte} SELECT target, COUNT(DISTINCT person_id) FROM "  # noqa: S608 (values are params)
+        f"({' UNION ALL '.join(branches)}) AS typed GROUP BY target"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(f"{cte} SELECT {', '.join(counts)}", [*cte_params, *params])
-        row = cursor.fetchone()
-    return {target: int(n) for target, n in zip(sorted(by_target), row, strict=True)}
+        cursor.execute(sql, [*cte_params, *params])
+        result.update({str(target): int(n) for target, n in cursor.fetchall()})
+    return result
 
 
 def allocated_not_supported(*, scope: Scope, period: Period) -> int:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from reporting.metrics.common import TOTAL, Scope, mapped
-from reporting.metrics.people import adult_cases_supported, cyp_cases_supported
+from reporting.metrics.people import supported_cases_sql
 from reporting.periods import Period
 from security_works.models import JobStatus, SecurityJob
 from support.models import AdultSupportCase, CypCase
@@ -60,40 +61,46 @@ def support_ended(
 def households_in_sanctuary(*, scope: Scope, period: Period) -> dict[str, int]:
     """Distinct households with works installed in the period, or supported in the period
     while living with completed works (installed by the period's end and, for a case that
-    closed, by its close: the moment ``support_ended`` splits on)."""
-    installed = (
+    closed, by its close: the moment ``support_ended`` splits on).
+
+    One statement over the period's supported cases (``people.supported_cases_sql``: the
+    document's temporary table inside ``supported_sets_built_once``): each set of household ids
+    is built once, as a ``DISTINCT`` (hashed or sorted once), and counted alone and in the
+    ``UNION``. Not one pass over every household with ``id IN (…)`` per set: past ``work_mem``
+    such a set is not hashed but scanned for each household (7.7 minutes at a million
+    referrals; issue 17). Every id is a household's (a non-null foreign key)."""
+    installed, installed_params = (
         completed_works()
         .filter(scope.q_jobs(), period.q_moment("installed_at"))
-        .values("case_file__household")
+        .order_by()
+        .values_list("case_file__household_id")
+        .query.sql_with_params()
     )
-    works_by_end = completed_works().filter(
-        case_file__household=OuterRef("case_file__household"),
-        installed_at__lt=period.ends_before,
+    works, works_params = (
+        completed_works()
+        .filter(installed_at__lt=period.ends_before)
+        .order_by()
+        .values_list("case_file__household_id", "installed_at")
+        .query.sql_with_params()
     )
+    cases, cases_params = supported_cases_sql(scope, period)
     # Works fitted only after a case closed were never lived with while it was open.
-    while_open = Q(Exists(works_by_end), closed_at__isnull=True) | Q(
-        Exists(works_by_end.filter(installed_at__lte=OuterRef("closed_at")))
+    sql = (
+        f"{cases}, installed AS MATERIALIZED ("  # noqa: S608 (our own SQL, values are params)
+        f"  SELECT DISTINCT household_id FROM ({installed}) AS i (household_id)"
+        "), supported_with_works AS MATERIALIZED ("
+        "  SELECT DISTINCT c.household_id FROM supported_cases c WHERE EXISTS ("
+        f"    SELECT 1 FROM ({works}) AS w (household_id, installed_at)"
+        "    WHERE w.household_id = c.household_id"
+        "      AND (c.closed_at IS NULL OR w.installed_at <= c.closed_at)))"
+        " SELECT (SELECT COUNT(*) FROM (SELECT household_id FROM installed"
+        "         UNION SELECT household_id FROM supported_with_works) AS u),"
+        " (SELECT COUNT(*) FROM installed), (SELECT COUNT(*) FROM supported_with_works)"
     )
-    supported_adult = (
-        adult_cases_supported(scope, period).filter(while_open).values("case_file__household")
-    )
-    supported_cyp = (
-        cyp_cases_supported(scope, period).filter(while_open).values("case_file__household")
-    )
-    # Three counts of household ids, each a UNION or DISTINCT (hashed or sorted once), not one
-    # pass over every household with "id IN (…)" per set: past work_mem such a set is not
-    # hashed but scanned for each household (7.7 minutes at a million referrals; issue 17).
-    # Every id is a household's (a non-null foreign key), so these count the same households.
-    result = {
-        "total": installed.union(supported_adult, supported_cyp).count(),
-        "installed": installed.distinct().count(),
-        "supported_with_works": supported_adult.union(supported_cyp).count(),
-    }
-    return {
-        TOTAL: result["total"],
-        "installed": result["installed"],
-        "supported_with_works": result["supported_with_works"],
-    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*cases_params, *installed_params, *works_params])
+        total, installed_n, supported_n = cursor.fetchone()
+    return {TOTAL: total, "installed": installed_n, "supported_with_works": supported_n}
 
 
 def open_cases_at(*, scope: Scope, moment_before: object) -> dict[str, int]:
