@@ -8,12 +8,17 @@ is the referral's, and referrals may read support (it sits above it), never the 
 
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
 from referrals.models import Referral, ReferralStatus, RiskLevel
-from referrals.selectors import QueueFilters, referral_queue, referrals_made_by
+from referrals.selectors import (
+    QueueFilters,
+    referral_queue,
+    referral_queue_counts,
+    referrals_made_by,
+)
 from safer.access.roles import SPA_ROLES
 from safer.accounts.models import User
 from safer.accounts.roles import Role
@@ -44,22 +49,9 @@ def _queue_url(**params: str) -> str:
 
 def spa_queue_panel(user: User) -> Panel:
     """Open referrals by when triage is due (overdue first, a paused clock last), with the
-    counts the SPA works to: two queries whatever the queue's length."""
+    counts the SPA works to (capped: "500+"): two queries whatever the queue's length."""
     now = timezone.now()
-    open_referrals = Referral.objects.visible_to(user).open()
-    counts = open_referrals.aggregate(
-        open=Count("pk"),
-        overdue=Count("pk", filter=Q(sla_due_at__lt=now)),
-        awaiting=Count("pk", filter=Q(status=ReferralStatus.AWAITING_INFORMATION)),
-        contact_due=Count(
-            "pk",
-            filter=Q(first_contact_attempted_at__isnull=True, first_contact_due_at__isnull=False),
-        ),
-        contact_overdue=Count(
-            "pk",
-            filter=Q(first_contact_attempted_at__isnull=True, first_contact_due_at__lt=now),
-        ),
-    )
+    counts = referral_queue_counts(user=user, now=now)
     rows = []
     for referral in referral_queue(user=user, filters=QueueFilters(sort="due"))[:ROWS_SHOWN]:
         due, overdue = due_words(referral.sla_due_at, now=now)
@@ -86,17 +78,17 @@ def spa_queue_panel(user: User) -> Panel:
     return Panel(
         title="Referrals to triage",
         counts=(
-            PanelCount("open referrals", counts["open"], _queue_url()),
-            PanelCount("triage overdue", counts["overdue"], _queue_url(due="overdue"), True),
+            PanelCount("open referrals", counts.open, _queue_url()),
+            PanelCount("triage overdue", counts.overdue, _queue_url(due="overdue"), True),
             PanelCount(
                 "awaiting information",
-                counts["awaiting"],
+                counts.awaiting,
                 _queue_url(status=ReferralStatus.AWAITING_INFORMATION),
             ),
-            PanelCount("first contacts to make", counts["contact_due"]),
+            PanelCount("first contacts to make", counts.contacts_to_make),
             PanelCount(
                 "first contacts overdue",
-                counts["contact_overdue"],
+                counts.contacts_overdue,
                 _queue_url(due="contact_overdue"),
                 True,
             ),
