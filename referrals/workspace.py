@@ -8,7 +8,9 @@ is the referral's, and referrals may read support (it sits above it), never the 
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Subquery
+from typing import Any
+
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,6 +25,7 @@ from safer.access.roles import SPA_ROLES
 from safer.accounts.models import User
 from safer.accounts.roles import Role
 from safer.organisations.models import OrganisationKind
+from safer.paging import capped_counts
 from safer.workspace import (
     ROWS_SHOWN,
     HomePanel,
@@ -134,22 +137,23 @@ def referrer_panel(user: User) -> Panel:
 def waiting_for_allocation_panel(user: User) -> Panel | None:
     """A provider manager's cases waiting for a worker, oldest first, with the risk level and
     the date the referral came in (a child referred directly by a refuge has no SPA referral).
-    One query per case kind."""
+    One query per case kind, and one for both counts (capped: "500+")."""
     referral = Referral.objects.filter(case_file=OuterRef("case_file")).order_by("-received_at")
     rows: list[tuple[object, PanelRow]] = []
-    total = 0
+    to_count: dict[str, QuerySet[Any]] = {}
     for kind, model in (("adult", AdultSupportCase), ("cyp", CypCase)):
+        mine = model.objects.visible_to(user).filter(
+            provider_id=user.organisation_id, status="awaiting_allocation"
+        )
+        to_count[kind] = mine
         waiting = (
-            model.objects.visible_to(user)
-            .filter(provider_id=user.organisation_id, status="awaiting_allocation")
-            .annotate(
+            mine.annotate(
                 referral_risk=Subquery(referral.values("risk_level")[:1]),
                 referral_received=Subquery(referral.values("received_at")[:1]),
             )
             .select_related("case_file__household__district")
             .order_by("opened_at")
         )
-        total += waiting.count()
         for case in waiting[:ROWS_SHOWN]:
             direct = getattr(case, "source", "") == CypSource.DIRECT
             received = case.referral_received if not direct else case.opened_at
@@ -170,6 +174,8 @@ def waiting_for_allocation_panel(user: User) -> Panel | None:
                     ),
                 )
             )
+    counted = capped_counts(to_count)
+    total = counted["adult"] + counted["cyp"]
     if not rows:
         return Panel(
             title="Waiting for allocation",
