@@ -38,6 +38,7 @@ from safer.accounts.models import User
 from safer.audit.models import AccessAction
 from safer.audit.services import access_log_record
 from safer.casefile.models import CaseStatus
+from safer.paging import CappedCount, capped_counts
 
 # How many open possible-repeat matches a referral has, counted per row in a subquery rather
 # than by COUNT over a join: a GROUP BY over every open referral in scope would have to finish
@@ -120,6 +121,42 @@ def referral_queue(*, user: User | AnonymousUser, filters: QueueFilters) -> Quer
         .select_related("case_file__household__district", "case_file__authority")
         .order_by(*order, "id")
     )
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    open: CappedCount
+    overdue: CappedCount
+    awaiting: CappedCount
+    contacts_to_make: CappedCount
+    contacts_overdue: CappedCount
+
+
+def referral_queue_counts(*, user: User | AnonymousUser, now: dt.datetime) -> QueueCounts:
+    """The counts of the SPA home's queue panel over the open referrals the user may see, each
+    capped at ``COUNT_CAP`` ("500+"): one statement, each count reading at most 501 referrals
+    through the partial indexes on open referrals, instead of every open referral in scope
+    (13,000 in Kent at a million referrals, a quarter of a second; issue 17). Counted per part
+    of the scope (``visible_to_parts``: an SPA manager's break-glass cases apart), each part a
+    join of its own; one statement per part."""
+    counted = dict.fromkeys(
+        ("open", "overdue", "awaiting", "contacts_to_make", "contacts_overdue"), CappedCount(0)
+    )
+    for part in Referral.objects.visible_to_parts(user):
+        open_referrals = part.open()
+        no_contact = open_referrals.filter(first_contact_attempted_at__isnull=True)
+        part_counts = capped_counts(
+            {
+                "open": open_referrals,
+                "overdue": open_referrals.filter(sla_due_at__lt=now),
+                "awaiting": open_referrals.filter(status=ReferralStatus.AWAITING_INFORMATION),
+                "contacts_to_make": no_contact.filter(first_contact_due_at__isnull=False),
+                "contacts_overdue": no_contact.filter(first_contact_due_at__lt=now),
+            }
+        )
+        for key, n in part_counts.items():
+            counted[key] += n
+    return QueueCounts(**counted)
 
 
 def referral_get_for_user(

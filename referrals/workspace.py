@@ -8,16 +8,24 @@ is the referral's, and referrals may read support (it sits above it), never the 
 
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from typing import Any
+
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
 from referrals.models import Referral, ReferralStatus, RiskLevel
-from referrals.selectors import QueueFilters, referral_queue, referrals_made_by
+from referrals.selectors import (
+    QueueFilters,
+    referral_queue,
+    referral_queue_counts,
+    referrals_made_by,
+)
 from safer.access.roles import SPA_ROLES
 from safer.accounts.models import User
 from safer.accounts.roles import Role
 from safer.organisations.models import OrganisationKind
+from safer.paging import capped_counts
 from safer.workspace import (
     ROWS_SHOWN,
     HomePanel,
@@ -44,22 +52,9 @@ def _queue_url(**params: str) -> str:
 
 def spa_queue_panel(user: User) -> Panel:
     """Open referrals by when triage is due (overdue first, a paused clock last), with the
-    counts the SPA works to: two queries whatever the queue's length."""
+    counts the SPA works to (capped: "500+"): two queries whatever the queue's length."""
     now = timezone.now()
-    open_referrals = Referral.objects.visible_to(user).open()
-    counts = open_referrals.aggregate(
-        open=Count("pk"),
-        overdue=Count("pk", filter=Q(sla_due_at__lt=now)),
-        awaiting=Count("pk", filter=Q(status=ReferralStatus.AWAITING_INFORMATION)),
-        contact_due=Count(
-            "pk",
-            filter=Q(first_contact_attempted_at__isnull=True, first_contact_due_at__isnull=False),
-        ),
-        contact_overdue=Count(
-            "pk",
-            filter=Q(first_contact_attempted_at__isnull=True, first_contact_due_at__lt=now),
-        ),
-    )
+    counts = referral_queue_counts(user=user, now=now)
     rows = []
     for referral in referral_queue(user=user, filters=QueueFilters(sort="due"))[:ROWS_SHOWN]:
         due, overdue = due_words(referral.sla_due_at, now=now)
@@ -86,17 +81,17 @@ def spa_queue_panel(user: User) -> Panel:
     return Panel(
         title="Referrals to triage",
         counts=(
-            PanelCount("open referrals", counts["open"], _queue_url()),
-            PanelCount("triage overdue", counts["overdue"], _queue_url(due="overdue"), True),
+            PanelCount("open referrals", counts.open, _queue_url()),
+            PanelCount("triage overdue", counts.overdue, _queue_url(due="overdue"), True),
             PanelCount(
                 "awaiting information",
-                counts["awaiting"],
+                counts.awaiting,
                 _queue_url(status=ReferralStatus.AWAITING_INFORMATION),
             ),
-            PanelCount("first contacts to make", counts["contact_due"]),
+            PanelCount("first contacts to make", counts.contacts_to_make),
             PanelCount(
                 "first contacts overdue",
-                counts["contact_overdue"],
+                counts.contacts_overdue,
                 _queue_url(due="contact_overdue"),
                 True,
             ),
@@ -142,22 +137,23 @@ def referrer_panel(user: User) -> Panel:
 def waiting_for_allocation_panel(user: User) -> Panel | None:
     """A provider manager's cases waiting for a worker, oldest first, with the risk level and
     the date the referral came in (a child referred directly by a refuge has no SPA referral).
-    One query per case kind."""
+    One query per case kind, and one for both counts (capped: "500+")."""
     referral = Referral.objects.filter(case_file=OuterRef("case_file")).order_by("-received_at")
     rows: list[tuple[object, PanelRow]] = []
-    total = 0
+    to_count: dict[str, QuerySet[Any]] = {}
     for kind, model in (("adult", AdultSupportCase), ("cyp", CypCase)):
+        mine = model.objects.visible_to(user).filter(
+            provider_id=user.organisation_id, status="awaiting_allocation"
+        )
+        to_count[kind] = mine
         waiting = (
-            model.objects.visible_to(user)
-            .filter(provider_id=user.organisation_id, status="awaiting_allocation")
-            .annotate(
+            mine.annotate(
                 referral_risk=Subquery(referral.values("risk_level")[:1]),
                 referral_received=Subquery(referral.values("received_at")[:1]),
             )
             .select_related("case_file__household__district")
             .order_by("opened_at")
         )
-        total += waiting.count()
         for case in waiting[:ROWS_SHOWN]:
             direct = getattr(case, "source", "") == CypSource.DIRECT
             received = case.referral_received if not direct else case.opened_at
@@ -178,6 +174,8 @@ def waiting_for_allocation_panel(user: User) -> Panel | None:
                     ),
                 )
             )
+    counted = capped_counts(to_count)
+    total = counted["adult"] + counted["cyp"]
     if not rows:
         return Panel(
             title="Waiting for allocation",

@@ -15,7 +15,7 @@ import pghistory
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from safer.casefile.models import CaseFile
@@ -410,6 +410,17 @@ class CostApproval(models.Model):
 
     class Meta:
         ordering = ["requested_at"]
+        indexes = [
+            # The approvals queue in its order (most overdue first), pending ones only (partial:
+            # small): the SPA manager's home reads its first rows and capped counts from it.
+            models.Index(
+                F("due_at").asc(nulls_last=True),
+                F("requested_at").asc(),
+                F("id").asc(),
+                condition=Q(status="pending"),
+                name="approval_pending_due_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_status_display()})"

@@ -45,6 +45,7 @@ from safer.organisations.models import (
     ServiceElement,
 )
 from safer.organisations.selectors import contract_live_for, no_live_contract_warning
+from safer.paging import CappedCount, capped_counts
 from security_works.contractor_view import JobAddress, job_address_for_contractor
 from security_works.models import (
     CLOSED_STATUSES,
@@ -540,35 +541,58 @@ def job_money(job: SecurityJob, plan: Sequence[SurveyMeasure]) -> JobMoney:
     )
 
 
+# The queue's order, read from the partial index on pending approvals (approval_pending_due_idx).
+_MOST_OVERDUE_FIRST = (F("due_at").asc(nulls_last=True), F("requested_at").asc(), F("id").asc())
+
+
+def _approvals_pending(user: User | AnonymousUser) -> QuerySet[CostApproval]:
+    """Cost approvals and variations waiting for a decision on jobs the user may see."""
+    return CostApproval.objects.filter(
+        status=ApprovalStatus.PENDING, job__in=SecurityJob.objects.visible_to(user)
+    )
+
+
 def approvals_pending_for_user(user: User | AnonymousUser) -> QuerySet[CostApproval]:
     """The SPA manager's queue: cost approvals and variations waiting for a decision on jobs the
     user may see, the most overdue first. ``extra`` is a variation's own lines (0 for a total)."""
     return (
-        CostApproval.objects.filter(
-            status=ApprovalStatus.PENDING, job__in=SecurityJob.objects.visible_to(user)
-        )
+        _approvals_pending(user)
         .select_related("job", "job__district", "job__contractor")
         .annotate(
             extra=Coalesce(
                 Sum(F("lines__quantity") * F("lines__unit_cost")), Value(ZERO), output_field=MONEY
             )
         )
-        .order_by(F("due_at").asc(nulls_last=True), "requested_at")
+        .order_by(*_MOST_OVERDUE_FIRST)
+    )
+
+
+def approvals_most_overdue_for_user(
+    user: User | AnonymousUser, *, limit: int
+) -> list[CostApproval]:
+    """For a home page: the first ``limit`` of the queue, without the variations' sums (the home
+    does not show them). Read in the queue's order from the partial index on pending approvals
+    and stopped at ``limit``, instead of summing the lines of every pending approval in scope
+    and sorting them (408 ms at a million referrals; issue 17)."""
+    return list(
+        _approvals_pending(user)
+        .select_related("job", "job__district")
+        .order_by(*_MOST_OVERDUE_FIRST)[:limit]
     )
 
 
 @dataclass(frozen=True)
 class ApprovalCounts:
-    waiting: int
-    overdue: int
+    waiting: CappedCount
+    overdue: CappedCount
 
 
 def approvals_counts_for_user(
     user: User | AnonymousUser, *, now: dt.datetime | None = None
 ) -> ApprovalCounts:
-    """For a home page: how many requests wait for the user's decision, and how many are late."""
+    """For a home page: how many requests wait for the user's decision, and how many are late,
+    each capped at ``COUNT_CAP`` ("500+"): one statement."""
     now = now or timezone.now()
-    counts = CostApproval.objects.filter(
-        status=ApprovalStatus.PENDING, job__in=SecurityJob.objects.visible_to(user)
-    ).aggregate(waiting=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
+    pending = _approvals_pending(user)
+    counts = capped_counts({"waiting": pending, "overdue": pending.filter(due_at__lt=now)})
     return ApprovalCounts(waiting=counts["waiting"], overdue=counts["overdue"])

@@ -27,7 +27,7 @@ from security_works.models import JobStatus
 from security_works.selectors import (
     JobListFilters,
     approvals_counts_for_user,
-    approvals_pending_for_user,
+    approvals_most_overdue_for_user,
     job_list_for_user,
 )
 
@@ -93,12 +93,13 @@ def contractor_jobs_panel(user: User) -> Panel:
 
 
 def approvals_panel(user: User) -> Panel:
-    """Cost approvals and variations waiting for the SPA manager, most overdue first."""
+    """Cost approvals and variations waiting for the SPA manager, most overdue first, with their
+    counts (capped: "500+"). Two queries."""
     now = timezone.now()
     counts = approvals_counts_for_user(user, now=now)
     queue = reverse("security_works:approvals")
     rows = []
-    for approval in approvals_pending_for_user(user)[:ROWS_SHOWN]:
+    for approval in approvals_most_overdue_for_user(user, limit=ROWS_SHOWN):
         due, late = due_words(approval.due_at, now=now)
         rows.append(
             PanelRow(

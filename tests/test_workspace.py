@@ -194,6 +194,51 @@ def test_spa_home_counts_the_queue_and_lists_overdue_first(
     assert medway.reference not in html
 
 
+def test_spa_managers_queue_counts_add_their_break_glass_cases_once(
+    world: PersonaWorld, records: dict[str, object]
+) -> None:
+    """The counts read the manager's scope in parts (their authorities', then break-glass
+    outside them): a case in both is counted once, and the total is ``visible_to``'s."""
+    from referrals.models import Referral
+    from referrals.selectors import referral_queue_counts
+    from tests.factories import BreakGlassGrantFactory
+
+    manager = world.spa_manager
+    now = timezone.now()
+    assert str(referral_queue_counts(user=manager, now=now).open) == "2"  # Kent's two
+    medway = records["referrals"]["other_authority"]  # type: ignore[index]
+    BreakGlassGrantFactory.create(user=manager, case_file=medway.case_file)
+    own = records["referrals"]["own"]  # type: ignore[index]
+    BreakGlassGrantFactory.create(user=manager, case_file=own.case_file)  # already in scope
+    counts = referral_queue_counts(user=manager, now=now)
+    assert str(counts.open) == "3"
+    assert Referral.objects.visible_to(manager).open().count() == 3
+    # A triage worker has no break-glass part.
+    assert len(Referral.objects.visible_to_parts(world.spa_triage)) == 1
+    assert str(referral_queue_counts(user=world.spa_triage, now=now).open) == "2"
+
+
+def test_spa_home_shows_a_count_past_the_cap_as_500_plus(
+    world: PersonaWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The queue's counts stop at ``COUNT_CAP`` (issue 17): past it the home says "500+"."""
+    import referrals.workspace
+    from referrals.selectors import QueueCounts
+    from safer.paging import CappedCount, capped
+
+    many, few = capped(501), CappedCount(3)
+    assert str(many) == "500+"
+    counts = QueueCounts(
+        open=many, overdue=few, awaiting=few, contacts_to_make=many, contacts_overdue=few
+    )
+    monkeypatch.setattr(referrals.workspace, "referral_queue_counts", lambda **_: counts)
+    html = sign_in(Client(), world.spa_triage).get("/").content.decode()
+    shown = re.findall(r'count__value">([^<]+)</span> <span [^>]+>([^<]+)</span>', html)
+    assert ("500+", "open referrals") in shown
+    assert ("500+", "first contacts to make") in shown
+    assert _counts(html)["triage overdue"] == 3
+
+
 def test_home_query_count_does_not_grow_with_the_queue(
     world: PersonaWorld, records: dict[str, object]
 ) -> None:

@@ -106,6 +106,14 @@ class ReferralQuerySet(models.QuerySet["Referral"]):
         only their status."""
         return self.filter(case_file__in=CaseFile.objects.spa_scope_for(user).values("pk"))
 
+    def visible_to_parts(self, user: User | AnonymousUser) -> list[ReferralQuerySet]:
+        """``visible_to`` as disjoint parts, one per part of ``CaseFile.spa_scope_parts``: for
+        counts, each planned as a join of its own. Their union is ``visible_to(user)``."""
+        return [
+            self.filter(case_file__in=part.values("pk"))
+            for part in CaseFile.objects.spa_scope_parts(user)
+        ]
+
 
 @pghistory.track()
 class Referral(Versioned):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import pgtrigger
 from django.conf import settings
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 
@@ -66,6 +68,13 @@ class AccessLog(models.Model):
                 name="access_unstamped_time_idx",
                 condition=models.Q(authority__isnull=True),
             ),
+            # Break-glass openings per authority, newest first (partial: rare), for the
+            # auditor's home, which counts them apart from the reads (``access_counts_since``).
+            models.Index(
+                fields=["authority", "-occurred_at"],
+                name="access_break_glass_idx",
+                condition=models.Q(action="break_glass"),
+            ),
             # Which record types have unstamped rows (``unstamped_access_log_q``).
             models.Index(
                 fields=["record_type"],
@@ -112,6 +121,19 @@ class AuthEvent(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
+        indexes = [
+            # An auditor's sign-in events are their authorities' staff's (a user may serve
+            # several authorities, so an event has no single one): read per user of theirs,
+            # newest first, and failed attempts by the name typed (``AuditScope.auth_event_q``;
+            # the home's alerts read each side through its index, ``auth_alerts_since``).
+            models.Index(fields=["user", "-occurred_at", "-id"], name="auth_event_user_time_idx"),
+            models.Index(
+                Upper("attempted_username"),
+                F("occurred_at").desc(),
+                name="auth_event_attempt_time_idx",
+                condition=models.Q(user__isnull=True),
+            ),
+        ]
         triggers = [
             pgtrigger.Protect(
                 name="auth_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete
