@@ -60,3 +60,22 @@ class GatheredAtMost(Func):
 
     def __init__(self, queryset: QuerySet[Any], n: int) -> None:
         super().__init__(ArraySubquery(queryset), n=int(n))
+
+
+class InIds(Func):
+    """``field IN (SELECT unnest(ARRAY(SELECT unnest(ids))))``: ``InGathered`` for keys already
+    gathered (``safer.search.matching.shared_case_file_matches``), passed as one array
+    parameter. Wrapped in ``ARRAY(…)`` for the same reason: the planner counts on a few
+    elements and starts from them, whatever their number (a literal array's length it would
+    read, and walk a million records in order for a thousand). An empty list keeps none."""
+
+    template = "%(expressions)s IN (SELECT unnest(ARRAY(SELECT unnest(%(ids)s))))"
+    output_field = BooleanField()
+
+    def __init__(self, field: str, ids: list[Any]) -> None:
+        super().__init__(F(field))
+        self.ids = list(ids)
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        sql, params = super().as_sql(compiler, connection, ids="%s::uuid[]", **extra_context)
+        return sql, (*params, self.ids)
