@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import BooleanField, CharField, F, Func, QuerySet, Value
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import BooleanField, CharField, F, Func, QuerySet, UUIDField, Value
 from django.db.models.functions import Length, Replace, Substr, Upper
 
 
@@ -69,13 +70,9 @@ class InIds(Func):
     elements and starts from them, whatever their number (a literal array's length it would
     read, and walk a million records in order for a thousand). An empty list keeps none."""
 
-    template = "%(expressions)s IN (SELECT unnest(ARRAY(SELECT unnest(%(ids)s))))"
+    arg_joiner = " IN (SELECT unnest(ARRAY(SELECT unnest("
+    template = "%(expressions)s::uuid[]))))"
     output_field = BooleanField()
 
     def __init__(self, field: str, ids: list[Any]) -> None:
-        super().__init__(F(field))
-        self.ids = list(ids)
-
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
-        sql, params = super().as_sql(compiler, connection, ids="%s::uuid[]", **extra_context)
-        return sql, (*params, self.ids)
+        super().__init__(F(field), Value(list(ids), output_field=ArrayField(UUIDField())))

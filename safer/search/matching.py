@@ -251,14 +251,14 @@ def search_records(
             shared[key] = list(keys.values_list("pk", flat=True)[: GATHER_AT_MOST + 1])
         ids = shared[key]
         # One plan, chosen here rather than in SQL: start from the few, or walk in order.
-        match = (
+        start = (
             Q(InIds(case_file_field, ids))
             if len(ids) <= GATHER_AT_MOST
             else Q(**{f"{case_file_field}__in": keys})
         )
         if own is not None:
-            match |= own
-        picked = records.filter(match).order_by(*order_by).values("pk")[:limit]
+            start |= own
+        picked = records.filter(start).order_by(*order_by).values("pk")[:limit]
         return chosen.filter(pk__in=picked).order_by(*order_by)[:limit]
     gathered = keys[: GATHER_AT_MOST + 1]
     few = Q(GatheredAtMost(gathered, GATHER_AT_MOST))
