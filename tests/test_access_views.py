@@ -138,7 +138,9 @@ def test_list_query_count_does_not_grow_with_the_page(
             case_file=CaseFileFactory.create(household__district=ashford)
         )
     sign_in(client, world.spa_triage)
-    with django_assert_max_num_queries(14):  # type: ignore[operator]
+    # 16: the capped count runs in a transaction of its own (its plan settings, and
+    # pghistory's context for it).
+    with django_assert_max_num_queries(16):  # type: ignore[operator]
         response = client.get(reverse("casefile:list"))
     assert response.status_code == 200
     assert len(response.context["page"].object_list) == 25

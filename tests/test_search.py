@@ -457,19 +457,46 @@ def test_both_plans_find_the_same_records_in_the_same_order(
 
 
 @pytest.mark.django_db
-def test_a_search_by_case_file_runs_one_query_with_both_plans(
+def test_a_search_gathers_its_case_files_once_and_each_record_type_starts_from_them(
     world: PersonaWorld, records: dict[str, Any]
 ) -> None:
-    """One statement per record type, holding both plans: the case files gathered first
-    (``IN (SELECT unnest(ARRAY(…)))``) guarded by their capped count, and the plain ``IN``."""
+    """The case files a postcode matches are gathered in one statement for the whole search,
+    and each record type's one statement starts from those keys (``IN (SELECT
+    unnest(ARRAY(…)))``), with no second plan nor a count of its own to choose between them."""
     query = search_query_parse("ZZ99 1AA")
     with CaptureQueriesContext(connection) as queries:
-        search_for_user(user=world.spa_triage, query=query)
+        groups = search_for_user(user=world.spa_triage, query=query)
+    gathers = [q["sql"] for q in queries.captured_queries if "LIMIT 2001" in q["sql"]]
+    assert len(gathers) == 1
     referral_sql = [
         q["sql"] for q in queries.captured_queries if 'FROM "referrals_referral"' in q["sql"]
     ]
     assert len(referral_sql) == 1
     sql = referral_sql[0]
-    assert "IN (SELECT unnest(ARRAY(" in sql
-    assert sql.count("cardinality(ARRAY(") == 2
-    assert "UNION ALL" in sql
+    assert "IN (SELECT unnest(ARRAY(SELECT unnest(" in sql
+    assert "cardinality(" not in sql
+    assert "UNION ALL" not in sql
+    assert groups
+
+
+@pytest.mark.django_db
+def test_a_search_past_the_gathering_limit_finds_the_same_records(
+    world: PersonaWorld, records: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More matching case files than ``GATHER_AT_MOST``: the plain ``IN`` walk, the same
+    results in the same order."""
+    from safer.search import matching
+
+    query = search_query_parse("ZZ99 1AA")
+
+    def found() -> list[tuple[str, list[str]]]:
+        groups = search_for_user(user=world.spa_triage, query=query)
+        return [(g.provider.key, [r.reference for r in g.results]) for g in groups]
+
+    gathered = found()
+    monkeypatch.setattr(matching, "GATHER_AT_MOST", 0)
+    with CaptureQueriesContext(connection) as queries:
+        walked = found()
+    assert walked == gathered
+    assert gathered
+    assert not any("unnest(" in q["sql"] for q in queries.captured_queries)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import BooleanField, CharField, F, Func, QuerySet, Value
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import BooleanField, CharField, F, Func, QuerySet, UUIDField, Value
 from django.db.models.functions import Length, Replace, Substr, Upper
 
 
@@ -60,3 +61,18 @@ class GatheredAtMost(Func):
 
     def __init__(self, queryset: QuerySet[Any], n: int) -> None:
         super().__init__(ArraySubquery(queryset), n=int(n))
+
+
+class InIds(Func):
+    """``field IN (SELECT unnest(ARRAY(SELECT unnest(ids))))``: ``InGathered`` for keys already
+    gathered (``safer.search.matching.shared_case_file_matches``), passed as one array
+    parameter. Wrapped in ``ARRAY(…)`` for the same reason: the planner counts on a few
+    elements and starts from them, whatever their number (a literal array's length it would
+    read, and walk a million records in order for a thousand). An empty list keeps none."""
+
+    arg_joiner = " IN (SELECT unnest(ARRAY(SELECT unnest("
+    template = "%(expressions)s::uuid[]))))"
+    output_field = BooleanField()
+
+    def __init__(self, field: str, ids: list[Any]) -> None:
+        super().__init__(F(field), Value(list(ids), output_field=ArrayField(UUIDField())))
