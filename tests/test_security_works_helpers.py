@@ -114,7 +114,9 @@ def case_file(
     survivor = Person.objects.create(
         household=household, household_role=HouseholdRole.SURVIVOR, given_name="Alex"
     )
-    Person.objects.create(household=household, household_role=HouseholdRole.CHILD, given_name="Kim")
+    Person.objects.create(
+        household=household, household_role=HouseholdRole.CHILD, given_name="Kimberley-Rose"
+    )
     case = CaseFile.objects.create(
         reference=f"SAFER-TEST-{n:06d}", authority=auth, household=household, survivor=survivor
     )

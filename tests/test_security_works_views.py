@@ -86,7 +86,7 @@ class TestContractorPermissionRows:
         assert "Do not leave voicemail" in page
         # Never the perpetrator or the children.
         assert "Perry Petrator" not in page
-        assert "Kim" not in page
+        assert "Kimberley-Rose" not in page
         assert logs(AccessAction.VIEW, "security_works.securityjob", job.pk) == 1
         assert logs(AccessAction.REVEAL_ADDRESS, "casefile.casefile", job.case_file_id) == 1
 
