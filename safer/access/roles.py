@@ -12,6 +12,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from safer.access.request_cache import access_cached
 from safer.accounts.models import User
 from safer.accounts.roles import ROLE_GROUP_NAMES, Role
 
@@ -27,11 +28,16 @@ ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
 def user_roles(user: User | AnonymousUser | None) -> frozenset[Role]:
     """The roles of an active, signed-in user; nothing for anyone else.
 
-    Not cached on the user object: a role removed mid-session must take effect on the next read,
-    and the query is one indexed join.
+    Not cached on the user object, which may outlive a request: a role removed mid-session must
+    take effect on the user's next request. Within one request it is read once
+    (``access_cached``).
     """
     if user is None or not user.is_authenticated or not user.is_active:
         return frozenset()
+    return access_cached(("roles", user.pk), lambda: _roles_from_groups(user))
+
+
+def _roles_from_groups(user: User) -> frozenset[Role]:
     names = user.groups.filter(name__in=_ROLE_BY_GROUP_NAME).values_list("name", flat=True)
     return frozenset(_ROLE_BY_GROUP_NAME[name] for name in names)
 

@@ -13,6 +13,7 @@ import uuid
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from safer.access.request_cache import access_cache_is_active, access_cached
 from safer.accounts.models import User
 from safer.organisations.models import CommissioningAuthority
 
@@ -29,14 +30,25 @@ def user_authorities(user: User | AnonymousUser | None) -> QuerySet[Commissionin
 
 
 def user_authority_ids(user: User | AnonymousUser | None) -> frozenset[uuid.UUID]:
-    return frozenset(user_authorities(user).values_list("id", flat=True))
+    """The ids of ``user_authorities``, read once per request."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    return access_cached(
+        ("authority_ids", user.pk),
+        lambda: frozenset(user_authorities(user).values_list("id", flat=True)),
+    )
 
 
 def authority_scope_q(user: User | AnonymousUser | None, *, field: str = "authority") -> Q:
     """A filter keeping rows whose ``field`` (an authority FK path) is in the user's scope.
 
-    One subquery, no extra round trip: ``Case.objects.filter(authority_scope_q(user))``.
+    In a request the ids are read once and written into each statement as literals: as a
+    sub-query, PostgreSQL re-ran the join for each of the thousands of rows a search or a page
+    checked (65 of 81 ms of a postcode search at a million referrals). Outside a request it stays
+    one sub-query, with no extra round trip: ``Case.objects.filter(authority_scope_q(user))``.
     """
+    if access_cache_is_active():
+        return Q(**{f"{field}__in": sorted(user_authority_ids(user))})
     return Q(**{f"{field}__in": user_authorities(user).values("id")})
 
 

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from safer.access.request_cache import access_cache_forget
 from safer.accounts.models import User
 from safer.accounts.roles import Role
 from safer.accounts.services.administration import user_role_grant
@@ -105,6 +106,7 @@ def api_client_create(
         organisation=organisation,
     )
     user.authorities.set(organisation.authorities.all())
+    access_cache_forget()
     for role in _roles_for(wanted):
         user_role_grant(user=user, role=role, granted_by=None)
     client = ApiClient.objects.create(

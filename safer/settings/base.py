@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Roles and authorities read once per request (never longer: see safer.access.request_cache).
+    "safer.access.request_cache.AccessCacheMiddleware",
     # Right after authentication: every tracked write in the request records who and from where.
     "safer.audit.middleware.HistoryContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

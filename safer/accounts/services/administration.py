@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from safer.access.request_cache import access_cache_forget
 from safer.access.roles import user_has_role
 from safer.accounts.models import AccountEvent, AccountEventKind, User
 from safer.accounts.roles import ROLE_GROUP_NAMES, Role
@@ -62,6 +63,7 @@ def user_role_grant(*, user: User, role: Role | str, granted_by: User | None) ->
     if user.groups.filter(pk=group.pk).exists():
         return False
     user.groups.add(group)
+    access_cache_forget()
     if role == Role.SYSTEM_ADMIN and not user.is_staff:
         # The admin site is the system administrators' tool: is_staff follows the role.
         user.is_staff = True
@@ -79,6 +81,7 @@ def user_role_revoke(*, user: User, role: Role | str, revoked_by: User | None) -
     if group is None or not user.groups.filter(pk=group.pk).exists():
         return False
     user.groups.remove(group)
+    access_cache_forget()
     if role == Role.SYSTEM_ADMIN and user.is_staff and not user.is_superuser:
         user.is_staff = False
         user.save(update_fields=["is_staff"])
