@@ -33,10 +33,12 @@ so each copy is a Kent and a Medway of its own, seen by staff of its own, and th
 
 The load runs in one transaction with ``session_replication_role = replica`` (no triggers: no
 foreign-key checks and no pghistory events, which are copied as rows instead), the copied
-tables' plain indexes dropped and built again at the end, the sequences moved past the copies
-and ``ANALYZE`` after. A role that may not set ``session_replication_role`` (not a superuser)
-falls back to disabling the tables' own triggers (pghistory's) and lets the foreign keys be
-checked at commit: slower, and the same rows.
+tables' plain indexes dropped and built again at the end, and with them the primary and unique
+keys of the tables no foreign key points at (``keys_deferred``: the access log, the session
+logs, the events; nine rows in ten), the sequences moved past the copies and ``ANALYZE`` after
+(each table on its own loader). A role that may not set ``session_replication_role`` (not a
+superuser) falls back to disabling the tables' own triggers (pghistory's) and lets the foreign
+keys be checked at commit: slower, and the same rows.
 """
 
 from __future__ import annotations
