@@ -11,6 +11,7 @@ from django.db import connection
 from benchmarks.data import TINY, ensure_bench_data, persona
 from benchmarks.data.scale import (
     Scale,
+    _rows_left_out,
     copied_models,
     dangling_foreign_keys,
     multiply,
@@ -63,6 +64,25 @@ def _unique_violations() -> list[str]:
             if cursor.fetchone():
                 broken.append(name)
     return broken
+
+
+def _count(table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")  # noqa: S608
+        return int(cursor.fetchone()[0])
+
+
+def _catalogue() -> list[tuple[str, ...]]:
+    """Every index and constraint of the schema, by name, definition and whether it is valid."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 'index', tablename, indexname, indexdef FROM pg_indexes "
+            "WHERE schemaname = 'public' "
+            "UNION ALL SELECT 'constraint', conrelid::regclass::text, conname, "
+            "pg_get_constraintdef(oid) || CASE WHEN convalidated THEN '' ELSE ' NOT VALID' END "
+            "FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1, 2, 3"
+        )
+        return cursor.fetchall()
 
 
 def test_a_scale_names_its_copies_and_database() -> None:
@@ -187,8 +207,19 @@ def test_two_loaders_side_by_side_load_the_same_rows_as_one() -> None:
     assert ensure_bench_data(TINY, verbose=False) is True
     before = _seen("spa_triage")
     logs = AccessLog.objects.count()
+    catalogue = _catalogue()
+    chosen = copied_models("county")
+    left_out = _rows_left_out(chosen, "county")
+    rows = {m._meta.db_table: _count(m._meta.db_table) for m in chosen}
 
     added = multiply(COPIES, "county", verbose=False, loaders=2)
+
+    # Every copied table holds its base rows COPIES times (less the rows of no copy), and the
+    # keys and indexes dropped for the load are back, by the same names and definitions.
+    assert added == {
+        m._meta.db_table: (COPIES - 1) * (rows[m._meta.db_table] - len(left_out[m])) for m in chosen
+    }
+    assert _catalogue() == catalogue
 
     assert scale_marker_present(COPIES)
     assert added[Referral._meta.db_table] == (COPIES - 1) * TINY.referrals

@@ -33,10 +33,12 @@ so each copy is a Kent and a Medway of its own, seen by staff of its own, and th
 
 The load runs in one transaction with ``session_replication_role = replica`` (no triggers: no
 foreign-key checks and no pghistory events, which are copied as rows instead), the copied
-tables' plain indexes dropped and built again at the end, the sequences moved past the copies
-and ``ANALYZE`` after. A role that may not set ``session_replication_role`` (not a superuser)
-falls back to disabling the tables' own triggers (pghistory's) and lets the foreign keys be
-checked at commit: slower, and the same rows.
+tables' plain indexes dropped and built again at the end, and with them the primary and unique
+keys of the tables no foreign key points at (``keys_deferred``: the access log, the session
+logs, the events; nine rows in ten), the sequences moved past the copies and ``ANALYZE`` after
+(each table on its own loader). A role that may not set ``session_replication_role`` (not a
+superuser) falls back to disabling the tables' own triggers (pghistory's) and lets the foreign
+keys be checked at commit: slower, and the same rows.
 """
 
 from __future__ import annotations
@@ -45,8 +47,9 @@ import math
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -498,12 +501,24 @@ def multiply(
         cursor.execute("SET synchronous_commit = off")
     if loaders > 1:
         the_plan = plan(copies, shape)
+        if verbose:
+            print(f"  planned in {time.perf_counter() - began:.0f} s", flush=True)
         added = _load_side_by_side(the_plan, loaders, verbose=verbose)
         with transaction.atomic():
             _sequences_past_the_copies(the_plan)
             ReferenceCounter.objects.create(
                 prefix=SCALE_MARKER, year=DATA_VERSION, last_number=copies
             )
+        # The loaders analysed the tables they loaded; the rest (small, unchanged) here.
+        analysed = {table for table, _ in the_plan.statements}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT relname FROM pg_class WHERE relkind = 'r' "
+                "AND relnamespace = 'public'::regnamespace"
+            )
+            every = {table for (table,) in cursor.fetchall()}
+            for table in sorted(every - analysed):
+                cursor.execute(f"ANALYZE {_quote(table)}")
     else:
         added = {}
         with transaction.atomic():
@@ -511,7 +526,10 @@ def multiply(
             replica = _triggers_off(the_plan.models)
             with secondary_indexes_deferred(the_plan.models), connection.cursor() as cursor:
                 for table, sql in the_plan.statements:
-                    added[table] = _insert(cursor, table, sql, verbose=verbose)
+                    # Without the triggers off a foreign key's pending check would stop the
+                    # ALTER TABLE that adds a key back.
+                    with keys_deferred(table) if replica else nullcontext():
+                        added[table] = _insert(cursor, table, sql, verbose=verbose)
                 if verbose:
                     took = time.perf_counter() - began
                     print(f"  rows in {took:.0f} s; indexes next", flush=True)
@@ -524,8 +542,8 @@ def multiply(
             ReferenceCounter.objects.create(
                 prefix=SCALE_MARKER, year=DATA_VERSION, last_number=copies
             )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     if verbose:
         took = time.perf_counter() - began
         print(
@@ -608,7 +626,7 @@ def _load_side_by_side(the_plan: Plan, loaders: int, *, verbose: bool) -> dict[s
             try:
                 cursor.execute("SET LOCAL session_replication_role = replica")
                 share = [models_by_table[table]] if table in models_by_table else []
-                with secondary_indexes_deferred(share, db=db):
+                with secondary_indexes_deferred(share, db=db), keys_deferred(table, db=db):
                     rows = _insert(
                         cursor, table, statements[table], verbose=verbose, who=f"[{own.number}] "
                     )
@@ -616,6 +634,8 @@ def _load_side_by_side(the_plan: Plan, loaders: int, *, verbose: bool) -> dict[s
             except BaseException:
                 cursor.execute("ROLLBACK")
                 raise
+            # Its statistics now, on this loader, rather than one ANALYZE of everything after.
+            cursor.execute(f"ANALYZE {_quote(table)}")
         return rows
 
     try:
@@ -628,6 +648,52 @@ def _load_side_by_side(the_plan: Plan, loaders: int, *, verbose: bool) -> dict[s
     if verbose:
         print(f"  rows and indexes in {time.perf_counter() - began:.0f} s", flush=True)
     return added
+
+
+@contextmanager
+def keys_deferred(table: str, *, db: BaseDatabaseWrapper | None = None) -> Iterator[int]:
+    """Drop the table's primary key, unique constraints and unique indexes that no foreign key
+    hangs on, and add them again, by their own names and definitions, once the rows are in: one
+    sort per key instead of a descent of its B-tree (random, for a UUID) per row. The big tables
+    (the access log, the session logs, the case events, the pghistory events) are leaves, so
+    they lose all their indexes while they load. A key a foreign key hangs on stays (dropping it
+    would take the foreign key with it), and so does a partial or expression unique index (small
+    ones, and their definitions read back would not be the same text). A repeated key fails the
+    ``ADD`` as it would have failed the insert. Inside the caller's transaction. Yields how
+    many were deferred."""
+    db = db if db is not None else connection
+    with db.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.conname, pg_get_constraintdef(c.oid), NULL
+            FROM pg_constraint c
+            WHERE c.conrelid = %(table)s::regclass AND c.contype IN ('p', 'u')
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint f
+                              WHERE f.contype = 'f' AND f.conindid = c.conindid)
+            UNION ALL
+            SELECT NULL, NULL, pg_get_indexdef(i.indexrelid) || ' -- ' || i.indexrelid::regclass
+            FROM pg_index i
+            WHERE i.indrelid = %(table)s::regclass AND i.indisunique AND NOT i.indisprimary
+              AND i.indpred IS NULL AND i.indexprs IS NULL
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+            ORDER BY 1, 3
+            """,
+            {"table": table},
+        )
+        keys = cursor.fetchall()
+        quoted = _quote(table)
+        for name, _, index in keys:
+            if name is not None:
+                cursor.execute(f"ALTER TABLE {quoted} DROP CONSTRAINT {_quote(name)}")
+            else:
+                cursor.execute(f"DROP INDEX {index.rsplit(' -- ', 1)[1]}")
+    yield len(keys)
+    with db.cursor() as cursor:
+        for name, definition, index in keys:
+            if name is not None:
+                cursor.execute(f"ALTER TABLE {quoted} ADD CONSTRAINT {_quote(name)} {definition}")
+            else:
+                cursor.execute(index.rsplit(" -- ", 1)[0])
 
 
 def _triggers_off(models_: Iterable[type[models.Model]]) -> bool:
