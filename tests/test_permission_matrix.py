@@ -24,7 +24,7 @@ import pytest
 import yaml
 from django.conf import settings
 from django.db import transaction
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RoutePattern
 from django.utils import timezone
@@ -535,6 +535,17 @@ def _support_records(world: PersonaWorld) -> dict[str, Any]:
 
 
 ENTRIES, MATRIX_PROBLEMS = load_matrix()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _sessions_outlast_the_module() -> Iterator[None]:
+    """Every request is rolled back, so a persona's session never records activity: on a loaded
+    machine the module outran the 15-minute idle limit and each later row read "302 to sign in".
+    The limits have tests of their own (tests/test_accounts_sessions.py)."""
+    with override_settings(
+        SAFER_SESSION_IDLE_SECONDS=24 * 60 * 60, SAFER_SESSION_ABSOLUTE_SECONDS=48 * 60 * 60
+    ):
+        yield
 
 
 @pytest.fixture(scope="module")
