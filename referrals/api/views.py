@@ -132,6 +132,8 @@ class ReferralSubmitView(PartnerApiView):
                 raise UnprocessableRequest(INVALID, errors=invalid.errors) from None
             except ReferralRejected as rejected:
                 raise UnprocessableRequest(rejected.message) from None
+            # The call's audit row in the referral's transaction: stored together or not at all.
+            self.api_call_record_now(request, status.HTTP_201_CREATED)
             return status.HTTP_201_CREATED, status_body(referral)
 
         try:
@@ -142,7 +144,10 @@ class ReferralSubmitView(PartnerApiView):
                 fingerprint=request_fingerprint(request.data),
                 perform=perform,
             )
-        except IdempotencyKeyReused:
+        except BaseException as failed:
+            self.api_call_record_undone()  # rolled back with the transaction: written afterwards
+            if not isinstance(failed, IdempotencyKeyReused):
+                raise
             raise UnprocessableRequest(
                 "This Idempotency-Key was used for a different request.",
                 errors={"Idempotency-Key": ["Use a new key for a new request."]},
