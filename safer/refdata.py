@@ -24,7 +24,9 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -51,6 +53,9 @@ class _Entry:
 
 _entries: dict[tuple[str, Hashable], _Entry] = {}
 _lock = threading.Lock()
+_names: set[str] = set()  # every tracked name
+# Inside ``one_version_check()``: the tokens read so far in this block, by name.
+_checked: ContextVar[dict[str, str] | None] = ContextVar("safer_refdata_checked", default=None)
 
 
 class _Bump:
@@ -93,6 +98,18 @@ def cached(name: str, key: Hashable, load: Callable[[], T]) -> T:
     return value
 
 
+@contextmanager
+def one_version_check() -> Iterator[None]:
+    """Read each name's token at most once in this block (one request: a submission reads three
+    data sets, one Redis round trip each otherwise). The block then uses the versions current at
+    its first lookup throughout, as a request that started just before a change would anyway."""
+    token = _checked.set({})
+    try:
+        yield
+    finally:
+        _checked.reset(token)
+
+
 def changed(*names: str) -> None:
     """The data behind ``names`` changed in the current transaction: a new version on commit
     (at once outside a transaction); until then this transaction reads around the cache."""
@@ -107,6 +124,7 @@ def track(model: type[models.Model], *names: str) -> None:
     def receiver(sender: type[models.Model], **kwargs: Any) -> None:
         changed(*names)
 
+    _names.update(names)
     uid = f"safer.refdata:{model._meta.label}:{','.join(names)}"
     post_save.connect(receiver, sender=model, weak=False, dispatch_uid=uid)
     post_delete.connect(receiver, sender=model, weak=False, dispatch_uid=uid)
@@ -125,6 +143,18 @@ def _forget(names: frozenset[str]) -> None:
 
 
 def _token(name: str) -> str:
+    checked = _checked.get()
+    if checked is None:
+        return _token_read(name)
+    if not checked:  # the block's first lookup: every tracked name's token in one round trip
+        keys = {_KEY.format(name=n): n for n in _names | {name}}
+        checked.update({keys[k]: str(t) for k, t in cache.get_many(list(keys)).items()})
+    if name not in checked:
+        checked[name] = _token_read(name)
+    return checked[name]
+
+
+def _token_read(name: str) -> str:
     key = _KEY.format(name=name)
     token = cache.get(key)
     if token is None:  # never set, or evicted: any new token makes every process read again

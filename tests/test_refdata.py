@@ -156,3 +156,35 @@ def test_the_policy_of_a_submission_is_the_current_one(
     referral = make_referral(given_name="After")
     assert referral.sla_due_at is not None
     assert referral.sla_due_at - referral.received_at > dt.timedelta(days=10)
+
+
+def test_one_request_reads_the_versions_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from referrals.services.risk_policy import risk_rules_cached
+
+    kent = _kent()
+    _committed_state(monkeypatch)
+    reads: list[object] = []
+    real_get, real_get_many = refdata.cache.get, refdata.cache.get_many
+
+    def get(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args)
+        return real_get(*args, **kwargs)
+
+    def get_many(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args)
+        return real_get_many(*args, **kwargs)
+
+    monkeypatch.setattr(refdata.cache, "get", get)
+    monkeypatch.setattr(refdata.cache, "get_many", get_many)
+    for name in ("districts", "risk_rules", "spa_policy"):
+        refdata._token_read(name)  # the tokens exist (a process that has run before)
+    reads.clear()
+    with refdata.one_version_check():
+        district_choices()
+        risk_rules_cached(authority_id=kent.pk)
+        spa_policy_cached(authority_id=kent.pk)
+        district_choices()
+    assert len(reads) == 1  # one get_many for the three names
+    reads.clear()
+    spa_policy_cached(authority_id=kent.pk)  # outside a block: a read per lookup
+    assert len(reads) == 1
