@@ -27,3 +27,18 @@ class ReferralsConfig(AppConfig):
         )
 
         workspace.register()  # the menu links and home panels (safer.workspace)
+
+        # What a submission reads on every request, kept per process (ADR 0014): any save or
+        # delete of these rows through the ORM makes every process read them again.
+        from referrals.forms.public import DISTRICTS
+        from referrals.models import RiskBand, RiskPolicy, RiskQuestionnaire, SpaPolicy
+        from referrals.services.risk_policy import RISK_RULES
+        from referrals.sla import SPA_POLICY
+        from safer import refdata
+        from safer.organisations.models import CommissioningAuthority, District
+
+        refdata.track(District, DISTRICTS)
+        refdata.track(CommissioningAuthority, DISTRICTS)  # read with the districts
+        for model in (RiskQuestionnaire, RiskPolicy, RiskBand):
+            refdata.track(model, RISK_RULES)
+        refdata.track(SpaPolicy, SPA_POLICY)

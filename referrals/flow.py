@@ -612,7 +612,7 @@ def district_for_postcode(postcode: str) -> District | None:
         return None
     matches = [
         d
-        for d in District.objects.exclude(outward_codes="")
-        if outward in d.outward_codes.upper().split()
+        for d in pf.district_choices()  # kept per process (safer.refdata)
+        if d.outward_codes and outward in d.outward_codes.upper().split()
     ]
     return matches[0] if len(matches) == 1 else None

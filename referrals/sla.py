@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from django.db.models import Q
 
 from referrals.models import SpaPolicy
+from safer import refdata
 from safer.workdays import (
     LOCAL_TZ,
     Pause,
@@ -31,6 +32,8 @@ from safer.workdays import (
     rag,
 )
 
+SPA_POLICY = "spa_policy"  # its reference data name (``safer.refdata``; tracked in apps.py)
+
 
 def spa_policy_for(*, authority_id: uuid.UUID | None) -> SpaPolicy:
     """The authority's policy, else the scheme default, else the built-in defaults (unsaved)."""
@@ -39,6 +42,14 @@ def spa_policy_for(*, authority_id: uuid.UUID | None) -> SpaPolicy:
         for p in SpaPolicy.objects.filter(Q(authority_id=authority_id) | Q(authority=None))
     }
     return policies.get(authority_id) or policies.get(None) or SpaPolicy()
+
+
+def spa_policy_cached(*, authority_id: uuid.UUID | None) -> SpaPolicy:
+    """``spa_policy_for``, kept per process between requests (``safer.refdata``, ADR 0014):
+    every submission asks (issue 17). The instance is shared: read it, never change or save it."""
+    return refdata.cached(
+        SPA_POLICY, str(authority_id), lambda: spa_policy_for(authority_id=authority_id)
+    )
 
 
 def triage_target(policy: SpaPolicy) -> Target:

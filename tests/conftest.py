@@ -28,6 +28,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         embedded.stop_postgres()
 
 
+@pytest.fixture(autouse=True)
+def _reference_data_forgotten() -> None:
+    """Each test starts with nothing kept per process (``safer.refdata``): a test's rows are
+    rolled back or flushed without the ORM's signals, which production data never is."""
+    from safer import refdata
+
+    refdata.clear()
+
+
 # --- Personas (one per role, plus an outsider and Medway staff; see tests/factories.py) ---------
 
 

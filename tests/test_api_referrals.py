@@ -401,6 +401,50 @@ def test_a_submission_costs_a_fixed_number_of_queries_and_one_outbox_row(
     assert OutboxMessage.objects.count() == before + 1
 
 
+# With the reference data committed and kept per process (``safer.refdata``, ADR 0014: the
+# districts, the risk bands, the SPA policy): three fewer. (Above, the test's transaction wrote
+# the districts itself, so it reads them from the database, as the transaction that changed them
+# must.) The call's audit row is counted in both: it is now written inside the referral's
+# transaction rather than in one of its own afterwards (a commit fewer, not a statement).
+SUBMIT_MAX_QUERIES_CACHED = SUBMIT_MAX_QUERIES - 3
+
+
+def test_reference_data_committed_is_not_read_again(
+    police, django_assert_max_num_queries, monkeypatch
+) -> None:
+    from safer import refdata
+
+    _, token = police
+    monkeypatch.setattr(refdata, "_pending", lambda name: False)  # as if committed
+    make_referral(given_name="Earlier")
+    assert submit(token, payload()).status_code == 201  # warm: fills the caches
+    with django_assert_max_num_queries(SUBMIT_MAX_QUERIES_CACHED):
+        response = submit(token, payload())
+    assert response.status_code == 201, response.json()
+
+
+def test_one_call_row_per_submission_whatever_the_outcome(police) -> None:
+    """The 201's row is written in the referral's transaction; a refusal's (its transaction
+    rolled back) and a replay's are written after, as for every other endpoint."""
+    from safer.api.models import ApiCall
+
+    client, token = police
+    key = str(uuid.uuid4())
+    nowhere = {**payload()["address"], "district": "nowhere"}
+    statuses = [
+        submit(token, payload(), key=key).status_code,
+        submit(token, payload(), key=key).status_code,  # replayed
+        submit(token, payload(survivor={"given_name": "Other"}), key=key).status_code,  # reused
+        submit(token, payload(address=nowhere)).status_code,  # refused: no such district
+    ]
+    assert statuses == [201, 201, 422, 422]
+    calls = list(ApiCall.objects.filter(client=client).order_by("id"))
+    assert [(c.route, c.status_code) for c in calls] == [
+        ("api-referrals:submit", s) for s in statuses
+    ]
+    assert {c.idempotency_key for c in calls[:3]} == {key}
+
+
 def test_each_request_validates_with_its_own_copy_of_the_fields() -> None:
     """The serializer's leaf fields are copied shallowly per request (issue 17): each request's
     are its own, bound to its own serializer."""

@@ -29,6 +29,7 @@ from referrals.api.serializers import (
 from referrals.exceptions import ReferralRejected
 from referrals.models import Referral
 from referrals.services.submit import referral_submit
+from safer import refdata
 from safer.api.exceptions import INVALID, ApiError, UnprocessableRequest
 from safer.api.models import Scope
 from safer.api.schema import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_PATTERN, error_responses
@@ -126,12 +127,16 @@ class ReferralSubmitView(PartnerApiView):
             serializer = ReferralSubmitSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             try:
-                submission = adapter.submission_from_payload(serializer.validated_data)
-                referral = referral_submit(submission=submission, referrer_user=client.user)
+                # The districts, risk bands and SPA policy: their versions in one Redis read.
+                with refdata.one_version_check():
+                    submission = adapter.submission_from_payload(serializer.validated_data)
+                    referral = referral_submit(submission=submission, referrer_user=client.user)
             except adapter.SubmissionInvalid as invalid:
                 raise UnprocessableRequest(INVALID, errors=invalid.errors) from None
             except ReferralRejected as rejected:
                 raise UnprocessableRequest(rejected.message) from None
+            # The call's audit row in the referral's transaction: stored together or not at all.
+            self.api_call_record_now(request, status.HTTP_201_CREATED)
             return status.HTTP_201_CREATED, status_body(referral)
 
         try:
@@ -142,7 +147,10 @@ class ReferralSubmitView(PartnerApiView):
                 fingerprint=request_fingerprint(request.data),
                 perform=perform,
             )
-        except IdempotencyKeyReused:
+        except BaseException as failed:
+            self.api_call_record_undone()  # rolled back with the transaction: written afterwards
+            if not isinstance(failed, IdempotencyKeyReused):
+                raise
             raise UnprocessableRequest(
                 "This Idempotency-Key was used for a different request.",
                 errors={"Idempotency-Key": ["Use a new key for a new request."]},

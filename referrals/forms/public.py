@@ -20,6 +20,7 @@ from referrals.choices import (
     ethnicity_grouped_choices,
 )
 from referrals.forms.fields import GovukDateField, UKPostcodeField, yes_no_field
+from safer import refdata
 from safer.casefile.models import ContactChannel, Sex, TenancyHolder, Tenure
 from safer.organisations.models import AgencyType, District
 from safer.validation import EmailAddressField, PhoneOrEmailField, UKPhoneField
@@ -250,9 +251,19 @@ class AddressForm(PageForm):
     postcode = UKPostcodeField(label="Postcode", error_messages={"required": "Enter the postcode"})
 
 
+DISTRICTS = "districts"  # their reference data name (``safer.refdata``; tracked in apps.py)
+
+
 def district_choices() -> list[District]:
-    """What the district page offers: every district, with its authority, by name."""
-    return list(District.objects.select_related("authority").order_by("name"))
+    """What the district page offers: every district, with its authority, by name.
+
+    Kept per process between requests (``safer.refdata``, ADR 0014): every referral asks. The
+    instances are shared: read them, never change them."""
+    return list(refdata.cached(DISTRICTS, None, _districts_read))
+
+
+def _districts_read() -> tuple[District, ...]:
+    return tuple(District.objects.select_related("authority").order_by("name"))
 
 
 class DistrictForm(PageForm):

@@ -7,8 +7,10 @@ from django.db.models import Q
 
 from referrals.models import RiskPolicy, RiskQuestionnaire
 from referrals.risk import RiskRules
+from safer import refdata
 
 DASH_CODE = "dash-ric"
+RISK_RULES = "risk_rules"  # their reference data name (``safer.refdata``; tracked in apps.py)
 
 
 def risk_questionnaire_current(*, code: str = DASH_CODE) -> RiskQuestionnaire | None:
@@ -68,12 +70,22 @@ def risk_rules_for(*, authority_id: object, code: str = DASH_CODE) -> RiskRules 
     if row is None:
         return None
     return RiskRules(
-        bands=[
+        bands=tuple(
             (min_yes, level)
             for min_yes, level in zip(row["band_min_yes"], row["band_level"], strict=True)
             if min_yes is not None
-        ],
+        ),
         escalation_min_incidents=row["escalation_min_incidents"],
         escalation_min_crimes=row["escalation_min_crimes"],
         honour_based_abuse_refers=row["honour_based_abuse_refers"],
+    )
+
+
+def risk_rules_cached(*, authority_id: object, code: str = DASH_CODE) -> RiskRules | None:
+    """``risk_rules_for``, kept per process between requests (``safer.refdata``, ADR 0014):
+    every submission asks (issue 17). ``RiskRules`` is frozen; its bands are a tuple."""
+    return refdata.cached(
+        RISK_RULES,
+        (str(authority_id), code),
+        lambda: risk_rules_for(authority_id=authority_id, code=code),
     )

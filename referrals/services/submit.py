@@ -16,8 +16,8 @@ from referrals.models import Referral, ReferralSource, RiskLevel
 from referrals.risk import level_from_score, level_max
 from referrals.services.matching import referral_matches_find
 from referrals.services.notifications import referral_notifications_queue
-from referrals.services.risk_policy import risk_rules_for
-from referrals.sla import first_contact_due_at, spa_policy_for, triage_due_at
+from referrals.services.risk_policy import risk_rules_cached
+from referrals.sla import first_contact_due_at, spa_policy_cached, triage_due_at
 from safer.accounts.models import User
 from safer.casefile.intake import (
     AddressDetails,
@@ -111,7 +111,7 @@ def referral_submit(
     case_file = opened.case_file
     risk = submission.risk
     risk_level = _reported_risk_level(submission, case_file.authority_id)
-    policy = spa_policy_for(authority_id=case_file.authority_id)
+    policy = spa_policy_cached(authority_id=case_file.authority_id)
     referrer = submission.referrer if submission.source == ReferralSource.PROFESSIONAL else None
     referral = Referral.objects.create(
         reference=reference,
@@ -204,7 +204,7 @@ def _reported_risk_level(submission: ReferralSubmission, authority_id: object) -
     risk = submission.risk
     level: str = RiskLevel.NOT_ASSESSED
     if risk.dash_completed and risk.dash_score is not None:
-        rules = risk_rules_for(authority_id=authority_id)
+        rules = risk_rules_cached(authority_id=authority_id)
         if rules is not None:
             level = level_from_score(risk.dash_score, rules)
     if risk.marac_referred:
