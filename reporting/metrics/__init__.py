@@ -39,20 +39,18 @@ Mappings = Mapping[str, Mapping[str, str]]
 Family = Callable[["Metrics", Period, str], Mapping[str, Any]]
 
 
+# The referral lines, the declines by reason and the referrals by district of a period all come
+# from one pass over its referrals (``Metrics.referral_pass``; issue 17).
 def _referrals(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
-    return referrals.referral_totals(scope=m.scope, period=period, policy=m.policy)
+    return m.referral_pass(period).totals
 
 
 def _declined(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
-    return referrals.declined_by_reason(
-        scope=m.scope, period=period, mapping=m.mapping("decline_reason")
-    )
+    return m.referral_pass(period).declined_by_reason(m.mapping("decline_reason"))
 
 
 def _not_supported(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
-    return referrals.not_supported_by_reason(
-        scope=m.scope, period=period, mapping=m.mapping("decline_reason")
-    )
+    return m.referral_pass(period).not_supported_by_reason(m.mapping("decline_reason"))
 
 
 def _individuals(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
@@ -202,6 +200,15 @@ class Metrics:
         self.as_of = as_of or timezone.now()
         self._cache: dict[tuple[str, Period, str], Mapping[str, Any]] = {}
         self.ended: dict[Period, dict[str, dict[str, int]]] = {}  # support_ended, every split
+        self._referral_passes: dict[Period, referrals.ReferralPass] = {}
+
+    def referral_pass(self, period: Period) -> referrals.ReferralPass:
+        """The period's referrals read once, for every referral figure of the document."""
+        if period not in self._referral_passes:
+            self._referral_passes[period] = referrals.referral_pass(
+                scope=self.scope, period=period, policy=self.policy
+            )
+        return self._referral_passes[period]
 
     def mapping(self, dimension: str) -> Mapping[str, str] | None:
         if self.mappings is None:

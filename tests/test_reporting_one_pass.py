@@ -1,0 +1,96 @@
+"""A return reads each period's referrals once (issue 17: ``referrals.referral_pass``), and the
+declines and districts it reads from that pass equal those each referral function computes
+alone (the dashboards' path; the referral lines themselves are held by the metric and
+lower-bound tests); ``support_ended`` is one statement, not an ``EXISTS`` per closed case."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from reporting.metrics import Metrics, Scope
+from reporting.metrics import referrals as referral_metrics
+from reporting.metrics.support import support_ended
+from reporting.models import ReportKind
+from reporting.periods import Period
+from reporting.returns import build_return, template_for, template_mappings
+from tests.test_reporting_data import Dataset, at, build_dataset
+
+# The bound every read of a period's referrals starts from (``referral_pass``).
+REFERRALS_READ = '"referrals_referral"."received_at" >='
+PERIODS = ("2025-26", "2025-26-Q1", "2025-26-Q2", "2025-26-Q3", "2025-26-Q4")
+
+
+@pytest.fixture
+def dataset(db: None) -> Dataset:
+    return build_dataset()
+
+
+@pytest.mark.parametrize("code", PERIODS)
+@pytest.mark.parametrize("mapped", [False, True])
+def test_the_referral_pass_equals_each_referral_figure_alone(
+    dataset: Dataset, code: str, mapped: bool
+) -> None:
+    period = Period.parse(code)
+    scope = Scope((dataset.kent.pk,))
+    mappings = template_mappings(template_for(ReportKind.ANNUAL_RETURN, period))
+    mapping = mappings.get("decline_reason", {}) if mapped else None
+    metrics = Metrics(scope, mappings=mappings)
+    one_pass = metrics.referral_pass(period)
+    policy = metrics.policy
+    assert one_pass.declined_by_reason(mapping) == referral_metrics.declined_by_reason(
+        scope=scope, period=period, mapping=mapping
+    )
+    assert one_pass.not_supported_by_reason(mapping) == referral_metrics.not_supported_by_reason(
+        scope=scope, period=period, mapping=mapping
+    )
+    assert one_pass.by_district == referral_metrics.referrals_by_district(
+        scope=scope, period=period, policy=policy
+    )
+
+
+def test_the_pass_is_not_vacuous(dataset: Dataset) -> None:
+    period = Period.parse("2025-26")
+    metrics = Metrics(Scope((dataset.kent.pk,)))
+    one_pass = metrics.referral_pass(period)
+    assert one_pass.totals["received"]
+    assert one_pass.totals["declined"]
+    assert one_pass.declined
+    assert one_pass.not_supported
+    assert one_pass.by_district
+    assert sum(one_pass.by_district.values()) == one_pass.totals["received"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "code", "periods"),
+    [
+        (ReportKind.ANNUAL_RETURN, "2025-26", 1),
+        (ReportKind.QUARTERLY_GRANT, "2025-26-Q2", 2),  # the quarter and its year to date
+    ],
+)
+def test_a_return_reads_each_periods_referrals_once(
+    dataset: Dataset, kind: str, code: str, periods: int
+) -> None:
+    period = Period.parse(code)
+    with CaptureQueriesContext(connection) as captured:
+        build_return(
+            template=template_for(kind, period),
+            scope=Scope((dataset.kent.pk,)),
+            period=period,
+            as_of=at(2026, 4, 10),
+            parameters=[],
+        )
+    reads = [q["sql"] for q in captured if REFERRALS_READ in q["sql"]]
+    assert len(reads) == periods
+    assert all("GROUPING SETS" in sql for sql in reads)
+
+
+@pytest.mark.parametrize("code", PERIODS)
+def test_support_ended_is_one_statement(dataset: Dataset, code: str) -> None:
+    period = Period.parse(code)
+    with CaptureQueriesContext(connection) as captured:
+        ended = support_ended(scope=Scope((dataset.kent.pk,)), period=period)
+    assert len(captured) == 1
+    assert "EXISTS" not in captured[0]["sql"]
+    assert ended["all"][""] == ended["sanctuary"][""] + ended["other"][""]
