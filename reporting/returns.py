@@ -231,8 +231,7 @@ def spend_table(section: ReturnSection, metrics: Metrics, period: Period) -> Tab
     recorded: dict[Period, dict[Any, Decimal]] = {}
     for p in set(periods):
         installed[p] = {
-            (cell.contract_id, cell.district_id): cell.spend
-            for cell in security_metrics.spend_by_contract_district(scope=scope, period=p)
+            (cell.contract_id, cell.district_id): cell.spend for cell in metrics.spend_cells(p)
         }
         recorded[p] = commissioning_metrics.recorded_spend_by_contract(scope=scope, period=p)
     contracts = security_metrics.contracts_in(

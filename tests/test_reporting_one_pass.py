@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from reporting.metrics import Metrics, Scope
 from reporting.metrics import referrals as referral_metrics
+from reporting.metrics.security import spend_total
 from reporting.metrics.support import support_ended
 from reporting.models import ReportKind
 from reporting.periods import Period
@@ -94,3 +95,22 @@ def test_support_ended_is_one_statement(dataset: Dataset, code: str) -> None:
     assert len(captured) == 1
     assert "EXISTS" not in captured[0]["sql"]
     assert ended["all"][""] == ended["sanctuary"][""] + ended["other"][""]
+
+
+@pytest.mark.parametrize("code", PERIODS)
+def test_security_spend_from_the_cells_equals_the_spend_total(dataset: Dataset, code: str) -> None:
+    """The document reads the period's measures once (``Metrics.spend_cells``) for its spend
+    table and its spend lines; their sum is ``spend_total``."""
+    period = Period.parse(code)
+    scope = Scope((dataset.kent.pk,))
+    metrics = Metrics(scope)
+    assert metrics.security_spend(period) == spend_total(scope=scope, period=period)
+    with CaptureQueriesContext(connection) as captured:
+        metrics.security_spend(period)
+        metrics.spend_cells(period)
+    assert len(captured) == 0
+
+
+def test_security_spend_is_not_vacuous(dataset: Dataset) -> None:
+    scope = Scope((dataset.kent.pk,))
+    assert Metrics(scope).security_spend(Period.parse("2025-26")) > 0

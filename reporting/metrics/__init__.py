@@ -13,11 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from reporting.metrics import commissioning, people, referrals, security, support
 from reporting.metrics.common import TOTAL, Policy, Scope, percent, policy_for
 from reporting.metrics.kpis import NOT_MEASURABLE, KpiCount, kpi_breaches, kpi_measure
+from reporting.metrics.security import ZERO
 from reporting.periods import Period
 
 __all__ = [
@@ -106,7 +108,7 @@ def _sanctuary(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
 def _security(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
     return {
         "jobs_installed": security.jobs_installed(scope=m.scope, period=period),
-        "spend": security.spend_total(scope=m.scope, period=period),
+        "spend": m.security_spend(period),
     }
 
 
@@ -119,7 +121,7 @@ def _commissioned_units(m: Metrics, period: Period, split: str) -> Mapping[str, 
 def _spend_by_element(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
     """Spend per service element: security's measures installed, the others' recorded spend."""
     spend: dict[str, Any] = {
-        "security": security.spend_total(scope=m.scope, period=period),
+        "security": m.security_spend(period),
         **commissioning.recorded_spend_by_element(scope=m.scope, period=period),
     }
     return {**spend, TOTAL: sum(spend.values())}
@@ -201,6 +203,21 @@ class Metrics:
         self._cache: dict[tuple[str, Period, str], Mapping[str, Any]] = {}
         self.ended: dict[Period, dict[str, dict[str, int]]] = {}  # support_ended, every split
         self._referral_passes: dict[Period, referrals.ReferralPass] = {}
+        self._spend_cells: dict[Period, list[security.SpendCell]] = {}
+
+    def spend_cells(self, period: Period) -> list[security.SpendCell]:
+        """Security spend by contract and district, read once per period for the document's
+        spend table and its spend lines (issue 17: the period's measures were read three
+        times)."""
+        if period not in self._spend_cells:
+            self._spend_cells[period] = security.spend_by_contract_district(
+                scope=self.scope, period=period
+            )
+        return self._spend_cells[period]
+
+    def security_spend(self, period: Period) -> Decimal:
+        """``security.spend_total``, as the sum of the period's ``spend_cells``."""
+        return sum((cell.spend or ZERO for cell in self.spend_cells(period)), ZERO)
 
     def referral_pass(self, period: Period) -> referrals.ReferralPass:
         """The period's referrals read once, for every referral figure of the document."""
