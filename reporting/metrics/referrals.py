@@ -39,6 +39,7 @@ from reporting.metrics.common import (
     AgeOn,
     Policy,
     Scope,
+    aggregate_plan,
     grouped_counts,
     mapped,
     with_total,
@@ -137,14 +138,16 @@ _DISTRICT = ("received", "district")
 _PASS_COLUMNS = tuple(dict.fromkeys((*_DECISIONS, *_PROFILE, *_DISTRICT)))
 
 _GROUPED_SQL = """
-WITH refs (id, {columns}) AS MATERIALIZED ({refs})
+WITH refs (id, {columns}) AS MATERIALIZED ({refs}),
+cyp AS (
+    SELECT COUNT(DISTINCT c.referral_id) AS referrals, COUNT(DISTINCT c.person_id) AS children
+    FROM {cyp_table} c JOIN refs ON refs.id = c.referral_id WHERE refs.received
+), routed AS (
+    SELECT COUNT(DISTINCT c.person_id) AS children
+    FROM {routed_table} c JOIN refs ON refs.id = c.referral_id WHERE refs.decided
+)
 SELECT GROUPING({columns}), {columns}, COUNT(*),
-       (SELECT COUNT(DISTINCT c.referral_id) FROM {cyp_table} c JOIN refs ON refs.id = c.referral_id
-        WHERE refs.received),
-       (SELECT COUNT(DISTINCT c.person_id) FROM {cyp_table} c JOIN refs ON refs.id = c.referral_id
-        WHERE refs.received),
-       (SELECT COUNT(DISTINCT c.person_id) FROM {routed_table} c
-        JOIN refs ON refs.id = c.referral_id WHERE refs.decided)
+       (SELECT referrals FROM cyp), (SELECT children FROM cyp), (SELECT children FROM routed)
 FROM refs
 GROUP BY GROUPING SETS (({decisions}), ({profile}), ({district}))
 """
@@ -186,7 +189,7 @@ def referral_pass(*, scope: Scope, period: Period, policy: Policy) -> ReferralPa
         cyp_table=_m2m_table(m2m.get_field("children_for_support")),
         routed_table=_m2m_table(m2m.get_field("routed_children")),
     )
-    with connection.cursor() as cursor:
+    with aggregate_plan(), connection.cursor() as cursor:
         cursor.execute(sql, refs_params)
         rows = cursor.fetchall()
     counts = {
