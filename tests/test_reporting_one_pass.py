@@ -5,17 +5,22 @@ lower-bound tests); ``support_ended`` is one statement, not an ``EXISTS`` per cl
 
 from __future__ import annotations
 
-import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from typing import Any
 
-from reporting.metrics import Metrics, Scope
+import pytest
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from reporting.metrics import Metrics, Policy, Scope
 from reporting.metrics import referrals as referral_metrics
 from reporting.metrics.security import spend_total
 from reporting.metrics.support import support_ended
 from reporting.models import ReportKind
 from reporting.periods import Period
 from reporting.returns import build_return, template_for, template_mappings
+from safer.db_routing import REPLICA, replica_reads
+from tests.referrals_support import geography
 from tests.test_reporting_data import Dataset, at, build_dataset
 
 # The bound every read of a period's referrals starts from (``referral_pass``).
@@ -115,3 +120,19 @@ def test_security_spend_from_the_cells_equals_the_spend_total(dataset: Dataset, 
 def test_security_spend_is_not_vacuous(dataset: Dataset) -> None:
     scope = Scope((dataset.kent.pk,))
     assert Metrics(scope).security_spend(Period.parse("2025-26")) > 0
+
+
+@pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, REPLICA])
+def test_the_one_pass_statements_read_the_replica_in_its_scope(settings: Any) -> None:
+    """Their transaction-local plan settings (``aggregate_plan``) keep them where the router
+    sends a read: the replica inside ``replica_reads()`` (ADR 0013)."""
+    settings.SAFER_REPLICA_READS = True  # off elsewhere in the suite (safer/settings/test.py)
+    kent = geography()["maidstone"].authority
+    scope = Scope((kent.pk,))
+    period = Period.quarter_containing(timezone.localdate())
+    with CaptureQueriesContext(connections[REPLICA]) as on_replica, replica_reads():
+        referral_metrics.referral_pass(scope=scope, period=period, policy=Policy())
+        support_ended(scope=scope, period=period)
+    on_replica_sql = [q["sql"] for q in on_replica.captured_queries]
+    assert any("GROUPING SETS" in sql for sql in on_replica_sql)
+    assert any("first_works" in sql for sql in on_replica_sql)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.models import (
     Aggregate,
     Case,
@@ -112,11 +112,12 @@ AGGREGATE_WORK_MEM = "64MB"
 
 
 @contextmanager
-def aggregate_plan() -> Iterator[None]:
+def aggregate_plan(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     """Plan the block's statements as the one-pass aggregates of a return: JIT compilation off
     and ``work_mem`` at ``AGGREGATE_WORK_MEM`` (``set_config(…, true)``, i.e. ``SET LOCAL``: in a
-    transaction of their own on the primary, or the caller's; safe under PgBouncer's
-    transaction pooling, ADR 0013).
+    transaction of their own on ``using``, or the caller's; safe under PgBouncer's transaction
+    pooling, and allowed on a hot standby, so a read routed to the replica stays there: ADR
+    0013).
 
     - Each of these statements is costed past ``jit_above_cost`` and compiled: 11 s of JIT for
       a 22 s pass over a year's referrals at a million (issue 17), for a statement that runs
@@ -124,8 +125,8 @@ def aggregate_plan() -> Iterator[None]:
     - At the default 4 MB every grouping and hash of half a million referrals is sorted or
       batched on disk.
     """
-    with transaction.atomic(using=DEFAULT_DB_ALIAS):
-        with connection.cursor() as cursor:
+    with transaction.atomic(using=using):
+        with connections[using].cursor() as cursor:
             cursor.execute(
                 "SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true)",
                 [AGGREGATE_WORK_MEM],
@@ -198,3 +199,9 @@ def percent(numerator: int, denominator: int) -> Decimal | None:
     return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(
         Decimal("0.1"), rounding=ROUND_HALF_UP
     )
+
+
+def read_alias(model: type[Any]) -> str:
+    """The alias a read of ``model`` goes to (the replica inside ``replica_reads()`` when the
+    primary is not in a transaction; ADR 0013), for this package's raw SQL reads."""
+    return router.db_for_read(model) or DEFAULT_DB_ALIAS

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import connections
 from django.db.models import (
     BooleanField,
     Case,
@@ -42,6 +42,7 @@ from reporting.metrics.common import (
     aggregate_plan,
     grouped_counts,
     mapped,
+    read_alias,
     with_total,
 )
 from reporting.models import AgeBand
@@ -189,7 +190,8 @@ def referral_pass(*, scope: Scope, period: Period, policy: Policy) -> ReferralPa
         cyp_table=_m2m_table(m2m.get_field("children_for_support")),
         routed_table=_m2m_table(m2m.get_field("routed_children")),
     )
-    with aggregate_plan(), connection.cursor() as cursor:
+    using = read_alias(Referral)  # the replica when there is one (ADR 0013)
+    with aggregate_plan(using), connections[using].cursor() as cursor:
         cursor.execute(sql, refs_params)
         rows = cursor.fetchall()
     counts = {

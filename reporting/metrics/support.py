@@ -11,10 +11,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Count, Q, QuerySet
 
-from reporting.metrics.common import TOTAL, Scope, aggregate_plan, mapped
+from reporting.metrics.common import TOTAL, Scope, aggregate_plan, mapped, read_alias
 from reporting.metrics.people import supported_cases_sql
 from reporting.periods import Period
 from security_works.models import JobStatus, SecurityJob
@@ -71,7 +71,8 @@ def support_ended(
         " FROM closed c LEFT JOIN first_works f ON f.household_id = c.household_id"
         " GROUP BY 1, 2"
     )
-    with aggregate_plan(), connection.cursor() as cursor:
+    using = read_alias(AdultSupportCase)  # the replica when there is one (ADR 0013)
+    with aggregate_plan(using), connections[using].cursor() as cursor:
         cursor.execute(sql, [*params, *works_params])
         rows = cursor.fetchall()
     result: dict[str, dict[str, int]] = {SANCTUARY: {}, OTHER_ACCOMMODATION: {}, "all": {}}
