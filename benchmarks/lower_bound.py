@@ -565,7 +565,6 @@ def app_return_figures(
     itself."""
     from reporting.metrics import Metrics, Scope
     from reporting.metrics import commissioning as commissioning_metrics
-    from reporting.metrics import referrals as referral_metrics
     from reporting.metrics import security as security_metrics
     from reporting.returns import template_mappings
 
@@ -588,9 +587,8 @@ def app_return_figures(
             if family == "support_ended" and split:
                 for category, value in metrics.family(family, period, "all").items():
                     figures[(period.code, family, category, "all")] = value
-        for district, n in referral_metrics.referrals_by_district(
-            scope=scope, period=period, policy=metrics.policy
-        ).items():
+        # As ``build_return``'s district table reads them: from the period's referral pass.
+        for district, n in metrics.referral_pass(period).by_district.items():
             figures[(period.code, "referrals_by_district", district, "")] = n
         for cell in security_metrics.spend_by_contract_district(scope=scope, period=period):
             category = f"{cell.contract_id or 'none'}:{cell.district_id}"

@@ -231,8 +231,7 @@ def spend_table(section: ReturnSection, metrics: Metrics, period: Period) -> Tab
     recorded: dict[Period, dict[Any, Decimal]] = {}
     for p in set(periods):
         installed[p] = {
-            (cell.contract_id, cell.district_id): cell.spend
-            for cell in security_metrics.spend_by_contract_district(scope=scope, period=p)
+            (cell.contract_id, cell.district_id): cell.spend for cell in metrics.spend_cells(p)
         }
         recorded[p] = commissioning_metrics.recorded_spend_by_contract(scope=scope, period=p)
     contracts = security_metrics.contracts_in(
@@ -317,16 +316,12 @@ def spend_table(section: ReturnSection, metrics: Metrics, period: Period) -> Tab
 
 def district_table(section: ReturnSection, metrics: Metrics, period: Period) -> Table:
     """Referrals received per district of the scope, with the total: the table in which a small
-    district's count is hidden, and a second one with it so the total cannot reveal it."""
-    from reporting.metrics import referrals as referral_metrics
-
+    district's count is hidden, and a second one with it so the total cannot reveal it. From
+    the period's one pass over its referrals (``Metrics.referral_pass``)."""
     columns: list[dict[str, Any]] = list(section.columns) or [{"code": "period", "label": ""}]
     scope = metrics.scope
     counts = [
-        referral_metrics.referrals_by_district(
-            scope=scope, period=_column_period(column, period), policy=metrics.policy
-        )
-        for column in columns
+        metrics.referral_pass(_column_period(column, period)).by_district for column in columns
     ]
     districts = District.objects.filter(authority_id__in=scope.authority_ids).order_by(
         "authority__name", "name"

@@ -13,11 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from reporting.metrics import commissioning, people, referrals, security, support
 from reporting.metrics.common import TOTAL, Policy, Scope, percent, policy_for
 from reporting.metrics.kpis import NOT_MEASURABLE, KpiCount, kpi_breaches, kpi_measure
+from reporting.metrics.security import ZERO
 from reporting.periods import Period
 
 __all__ = [
@@ -39,20 +41,18 @@ Mappings = Mapping[str, Mapping[str, str]]
 Family = Callable[["Metrics", Period, str], Mapping[str, Any]]
 
 
+# The referral lines, the declines by reason and the referrals by district of a period all come
+# from one pass over its referrals (``Metrics.referral_pass``; issue 17).
 def _referrals(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
-    return referrals.referral_totals(scope=m.scope, period=period, policy=m.policy)
+    return m.referral_pass(period).totals
 
 
 def _declined(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
-    return referrals.declined_by_reason(
-        scope=m.scope, period=period, mapping=m.mapping("decline_reason")
-    )
+    return m.referral_pass(period).declined_by_reason(m.mapping("decline_reason"))
 
 
 def _not_supported(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
-    return referrals.not_supported_by_reason(
-        scope=m.scope, period=period, mapping=m.mapping("decline_reason")
-    )
+    return m.referral_pass(period).not_supported_by_reason(m.mapping("decline_reason"))
 
 
 def _individuals(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
@@ -108,7 +108,7 @@ def _sanctuary(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
 def _security(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
     return {
         "jobs_installed": security.jobs_installed(scope=m.scope, period=period),
-        "spend": security.spend_total(scope=m.scope, period=period),
+        "spend": m.security_spend(period),
     }
 
 
@@ -121,7 +121,7 @@ def _commissioned_units(m: Metrics, period: Period, split: str) -> Mapping[str, 
 def _spend_by_element(m: Metrics, period: Period, split: str) -> Mapping[str, Any]:
     """Spend per service element: security's measures installed, the others' recorded spend."""
     spend: dict[str, Any] = {
-        "security": security.spend_total(scope=m.scope, period=period),
+        "security": m.security_spend(period),
         **commissioning.recorded_spend_by_element(scope=m.scope, period=period),
     }
     return {**spend, TOTAL: sum(spend.values())}
@@ -202,6 +202,30 @@ class Metrics:
         self.as_of = as_of or timezone.now()
         self._cache: dict[tuple[str, Period, str], Mapping[str, Any]] = {}
         self.ended: dict[Period, dict[str, dict[str, int]]] = {}  # support_ended, every split
+        self._referral_passes: dict[Period, referrals.ReferralPass] = {}
+        self._spend_cells: dict[Period, list[security.SpendCell]] = {}
+
+    def spend_cells(self, period: Period) -> list[security.SpendCell]:
+        """Security spend by contract and district, read once per period for the document's
+        spend table and its spend lines (issue 17: the period's measures were read three
+        times)."""
+        if period not in self._spend_cells:
+            self._spend_cells[period] = security.spend_by_contract_district(
+                scope=self.scope, period=period
+            )
+        return self._spend_cells[period]
+
+    def security_spend(self, period: Period) -> Decimal:
+        """``security.spend_total``, as the sum of the period's ``spend_cells``."""
+        return sum((cell.spend or ZERO for cell in self.spend_cells(period)), ZERO)
+
+    def referral_pass(self, period: Period) -> referrals.ReferralPass:
+        """The period's referrals read once, for every referral figure of the document."""
+        if period not in self._referral_passes:
+            self._referral_passes[period] = referrals.referral_pass(
+                scope=self.scope, period=period, policy=self.policy
+            )
+        return self._referral_passes[period]
 
     def mapping(self, dimension: str) -> Mapping[str, str] | None:
         if self.mappings is None:

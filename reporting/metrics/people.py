@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db import connection
 from django.db.models import DateTimeField, Q, QuerySet, UUIDField
 from django.db.models.expressions import RawSQL
 
@@ -32,6 +32,7 @@ from reporting.metrics.common import (
     OTHER,
     Policy,
     Scope,
+    aggregate_plan,
     with_total,
 )
 from reporting.models import AgeBand
@@ -200,7 +201,7 @@ def supported_sets_built_once() -> Iterator[None]:
     if _built.get() is not None:  # nested: the outer block's tables serve
         yield
         return
-    with transaction.atomic(using=DEFAULT_DB_ALIAS):
+    with aggregate_plan():  # a transaction of its own, JIT off (issue 17)
         built = _BuiltSets()
         token = _built.set(built)
         try:
@@ -293,7 +294,7 @@ def _people_select(
     scope: Scope, period: Period, select: str, params: Sequence[Any] = (), tail: str = ""
 ) -> list[tuple[Any, ...]]:
     cte, cte_params = _sets_sql(scope, period)
-    with connection.cursor() as cursor:
+    with aggregate_plan(), connection.cursor() as cursor:
         sql = f"{cte} SELECT {select} FROM people {tail}"  # noqa: S608 (our own SQL)
         cursor.execute(sql, [*cte_params, *params])
         return list(cursor.fetchall())

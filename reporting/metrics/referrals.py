@@ -5,12 +5,17 @@ figure is one SQL aggregate."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
+from django.db import connections
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Q,
@@ -30,11 +35,14 @@ from referrals.models import (
 )
 from reporting.metrics.common import (
     NOT_KNOWN,
+    OTHER,
     AgeOn,
     Policy,
     Scope,
+    aggregate_plan,
     grouped_counts,
     mapped,
+    read_alias,
     with_total,
 )
 from reporting.models import AgeBand
@@ -72,44 +80,190 @@ def _duplicate(policy: Policy) -> Q:
 
 
 def referral_totals(*, scope: Scope, period: Period, policy: Policy) -> dict[str, int]:
-    """Received (repeats count again, linked duplicates do not) by arrival; decisions by date."""
+    """Received (repeats count again, linked duplicates do not) by arrival; decisions by date.
+    The referral lines of a return, from one pass over the period's referrals
+    (``referral_pass``) and the MARAC referrals and advice contacts of the period."""
+    return referral_pass(scope=scope, period=period, policy=policy).totals
+
+
+@dataclass(frozen=True)
+class ReferralPass:
+    """What one grouped pass over a period's referrals gives: the referral lines (``totals``),
+    the declines decided in the period by reason code, all (``declined``) and those the reason
+    counts as "not supported" (``not_supported``), and the referrals received by district."""
+
+    totals: dict[str, int]
+    declined: dict[str | None, int]
+    not_supported: dict[str | None, int]
+    by_district: dict[str, int]
+
+    def declined_by_reason(self, mapping: Mapping[str, str] | None = None) -> dict[str, int]:
+        """``declined_by_reason`` from the pass."""
+        return with_total(_mapped_counts(self.declined, mapping))
+
+    def not_supported_by_reason(self, mapping: Mapping[str, str] | None = None) -> dict[str, int]:
+        """``not_supported_by_reason`` from the pass."""
+        return with_total(_mapped_counts(self.not_supported, mapping))
+
+
+def _mapped_counts(
+    counts: Mapping[str | None, int], mapping: Mapping[str, str] | None
+) -> dict[str, int]:
+    """``common.mapped`` over counts by code, in Python: without a mapping the code itself
+    (blank or None: ``not_known``), with one the code's target (unmapped or None: ``other``)."""
+    result: dict[str, int] = {}
+    for code, n in counts.items():
+        if mapping is None:
+            category = code or NOT_KNOWN
+        else:
+            category = mapping.get(code, OTHER) if code is not None else OTHER
+        result[category] = result.get(category, 0) + n
+    return result
+
+
+# The pass's grouping sets, by the columns each groups on (``received`` and ``decided`` are the
+# referral's part in the period's figures): the decision and arrival lines, the referral profile
+# of the referrals received, and the referrals received by district.
+_DECISIONS = (
+    "received",
+    "decided",
+    "repeat",
+    "self_referred",
+    "status",
+    "reason_code",
+    "not_supported",
+)
+_PROFILE = ("received", *(f"{c}_category" for c in ("sex", "age", "ethnic", "disability")))
+_PROFILE += ("referrer_category",)
+_DISTRICT = ("received", "district")
+_PASS_COLUMNS = tuple(dict.fromkeys((*_DECISIONS, *_PROFILE, *_DISTRICT)))
+
+_GROUPED_SQL = """
+WITH refs (id, {columns}) AS MATERIALIZED ({refs}),
+cyp AS (
+    SELECT COUNT(DISTINCT c.referral_id) AS referrals, COUNT(DISTINCT c.person_id) AS children
+    FROM {cyp_table} c JOIN refs ON refs.id = c.referral_id WHERE refs.received
+), routed AS (
+    SELECT COUNT(DISTINCT c.person_id) AS children
+    FROM {routed_table} c JOIN refs ON refs.id = c.referral_id WHERE refs.decided
+)
+SELECT GROUPING({columns}), {columns}, COUNT(*),
+       (SELECT referrals FROM cyp), (SELECT children FROM cyp), (SELECT children FROM routed)
+FROM refs
+GROUP BY GROUPING SETS (({decisions}), ({profile}), ({district}))
+"""
+
+
+def referral_pass(*, scope: Scope, period: Period, policy: Policy) -> ReferralPass:
+    """The period's referrals read once (issue 17): each referral received or decided in the
+    period, with what every figure asks of it (its part in the period, decision, reason, the
+    survivor's categories, district), counted by ``GROUPING SETS`` in one statement, with the
+    children linked to those received or decided; then the MARAC referrals and advice
+    contacts of the period (their own tables). Reading the referrals once per figure (the
+    totals, the profile, the children twice, the declines twice, the districts) was seconds
+    each at a million referrals."""
+    received = period.q_moment("received_at") & ~_duplicate(policy)
     decided = period.q_moment("decided_at")
     # Bounded first by the two dates (each indexed), so a quarter reads its own referrals, not
     # the authority's every referral: each count below needs one of the two in the period.
-    in_period = period.q_moment("received_at") | decided
-    result = (
-        _referrals(scope)
-        .filter(in_period)
-        .aggregate(
-            received=Count("pk", filter=period.q_moment("received_at") & ~_duplicate(policy)),
-            repeat=Count(
-                "pk",
-                filter=period.q_moment("received_at")
-                & ~_duplicate(policy)
-                & Q(repeat_of__isnull=False),
-            ),
-            self_referrals=Count(
-                "pk",
-                filter=period.q_moment("received_at") & ~_duplicate(policy) & Q(source="self"),
-            ),
-            accepted=Count("pk", filter=decided & Q(status=ReferralStatus.ACCEPTED)),
-            declined=Count("pk", filter=decided & Q(status=ReferralStatus.DECLINED)),
-            withdrawn=Count("pk", filter=decided & Q(status=ReferralStatus.WITHDRAWN)),
-            not_supported=Count(
-                "pk",
-                filter=decided
-                & Q(status=ReferralStatus.DECLINED, decline_reason__counts_as_not_supported=True),
-            ),
+    refs = _categorised(
+        _referrals(scope).filter(period.q_moment("received_at") | decided)
+    ).annotate(
+        received=_flag(received),
+        decided=_flag(decided),
+        repeat=_flag(Q(repeat_of__isnull=False)),
+        self_referred=_flag(Q(source=ReferralSource.SELF)),
+        not_supported=_flag(Q(decline_reason__counts_as_not_supported=True)),
+        reason_code=F("decline_reason_id"),
+        district=F("case_file__household__district_id"),
+    )
+    refs_sql, refs_params = (
+        refs.order_by().values_list("pk", *_PASS_COLUMNS).query.sql_with_params()
+    )
+    m2m = Referral._meta
+    sql = _GROUPED_SQL.format(
+        refs=refs_sql,
+        columns=", ".join(_PASS_COLUMNS),
+        decisions=", ".join(_DECISIONS),
+        profile=", ".join(_PROFILE),
+        district=", ".join(_DISTRICT),
+        cyp_table=_m2m_table(m2m.get_field("children_for_support")),
+        routed_table=_m2m_table(m2m.get_field("routed_children")),
+    )
+    using = read_alias(Referral)  # the replica when there is one (ADR 0013)
+    with aggregate_plan(using), connections[using].cursor() as cursor:
+        cursor.execute(sql, refs_params)
+        rows = cursor.fetchall()
+    counts = {
+        key: 0
+        for key in (
+            "received",
+            "repeat",
+            "self_referrals",
+            "accepted",
+            "declined",
+            "withdrawn",
+            "not_supported",
         )
-    )
-    # Separate queries: joining these relations above would repeat each referral's row.
-    result.update(_received_profile(scope, period, policy))
-    result["children_routed"] = (
-        _referrals(scope).filter(decided).aggregate(n=Count("routed_children", distinct=True))["n"]
-    )
+    }
+    profile: list[tuple[Any, ...]] = []
+    declined: dict[str | None, int] = {}
+    not_supported: dict[str | None, int] = {}
+    by_district: dict[str, int] = {}
+    # The children's counts (uncorrelated sub-queries, evaluated once) end every row.
+    cyp_referrals, cyp_children, children_routed = rows[0][-3:] if rows else (0, 0, 0)
+    for grouping, *values, n in (row[:-3] for row in rows):
+        row = dict(zip(_PASS_COLUMNS, values, strict=True))
+        if grouping == _grouping_bits(_DECISIONS):
+            if row["received"]:
+                counts["received"] += n
+                counts["repeat"] += n if row["repeat"] else 0
+                counts["self_referrals"] += n if row["self_referred"] else 0
+            if row["decided"]:
+                status = row["status"]
+                if status == ReferralStatus.ACCEPTED:
+                    counts["accepted"] += n
+                elif status == ReferralStatus.WITHDRAWN:
+                    counts["withdrawn"] += n
+                elif status == ReferralStatus.DECLINED:
+                    counts["declined"] += n
+                    reason = row["reason_code"]
+                    declined[reason] = declined.get(reason, 0) + n
+                    if row["not_supported"]:
+                        counts["not_supported"] += n
+                        not_supported[reason] = not_supported.get(reason, 0) + n
+        elif grouping == _grouping_bits(_PROFILE):
+            if row["received"]:
+                profile.append((*(row[c] for c in _PROFILE[1:]), n))
+        elif row["received"]:  # by district (a NULL district as "None", as grouped_counts)
+            by_district[str(row["district"])] = by_district.get(str(row["district"]), 0) + n
+    by_characteristic = _profile_counts(profile)
+    result: dict[str, int] = {**counts}
+    result.update({key: by_characteristic.pop(key) for key in SEX_KEYS})
+    result.update(cyp_referrals=cyp_referrals, cyp_children=cyp_children)
+    result.update(by_characteristic)
+    result["children_routed"] = children_routed
     result.update(_marac_totals(scope, period))
     result["advice_contacts"] = advice_contacts(scope=scope, period=period)
-    return {key: int(value or 0) for key, value in result.items()}
+    totals = {key: int(value or 0) for key, value in result.items()}
+    return ReferralPass(totals, declined, not_supported, by_district)
+
+
+def _flag(q: Q) -> Case:
+    return Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def _m2m_table(field: Any) -> str:
+    return str(field.remote_field.through._meta.db_table)
+
+
+def _grouping_bits(columns: tuple[str, ...]) -> int:
+    """``GROUPING(<every pass column>)`` of a set grouped on ``columns``: a bit per column (the
+    first the highest), set where the column is not grouped on."""
+    bits = 0
+    for column in _PASS_COLUMNS:
+        bits = (bits << 1) | (column not in columns)
+    return bits
 
 
 def referral_flow_by_quarter(
@@ -140,21 +294,6 @@ def referral_flow_by_quarter(
     ]
 
 
-def _received_profile(scope: Scope, period: Period, policy: Policy) -> dict[str, int]:
-    """Referrals received by the survivor's recorded sex (female, male, and not recorded:
-    "prefer not to say", "not known" or blank, so the three add up to the referrals received),
-    and children-and-young-people referrals: referrals received that ask for support for one or
-    more children, with the number of distinct children linked to them."""
-    received = _referrals(scope).filter(period.q_moment("received_at")).exclude(_duplicate(policy))
-    profile = _received_by_characteristic(received)
-    by_sex = {key: profile.pop(key) for key in SEX_KEYS}
-    cyp = received.filter(children_for_support__isnull=False).aggregate(
-        cyp_referrals=Count("pk", distinct=True),
-        cyp_children=Count("children_for_support", distinct=True),
-    )
-    return {**by_sex, **cyp, **profile}
-
-
 SEX_KEYS = ("received_female", "received_male", "received_sex_not_recorded")
 
 
@@ -164,11 +303,11 @@ def age_band_keys() -> list[str]:
     return [f"received_age_{code}" for code in [*bands, NOT_KNOWN]]
 
 
-def _received_by_characteristic(received: QuerySet[Referral]) -> dict[str, int]:
-    """Referrals received by the survivor's sex, age band, ethnic group and disability, and by
-    who referred (docs/reporting.md, "Referral profile"). Each set of keys is a partition of the
-    referrals received: every referral falls in exactly one key of each, "not known" or "not
-    recorded" taking whatever matches no other.
+def _categorised(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
+    """Referrals annotated with their category in each set of the referral profile
+    (docs/reporting.md, "Referral profile"). Each set of keys is a partition of the referrals
+    received: every referral falls in exactly one key of each, "not known" or "not recorded"
+    taking whatever matches no other.
 
     - *sex*: female, male, or not recorded (anything else);
     - *age band*: the survivor's whole years of age on the (UK) day the referral was received,
@@ -179,10 +318,9 @@ def _received_by_characteristic(received: QuerySet[Referral]) -> dict[str, int]:
     - *referrer type*: a self-referral counts under ``self_referrals`` (already a line); any
       other by the referrer's agency type, or "not recorded" without one.
 
-    One query: each referral's category in every set computed once, grouped by all five
-    together (a few hundred groups at most), and each set's counts summed from the groups. Five
-    queries, each joining the period's referrals to their survivors again, cost seconds each at
-    a million referrals (issue 17)."""
+    Each referral's category in every set is computed once and counted in the grouped pass
+    (``referral_pass``), grouped by all five together (a few hundred groups at most), and each
+    set's counts summed from the groups (``_profile_counts``)."""
     survivor = "case_file__survivor__"
     bands = list(AgeBand.objects.filter(band_set=REFERRAL_AGE_BAND_SET))
     age_whens = [
@@ -201,7 +339,7 @@ def _received_by_characteristic(received: QuerySet[Referral]) -> dict[str, int]:
     no_disability = Q(**{f"{survivor}disability": ""}) | Q(
         **{f"{survivor}disability__isnull": True}
     )
-    categorised = received.annotate(
+    return referrals.annotate(
         survivor_age=Coalesce(
             AgeOn(TruncDate("received_at", tzinfo=LOCAL_TZ), f"{survivor}date_of_birth"),
             f"{survivor}stated_age",
@@ -229,14 +367,12 @@ def _received_by_characteristic(received: QuerySet[Referral]) -> dict[str, int]:
             output_field=CharField(),
         ),
     )
-    columns = (
-        "sex_category",
-        "age_category",
-        "ethnic_category",
-        "disability_category",
-        "referrer_category",
-    )
-    rows = categorised.order_by().values_list(*columns).annotate(n=Count("pk"))
+
+
+def _profile_counts(rows: list[tuple[Any, ...]]) -> dict[str, int]:
+    """The referral profile's counts from the referrals received grouped by their five
+    categories (sex, age, ethnic group, disability, referrer): each set's counts summed from
+    the groups, every key of every set present."""
     counts: dict[str, int] = {key: 0 for key in SEX_KEYS}
     counts.update({key: 0 for key in age_band_keys()})
     counts.update({f"received_ethnicity_{code}": 0 for code in ETHNICITY_CATEGORIES})
@@ -265,8 +401,10 @@ def _marac_totals(scope: Scope, period: Period) -> dict[str, int]:
         lives_at_address=True,
     )
     heard = period.q_day("heard_on")
+    # Bounded by the two dates first: each count needs one of them in the period.
     return (
-        MaracReferral.objects.filter(referral__in=_referrals(scope))
+        MaracReferral.objects.filter(period.q_day("referred_on") | heard)
+        .filter(referral__in=_referrals(scope))
         .annotate(children_at_home=Exists(children))
         .aggregate(
             marac_referrals=Count("pk", filter=period.q_day("referred_on")),

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import Any
 
-from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db import connection, connections
+from django.db.models import Count, Q, QuerySet
 
-from reporting.metrics.common import TOTAL, Scope, mapped
+from reporting.metrics.common import TOTAL, Scope, aggregate_plan, mapped, read_alias
 from reporting.metrics.people import supported_cases_sql
 from reporting.periods import Period
 from security_works.models import JobStatus, SecurityJob
@@ -35,24 +36,51 @@ def support_ended(
     ``sanctuary`` (the household had completed works when the case closed) and ``other``.
 
     Returns ``{"sanctuary": {reason: n, "": total}, "other": {…}, "all": {…}}``.
-    """
-    works = completed_works().filter(
-        case_file__household=OuterRef("case_file__household"),
-        installed_at__lte=OuterRef("closed_at"),
-    )
-    result: dict[str, dict[str, int]] = {SANCTUARY: {}, OTHER_ACCOMMODATION: {}, "all": {}}
+
+    One statement: the closed cases of both kinds, each household's first completed works from
+    one grouped pass over the completed works (a household had completed works when a case
+    closed if its first were installed by then), hash-joined once and counted by split and
+    reason. Not an ``EXISTS`` per closed case (29 s at a million referrals; issue 17), nor the
+    works narrowed to the closed cases' households first: the planner cannot size the CTE and
+    probed the case files' index once per household (3.9 of 10.8 s)."""
+    branches: list[str] = []
+    params: list[Any] = []
     for model in (AdultSupportCase, CypCase):
-        closed = (
+        closed_sql, closed_params = (
             model.objects.filter(scope.q_support(), period.q_moment("closed_at"))
-            .annotate(in_sanctuary=Exists(works), category=mapped("closure_reason__code", mapping))
+            .annotate(category=mapped("closure_reason__code", mapping))
             .order_by()
-            .values_list("in_sanctuary", "category")
-            .annotate(n=Count("pk"))
+            .values_list("case_file__household_id", "closed_at", "category")
+            .query.sql_with_params()
         )
-        for in_sanctuary, category, n in closed:
-            split = SANCTUARY if in_sanctuary else OTHER_ACCOMMODATION
-            for key in (split, "all"):
-                result[key][category] = result[key].get(category, 0) + n
+        branches.append(closed_sql)
+        params += closed_params
+    works_sql, works_params = (
+        completed_works()
+        .order_by()
+        .values_list("case_file__household_id", "installed_at")
+        .query.sql_with_params()
+    )
+    sql = (
+        "WITH closed (household_id, closed_at, category) AS MATERIALIZED ("  # noqa: S608 (ours)
+        f"  {' UNION ALL '.join(branches)}"
+        "), first_works AS ("
+        "  SELECT w.household_id, MIN(w.installed_at) AS installed_at"
+        f"  FROM ({works_sql}) AS w (household_id, installed_at)"
+        "  GROUP BY w.household_id)"
+        " SELECT COALESCE(f.installed_at <= c.closed_at, FALSE), c.category, COUNT(*)"
+        " FROM closed c LEFT JOIN first_works f ON f.household_id = c.household_id"
+        " GROUP BY 1, 2"
+    )
+    using = read_alias(AdultSupportCase)  # the replica when there is one (ADR 0013)
+    with aggregate_plan(using), connections[using].cursor() as cursor:
+        cursor.execute(sql, [*params, *works_params])
+        rows = cursor.fetchall()
+    result: dict[str, dict[str, int]] = {SANCTUARY: {}, OTHER_ACCOMMODATION: {}, "all": {}}
+    for in_sanctuary, category, n in rows:
+        split = SANCTUARY if in_sanctuary else OTHER_ACCOMMODATION
+        for key in (split, "all"):
+            result[key][category] = result[key].get(category, 0) + n
     for counts in result.values():
         counts[TOTAL] = sum(counts.values())
     return result
