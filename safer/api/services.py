@@ -28,6 +28,7 @@ from safer.accounts.services.administration import user_role_grant
 from safer.api.models import ApiCall, ApiClient, IdempotencyRecord, Scope
 from safer.audit.models import AuthEventKind
 from safer.audit.services import auth_event_record, client_ip
+from safer.batches import delete_in_batches
 from safer.organisations.models import Organisation, OrganisationKind
 
 TOKEN_PREFIX = "sfr_"  # noqa: S105 - a label, not a secret
@@ -311,16 +312,5 @@ def idempotency_records_purge(*, now: dt.datetime | None = None) -> int:
     run twice or from two workers at once (a row already gone is simply not counted again).
     """
     cutoff = (now or timezone.now()) - IDEMPOTENCY_KEY_RETENTION
-    purged = 0
-    while True:
-        with transaction.atomic():
-            batch = list(
-                IdempotencyRecord.objects.filter(created_at__lt=cutoff)
-                .order_by("id")
-                .select_for_update(skip_locked=True)
-                .values_list("id", flat=True)[:IDEMPOTENCY_PURGE_BATCH]
-            )
-            if not batch:
-                return purged
-            deleted, _ = IdempotencyRecord.objects.filter(id__in=batch).delete()
-            purged += deleted
+    expired = IdempotencyRecord.objects.filter(created_at__lt=cutoff)
+    return delete_in_batches(expired, order_by="id", batch=IDEMPOTENCY_PURGE_BATCH)

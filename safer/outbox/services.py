@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
+from safer.batches import delete_in_batches
 from safer.outbox.models import DeadLetter, DeadLetterStatus, OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
@@ -173,19 +174,8 @@ def outbox_prune_relayed(*, now: datetime | None = None) -> int:
     In batches, each its own transaction, so a backlog never holds locks for long; safe to run
     twice or from two workers at once (rows another worker holds are skipped, then gone)."""
     cutoff = (now or timezone.now()) - RELAYED_RETENTION
-    pruned = 0
-    while True:
-        with transaction.atomic():
-            # ``available_at`` is never after ``relayed_at``: this reads the status index.
-            batch = list(
-                OutboxMessage.objects.filter(
-                    status=OutboxStatus.RELAYED, available_at__lt=cutoff, relayed_at__lt=cutoff
-                )
-                .order_by("available_at")
-                .select_for_update(skip_locked=True)
-                .values_list("id", flat=True)[:PRUNE_BATCH]
-            )
-            if not batch:
-                return pruned
-            deleted, _ = OutboxMessage.objects.filter(id__in=batch).delete()
-            pruned += deleted
+    # ``available_at`` is never after ``relayed_at``: this reads the status index.
+    relayed = OutboxMessage.objects.filter(
+        status=OutboxStatus.RELAYED, available_at__lt=cutoff, relayed_at__lt=cutoff
+    )
+    return delete_in_batches(relayed, order_by="available_at", batch=PRUNE_BATCH)
