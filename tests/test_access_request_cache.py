@@ -32,12 +32,12 @@ def test_within_a_request_the_roles_and_authorities_are_read_once(
         user_roles(spa)
 
 
-def test_the_scope_as_literal_ids_keeps_the_same_rows_as_the_subquery(world: PersonaWorld) -> None:
+def test_the_scope_inside_a_request_keeps_the_same_rows_as_outside(world: PersonaWorld) -> None:
     for persona in world.personas.values():
-        as_subquery = set(CaseFile.objects.filter(authority_scope_q(persona)).values_list("pk"))
+        outside = set(CaseFile.objects.filter(authority_scope_q(persona)).values_list("pk"))
         with access_cache_for_request():
-            as_literals = set(CaseFile.objects.filter(authority_scope_q(persona)).values_list("pk"))
-        assert as_literals == as_subquery, persona
+            inside = set(CaseFile.objects.filter(authority_scope_q(persona)).values_list("pk"))
+        assert inside == outside, persona
 
 
 def test_a_role_changed_in_the_request_is_not_answered_from_the_cache(
