@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import Count, Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reporting.metrics import Metrics, Policy, Scope
 from reporting.metrics import referrals as referral_metrics
-from reporting.metrics.security import spend_total
+from reporting.metrics.security import _installed, spend_by_contract_district, spend_total
 from reporting.metrics.support import support_ended
 from reporting.models import ReportKind
 from reporting.periods import Period
@@ -117,6 +118,27 @@ def test_security_spend_from_the_cells_equals_the_spend_total(dataset: Dataset, 
     assert len(captured) == 0
 
 
+@pytest.mark.parametrize("code", PERIODS)
+def test_spend_cells_equal_one_grouping_with_distinct_households(
+    dataset: Dataset, code: str
+) -> None:
+    """``spend_by_contract_district`` groups by case file first, then by contract and district
+    (issue 17: no sort of every measure for a ``COUNT(DISTINCT …)``); its cells equal the one
+    GROUP BY with the distinct count it replaced."""
+    period = Period.parse(code)
+    scope = Scope((dataset.kent.pk,))
+    expected = [
+        (r["live_contract"], r["job__district_id"], r["spend"], r["jobs"])
+        for r in _installed(scope, period)  # type: ignore[misc]
+        .order_by()
+        .values("live_contract", "job__district_id")
+        .annotate(spend=Sum("actual_cost"), jobs=Count("job__case_file_id", distinct=True))
+        .order_by("live_contract", "job__district_id")
+    ]
+    cells = spend_by_contract_district(scope=scope, period=period)
+    assert [(c.contract_id, c.district_id, c.spend, c.jobs) for c in cells] == expected
+
+
 def test_security_spend_is_not_vacuous(dataset: Dataset) -> None:
     scope = Scope((dataset.kent.pk,))
     assert Metrics(scope).security_spend(Period.parse("2025-26")) > 0
@@ -133,6 +155,8 @@ def test_the_one_pass_statements_read_the_replica_in_its_scope(settings: Any) ->
     with CaptureQueriesContext(connections[REPLICA]) as on_replica, replica_reads():
         referral_metrics.referral_pass(scope=scope, period=period, policy=Policy())
         support_ended(scope=scope, period=period)
+        spend_by_contract_district(scope=scope, period=period)
     on_replica_sql = [q["sql"] for q in on_replica.captured_queries]
     assert any("GROUPING SETS" in sql for sql in on_replica_sql)
     assert any("first_works" in sql for sql in on_replica_sql)
+    assert any("per_household" in sql for sql in on_replica_sql)

@@ -13,7 +13,8 @@ import uuid
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from django.db import connection
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, connections
 from django.db.models import (
     Case,
     Count,
@@ -30,7 +31,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 
 from referrals.models import Referral, ReferralStatus
-from reporting.metrics.common import DaysBetween, Scope
+from reporting.metrics.common import DaysBetween, Scope, aggregate_plan, read_alias
 from reporting.periods import Period
 from safer.organisations.models import Contract, ContractExtension, ServiceElement
 from safer.workdays import LOCAL_TZ
@@ -96,17 +97,32 @@ def _installed(scope: Scope, period: Period) -> QuerySet[InstalledMeasure]:
 
 def spend_by_contract_district(*, scope: Scope, period: Period) -> list[SpendCell]:
     """Spend by the contract live on each job's installation day (``_installed``) and district,
-    with the number of households (jobs) behind each figure."""
-    rows = (
+    with the number of households (jobs' case files) behind each figure.
+
+    Grouped in two steps (issue 17): first by contract, district and case file (a hash
+    aggregate of the measures), then by contract and district, counting the case files. A
+    ``COUNT(DISTINCT …)`` in one GROUP BY sorted every measure of the period (850,000 for a
+    year at a million, on disk); the figures are the same. Planned by ``aggregate_plan``."""
+    per_household = (
         _installed(scope, period)  # type: ignore[misc]  # an annotation the stubs cannot see
         .order_by()
-        .values("live_contract", "job__district_id")
-        .annotate(spend=Sum("actual_cost"), jobs=Count("job__case_file_id", distinct=True))
-        .order_by("live_contract", "job__district_id")
+        .values("live_contract", "job__district_id", "job__case_file_id")
+        .annotate(spend=Sum("actual_cost"))
     )
-    return [
-        SpendCell(r["live_contract"], r["job__district_id"], r["spend"], r["jobs"]) for r in rows
-    ]
+    try:
+        inner, params = per_household.query.sql_with_params()
+    except EmptyResultSet:
+        return []
+    sql = (
+        "SELECT live_contract, district_id, SUM(spend), COUNT(case_file_id) "  # noqa: S608 (ours)
+        f"FROM ({inner}) AS per_household (live_contract, district_id, case_file_id, spend) "
+        "GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+    using = read_alias(InstalledMeasure)  # the replica when there is one (ADR 0013)
+    with aggregate_plan(using), connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [SpendCell(contract, district, spend, jobs) for contract, district, spend, jobs in rows]
 
 
 def spend_by_live_contract(*, scope: Scope, period: Period) -> dict[uuid.UUID | None, Decimal]:
