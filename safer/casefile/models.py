@@ -27,6 +27,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from safer.access.grants import granted_q, holders_for_organisation, holders_for_person
 from safer.access.probes import PerRowExists
+from safer.access.request_cache import access_cached
 from safer.access.roles import CASEWORK_ROLES, SPA_ROLES, user_roles
 from safer.access.scoping import authority_scope_q
 from safer.accounts.roles import Role
@@ -170,7 +171,19 @@ def case_file_visible_q(user: User | AnonymousUser, *, field: str = "case_file_i
     file by primary key, then its grants by their object index) instead of
     ``field IN (every case file the user sees)``, which is hashed whole (issue 17, see
     ``safer.access.probes``). For lists read off an index and cut by ``LIMIT``, and capped
-    counts; the rows are the same."""
+    counts; the rows are the same.
+
+    Built once per request for each user and ``field`` (``access_cached``): the same rule for
+    both kinds of support case, each page embedding it several times (issue 17). It holds only
+    the roles, authorities and grant holders read in that request; the rows are decided by the
+    database at each statement."""
+    if isinstance(user, AnonymousUser):
+        return _case_file_visible_q(user, field)
+    key = ("case_file_visible_q", user.pk, user.organisation_id, user.team_id, field)
+    return access_cached(key, lambda: _case_file_visible_q(user, field))
+
+
+def _case_file_visible_q(user: User | AnonymousUser, field: str) -> Q:
     q = _visible_q(user, per_row=True)
     if q is None:
         return Q(pk__in=[])

@@ -28,6 +28,7 @@ from safer.paging import (
     CappedCount,
     UncountedPage,
     capped_counts,
+    counted_by,
     page_number,
     page_of_rows,
     page_without_count,
@@ -299,11 +300,14 @@ def team_overview(
         for kind, model, _statuses in kinds
     }
     # Both kinds' counts by status in one statement.
+    # Both kinds' counts by status in one statement, each kind's SQL built once.
     counted = capped_counts(
         {
-            f"{kind}:{value}": owned[kind].filter(status=value)
+            f"{kind}:{value}": compiled
             for kind, _model, statuses in kinds
-            for value in statuses.values
+            for value, compiled in counted_by(
+                owned[kind], "status", statuses.values, cap=TEAM_COUNT_CAP
+            ).items()
         },
         cap=TEAM_COUNT_CAP,
     )
