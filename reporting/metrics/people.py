@@ -110,16 +110,6 @@ aged AS (
     JOIN casefile_person p ON p.id = s.person_id
     JOIN casefile_household h ON h.id = p.household_id
     GROUP BY p.id, h.id
-), people AS MATERIALIZED (
-    SELECT aged.*,
-           CASE WHEN age < 18 THEN %s
-                WHEN age IS NULL AND household_role = %s THEN %s
-                WHEN is_trans THEN %s
-                WHEN sex = %s THEN %s
-                WHEN sex = %s THEN %s
-                ELSE %s END AS grp,
-           CASE WHEN has_adult THEN %s ELSE cyp_accommodation END AS accommodation
-    FROM aged
 )"""
 
 # Over the document's analysed cases table (``_built_stem``) the planner knows how many people
@@ -142,7 +132,12 @@ supported AS (
     FROM supported s
     JOIN casefile_person p ON p.id = s.person_id
     JOIN casefile_household h ON h.id = p.household_id
-), people AS MATERIALIZED (
+)"""
+
+# Each person's group and accommodation, from ``aged`` (built either way above): the one rule,
+# after ``aged`` in every statement, its parameters after those of ``aged``.
+_PEOPLE_GROUPED = """
+people AS MATERIALIZED (
     SELECT aged.*,
            CASE WHEN age < 18 THEN %s
                 WHEN age IS NULL AND household_role = %s THEN %s
@@ -269,7 +264,8 @@ def _built_stem(scope: Scope, period: Period) -> str | None:
             cursor.execute(f"ANALYZE {stem}_cases")
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {stem}_people ON COMMIT DROP AS "  # noqa: S608 (ours)
-                f"WITH supported_cases AS (SELECT * FROM {stem}_cases), {_PEOPLE_FROM_TABLE} "
+                f"WITH supported_cases AS (SELECT * FROM {stem}_cases), "
+                f"{_PEOPLE_FROM_TABLE}, {_PEOPLE_GROUPED} "
                 "SELECT * FROM people",
                 _people_params(),
             )
@@ -310,7 +306,7 @@ def _sets_sql(
         ctes = (f"{name} AS NOT MATERIALIZED (SELECT * FROM {stem}_{t})" for name, t in tables)  # noqa: S608
         return f"WITH {', '.join(ctes)}", []
     cases, params = _cases_sql(scope, period, households=households)
-    sql = f"WITH {cases}, {_PEOPLE}"
+    sql = f"WITH {cases}, {_PEOPLE}, {_PEOPLE_GROUPED}"
     params += _people_params()
     if risks:
         risks_sql, risks_params = _risks_sql()
