@@ -147,6 +147,11 @@ def _person_candidates(candidates: QuerySet[Referral], *, survivor: Person) -> Q
 
 
 _THRESHOLD_SQL = "SELECT set_config('pg_trgm.similarity_threshold', %s, true); "
+# A parallel worker costs more to start (about 5 ms at a million referrals) than the branches
+# take to read the few rows at a date of birth or a postcode; the planner, counting a
+# postcode's thousand-odd households over the whole county, starts one for the address branch
+# (issue 17). Serial plans for this transaction only.
+_SERIAL_SQL = "SELECT set_config('max_parallel_workers_per_gather', '0', true); "
 
 
 def _candidate_rows(
@@ -172,6 +177,7 @@ def _candidate_rows(
     sql, params = combined.query.sql_with_params()
     if address is not None and not isinstance(address, EmptyQuerySet):
         sql, params = _THRESHOLD_SQL + sql, (str(ADDRESS_MIN_SIMILARITY), *params)
+    sql = _SERIAL_SQL + sql
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while cursor.nextset():  # to the last statement's rows (pghistory may have moved there)
