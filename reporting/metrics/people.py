@@ -547,9 +547,13 @@ def support_types(*, scope: Scope, period: Period, mapping: Mapping[str, str]) -
     if not branches:
         return result
     cte, cte_params = _sets_sql(scope, period)
+    # Each (type, person) once, then people per type: two hashed GROUP BYs, where
+    # ``COUNT(DISTINCT)`` sorted every typed row on disk (2.5 million goals and sessions for a
+    # year at a million referrals; issue 17).
     sql = (
-        f"{cte} SELECT target, COUNT(DISTINCT person_id) FROM "  # noqa: S608 (values are params)
-        f"({' UNION ALL '.join(branches)}) AS typed GROUP BY target"
+        f"{cte} SELECT target, COUNT(*) FROM ("  # noqa: S608 (values are params)
+        f"SELECT target, person_id FROM ({' UNION ALL '.join(branches)}) AS typed"
+        " GROUP BY target, person_id) AS per_person GROUP BY target"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*cte_params, *params])
