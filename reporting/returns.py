@@ -73,13 +73,26 @@ def build_return(
 ) -> ReportDocument:
     metrics = Metrics(scope, mappings=template_mappings(template), as_of=as_of)
     sections = list(template.sections.prefetch_related("lines").order_by("display_order"))
+
+    def column_periods(kind: str) -> list[Period]:
+        return [
+            _column_period(column, period)
+            for section in sections
+            if section.kind == kind
+            for column in (section.columns or [{}])
+        ]
+
     metrics.prefetch(
-        (line.metric, _column_period(column, period), str(column.get("split", "")))
-        for section in sections
-        if section.kind not in (SectionKind.SPEND, SectionKind.DISTRICTS)
-        for line in section.lines.all()
-        for column in (section.columns or [{}])
-        if not column.get("total")
+        (
+            (line.metric, _column_period(column, period), str(column.get("split", "")))
+            for section in sections
+            if section.kind not in (SectionKind.SPEND, SectionKind.DISTRICTS)
+            for line in section.lines.all()
+            for column in (section.columns or [{}])
+            if not column.get("total")
+        ),
+        referral_periods=column_periods(SectionKind.DISTRICTS),
+        spend_periods=column_periods(SectionKind.SPEND),
     )
     tables = []
     for section in sections:

@@ -14,9 +14,11 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from reporting.metrics import commissioning, people, referrals, security, support
+from reporting.metrics.alongside import run_alongside
 from reporting.metrics.common import TOTAL, Policy, Scope, percent, policy_for
 from reporting.metrics.kpis import NOT_MEASURABLE, KpiCount, kpi_breaches, kpi_measure
 from reporting.metrics.security import ZERO
@@ -168,6 +170,10 @@ MONEY_CATEGORIES = frozenset(
 )
 # Families that count places, not people: whole numbers never suppressed as small.
 UNCOUNTED_FAMILIES = frozenset({"commissioned_units"})
+# Families read from a period's one pass over its referrals (``Metrics.referral_pass``).
+REFERRAL_PASS_FAMILIES = frozenset({"referrals", "declined_by_reason", "not_supported"})
+# Families read from a period's security spend (``Metrics.spend_cells``).
+SPEND_FAMILIES = frozenset({"security", "spend_by_element"})
 # Families read from a period's supported-people set (``people.supported_sets_built_once``).
 SUPPORTED_SET_FAMILIES = frozenset(
     {
@@ -181,6 +187,14 @@ SUPPORTED_SET_FAMILIES = frozenset(
         "households_sanctuary",
     }
 )
+
+
+_READ_ORDER = {"pass": 0, "family": 1, "ended": 2, "spend": 3}
+
+
+def _read_order(kind: str, key: Any) -> tuple[int, int]:
+    period: Period = key[1] if kind == "family" else key
+    return (-period.days, _READ_ORDER[kind])
 
 
 class Metrics:
@@ -240,22 +254,80 @@ class Metrics:
             self._cache[key] = FAMILIES[name](self, period, split)
         return self._cache[key]
 
-    def prefetch(self, requests: Iterable[tuple[str, Period, str]]) -> None:
-        """Evaluate now the families of ``requests`` (name, period, split) that read the
-        supported-people set of a period that more than one of them reads: together, in one
-        short transaction on the primary that builds that period's set once
-        (``people.supported_sets_built_once``; issue 17) rather than once per breakdown. A period
-        with one such family (the quarterly update's "individuals") gains nothing from a
-        temporary table, which costs more to write than one statement's CTE, and stays lazy, as
-        do the other families (and so read the replica when there is one)."""
-        wanted = [r for r in dict.fromkeys(requests) if r[0] in SUPPORTED_SET_FAMILIES]
-        readers = Counter(period for _, period, _ in wanted)
-        shared = [r for r in wanted if readers[r[1]] > 1]
-        if not shared:
-            return
-        with people.supported_sets_built_once():
-            for name, period, split in shared:
-                self.family(name, period, split)
+    def prefetch(
+        self,
+        requests: Iterable[tuple[str, Period, str]],
+        *,
+        referral_periods: Iterable[Period] = (),
+        spend_periods: Iterable[Period] = (),
+    ) -> None:
+        """Evaluate now the big reads behind the families of ``requests`` (name, period, split),
+        side by side on connections of their own (``alongside.run_alongside``; issue 17): each
+        period's pass over its referrals (also for ``referral_periods``: a districts table), its
+        support ended, its security spend (also for ``spend_periods``: a spend table), and a
+        supported-people family that is the only one of its period.
+
+        Meanwhile, on this connection, the supported-people families of a period that more than
+        one of them reads: together, in one short transaction on the primary that builds that
+        period's set once (``people.supported_sets_built_once``) rather than once per breakdown.
+        A period with one such family (the quarterly update's "individuals") gains nothing from
+        a temporary table, which costs more to write than one statement's CTE. The other
+        families stay lazy (each a small statement)."""
+        wanted = list(dict.fromkeys(requests))
+        readers = Counter(period for name, period, _ in wanted if name in SUPPORTED_SET_FAMILIES)
+        shared = [r for r in wanted if r[0] in SUPPORTED_SET_FAMILIES and readers[r[1]] > 1]
+        reads: dict[tuple[str, Any], Callable[[], Any]] = {}
+        for name, period, split in wanted:
+            if name in REFERRAL_PASS_FAMILIES:
+                referral_periods = [*referral_periods, period]
+            elif name in SPEND_FAMILIES:
+                spend_periods = [*spend_periods, period]
+            elif name == "support_ended" and period not in self.ended:
+                reads[("ended", period)] = partial(
+                    support.support_ended,
+                    scope=self.scope,
+                    period=period,
+                    mapping=self.mapping("closure_reason"),
+                )
+            elif (
+                name in SUPPORTED_SET_FAMILIES
+                and readers[period] == 1
+                and (name, period, split) not in self._cache
+            ):
+                reads[("family", (name, period, split))] = partial(
+                    FAMILIES[name], self, period, split
+                )
+        for period in referral_periods:
+            if period not in self._referral_passes:
+                reads[("pass", period)] = partial(
+                    referrals.referral_pass, scope=self.scope, period=period, policy=self.policy
+                )
+        for period in spend_periods:
+            if period not in self._spend_cells:
+                reads[("spend", period)] = partial(
+                    security.spend_by_contract_district, scope=self.scope, period=period
+                )
+
+        # Longest first (a year's reads before a quarter's, a referral pass before the rest), so
+        # the last to start is a short one (issue 17).
+        reads = dict(sorted(reads.items(), key=lambda item: _read_order(*item[0])))
+
+        def shared_people_sets() -> None:
+            if not shared:
+                return
+            with people.supported_sets_built_once():
+                for name, period, split in shared:
+                    self.family(name, period, split)
+
+        for (kind, key), value in run_alongside(reads, meanwhile=shared_people_sets).items():
+            if kind == "pass":
+                self._referral_passes[key] = value
+            elif kind == "spend":
+                self._spend_cells[key] = value
+            elif kind == "ended":
+                self.ended[key] = value
+            else:
+                self._cache[key] = value
 
     def value(self, name: str, category: str, period: Period, split: str = "") -> Any:
         return self.family(name, period, split).get(category, 0)

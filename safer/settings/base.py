@@ -160,6 +160,9 @@ SAFER_WEB_WORKERS = env_int("SAFER_WEB_WORKERS", 2, minimum=1)
 SAFER_WEB_THREADS = env_int("SAFER_WEB_THREADS", 4, minimum=1)
 # Celery worker processes under `make run`/`make dev` (one database connection each).
 SAFER_WORKER_CONCURRENCY = env_int("SAFER_WORKER_CONCURRENCY", 2, minimum=1)
+# Connections a return's build may read with beside its own, for its independent big reads
+# (reporting.metrics.alongside; issue 17); 0: one connection, each read in turn.
+SAFER_REPORT_READ_CONNECTIONS = env_int("SAFER_REPORT_READ_CONNECTIONS", 2, minimum=0)
 
 # --- Database ---------------------------------------------------------------------------------
 
