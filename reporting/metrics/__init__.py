@@ -170,6 +170,10 @@ MONEY_CATEGORIES = frozenset(
 )
 # Families that count places, not people: whole numbers never suppressed as small.
 UNCOUNTED_FAMILIES = frozenset({"commissioned_units"})
+# The supported-set families (below) that read only the period's supported cases, not its
+# people: in a document, read on a connection of their own that builds only the cases
+# (``Metrics.prefetch``).
+CASES_ONLY_FAMILIES = frozenset({"support_types", "households_sanctuary"})
 # Families read from a period's one pass over its referrals (``Metrics.referral_pass``).
 REFERRAL_PASS_FAMILIES = frozenset({"referrals", "declined_by_reason", "not_supported"})
 # Families read from a period's security spend (``Metrics.spend_cells``).
@@ -189,7 +193,7 @@ SUPPORTED_SET_FAMILIES = frozenset(
 )
 
 
-_READ_ORDER = {"pass": 0, "family": 1, "ended": 2, "spend": 3}
+_READ_ORDER = {"pass": 0, "families": 1, "family": 1, "ended": 2, "spend": 3}
 
 
 def _read_order(kind: str, key: Any) -> tuple[int, int]:
@@ -269,7 +273,9 @@ class Metrics:
 
         Meanwhile, on this connection, the supported-people families of a period that more than
         one of them reads: together, in one short transaction on the primary that builds that
-        period's set once (``people.supported_sets_built_once``) rather than once per breakdown.
+        period's set once (``people.supported_sets_built_once``) rather than once per breakdown;
+        of those, the ones that read only the cases (``CASES_ONLY_FAMILIES``) together on another
+        connection, which builds only the cases (the people are the longest build).
         A period with one such family (the quarterly update's "individuals") gains nothing from
         a temporary table, which costs more to write than one statement's CTE. The other
         families stay lazy (each a small statement)."""
@@ -277,6 +283,13 @@ class Metrics:
         readers = Counter(period for name, period, _ in wanted if name in SUPPORTED_SET_FAMILIES)
         shared = [r for r in wanted if r[0] in SUPPORTED_SET_FAMILIES and readers[r[1]] > 1]
         reads: dict[tuple[str, Any], Callable[[], Any]] = {}
+        cases_only: dict[Period, list[tuple[str, Period, str]]] = {}
+        for request in shared:
+            if request[0] in CASES_ONLY_FAMILIES and request not in self._cache:
+                cases_only.setdefault(request[1], []).append(request)
+        shared = [r for r in shared if r[0] not in CASES_ONLY_FAMILIES]
+        for period, families in cases_only.items():
+            reads[("families", period)] = partial(self._families_over_cases, families)
         for name, period, split in wanted:
             if name in REFERRAL_PASS_FAMILIES:
                 referral_periods = [*referral_periods, period]
@@ -326,8 +339,18 @@ class Metrics:
                 self._spend_cells[key] = value
             elif kind == "ended":
                 self.ended[key] = value
+            elif kind == "families":
+                self._cache.update(value)
             else:
                 self._cache[key] = value
+
+    def _families_over_cases(
+        self, families: list[tuple[str, Period, str]]
+    ) -> dict[tuple[str, Period, str], Mapping[str, Any]]:
+        """``families`` (of ``CASES_ONLY_FAMILIES``, one period) over that period's supported
+        cases built once, into a temporary table on this connection (the people are not)."""
+        with people.supported_sets_built_once():
+            return {(n, p, s): FAMILIES[n](self, p, s) for n, p, s in families}
 
     def value(self, name: str, category: str, period: Period, split: str = "") -> Any:
         return self.family(name, period, split).get(category, 0)

@@ -211,6 +211,7 @@ class _BuiltSets:
     """The temporary tables of one document: (scope, period) → the tables' name stem."""
 
     tables: dict[tuple[Scope, Period], str] = field(default_factory=dict)
+    people: set[str] = field(default_factory=set)
     risks: set[str] = field(default_factory=set)
 
 
@@ -244,9 +245,10 @@ def supported_sets_built_once() -> Iterator[None]:
                 cursor.execute(f"DROP TABLE IF EXISTS {stem}_cases, {stem}_people, {stem}_risks")
 
 
-def _built_stem(scope: Scope, period: Period) -> str | None:
-    """The stem of the (scope, period)'s temporary tables, building them on first use; None
-    outside ``supported_sets_built_once``."""
+def _built_stem(scope: Scope, period: Period, *, people: bool = True) -> str | None:
+    """The stem of the (scope, period)'s temporary tables, building them on first use (the
+    people's only when ``people``: a block whose families read only the cases never builds
+    it); None outside ``supported_sets_built_once``."""
     built = _built.get()
     if built is None:
         return None
@@ -262,6 +264,10 @@ def _built_stem(scope: Scope, period: Period) -> str | None:
             )
             # Analysed before the people are built from it: the planner knows its size.
             cursor.execute(f"ANALYZE {stem}_cases")
+        built.tables[key] = stem
+    stem = built.tables[key]
+    if people and stem not in built.people:
+        with connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {stem}_people ON COMMIT DROP AS "  # noqa: S608 (ours)
                 f"WITH supported_cases AS (SELECT * FROM {stem}_cases), "
@@ -270,8 +276,8 @@ def _built_stem(scope: Scope, period: Period) -> str | None:
                 _people_params(),
             )
             cursor.execute(f"ANALYZE {stem}_people")
-        built.tables[key] = stem
-    return built.tables[key]
+        built.people.add(stem)
+    return stem
 
 
 def _built_risks(stem: str) -> None:
@@ -292,14 +298,23 @@ def _built_risks(stem: str) -> None:
 
 
 def _sets_sql(
-    scope: Scope, period: Period, *, households: bool = False, risks: bool = False
+    scope: Scope,
+    period: Period,
+    *,
+    households: bool = False,
+    risks: bool = False,
+    people: bool = True,
 ) -> tuple[str, list[Any]]:
     """``WITH`` and the CTEs that define ``supported_cases`` and ``people`` (and, with
     ``risks``, ``risks``: each person's referral risks) for one statement; read from the
-    document's temporary tables when they are built (``supported_sets_built_once``)."""
-    stem = _built_stem(scope, period)
+    document's temporary tables when they are built (``supported_sets_built_once``). Without
+    ``people`` the statement reads only ``supported_cases`` (from the temporary tables, only
+    that one is defined)."""
+    stem = _built_stem(scope, period, people=people or risks)
     if stem is not None:
-        tables = [("supported_cases", "cases"), ("people", "people")]
+        tables = [("supported_cases", "cases")]
+        if people or risks:
+            tables.append(("people", "people"))
         if risks:
             _built_risks(stem)
             tables.append(("risks", "risks"))
@@ -318,8 +333,9 @@ def _sets_sql(
 def supported_cases_sql(scope: Scope, period: Period) -> tuple[str, list[Any]]:
     """``WITH`` a CTE ``supported_cases``: the period's supported cases, adult and CYP, with
     ``case_id``, ``person_id``, ``first_contact_at``, ``adult``, ``accommodation_type``,
-    ``household_id`` and ``closed_at`` (and the ``people`` set, unused unless read)."""
-    return _sets_sql(scope, period, households=True)
+    ``household_id`` and ``closed_at`` (and, outside ``supported_sets_built_once``, the
+    ``people`` set, unused)."""
+    return _sets_sql(scope, period, households=True, people=False)
 
 
 def _people_select(
@@ -546,7 +562,7 @@ def support_types(*, scope: Scope, period: Period, mapping: Mapping[str, str]) -
         params += [*case_params, *rows[1]]
     if not branches:
         return result
-    cte, cte_params = _sets_sql(scope, period)
+    cte, cte_params = _sets_sql(scope, period, people=False)
     # Each (type, person) once, then people per type: two hashed GROUP BYs, where
     # ``COUNT(DISTINCT)`` sorted every typed row on disk (2.5 million goals and sessions for a
     # year at a million referrals; issue 17).
