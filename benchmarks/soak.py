@@ -496,7 +496,8 @@ def main(argv: list[str] | None = None) -> int:
     stack = start_stack(database_url, redis_url, log)
     bound = (
         settings.SAFER_WEB_WORKERS * settings.SAFER_WEB_THREADS
-        + settings.SAFER_WORKER_CONCURRENCY
+        # a worker building a return reads on up to SAFER_REPORT_READ_CONNECTIONS more (ADR 0015)
+        + settings.SAFER_WORKER_CONCURRENCY * (1 + settings.SAFER_REPORT_READ_CONNECTIONS)
         + 1  # beat (which opens none)
     )
     left_running: list[str] = []
