@@ -77,12 +77,13 @@ def cyp_cases_supported(scope: Scope, period: Period) -> QuerySet[CypCase]:
 # builds them into temporary tables and every later one reads those: the set is built once per
 # document, not once per breakdown (issue 17: 2.7-4.3 s each time at a million referrals).
 #
-# ``people`` joins the cases to their person and household first and groups after the join (by
-# the person's and household's keys): grouped before the join, the planner took the GROUP BY of
-# the ``UNION ALL`` for 200 people (its default for an unknown number of groups) and looked up
-# the person and the household by index once per person (500,000 times each for a year at a
-# million); grouped after, it hashes the two tables once. (The document's temporary tables
-# keep the grouped-first shape: ``_PEOPLE_FROM_TABLE``.)
+# ``people`` joins the cases to their person first and groups after the join (by the person's
+# key): grouped before the join, the planner took the GROUP BY of the ``UNION ALL`` for 200
+# people (its default for an unknown number of groups) and looked up the person by index once
+# per person (500,000 times for a year at a million); grouped after, it hashes the table once.
+# (The document's temporary tables keep the grouped-first shape: ``_PEOPLE_FROM_TABLE``.) No
+# figure counts people by their household's district, so the households are not joined (a hash
+# of every household, a second on the serial path of a return at a million; issue 17).
 
 _SUPPORTED_CASES = """
 supported_cases AS (
@@ -99,7 +100,7 @@ supported_cases AS (
 _PEOPLE = """
 aged AS (
     SELECT p.id, p.household_role, p.sex, p.is_trans, p.ethnicity, p.disability,
-           p.sexual_orientation, p.no_recourse_to_public_funds, h.district_id,
+           p.sexual_orientation, p.no_recourse_to_public_funds,
            BOOL_OR(s.adult) AS has_adult, MIN(s.accommodation_type) AS cyp_accommodation,
            COALESCE(
                EXTRACT(YEAR FROM AGE((MIN(s.first_contact_at) AT TIME ZONE %s)::date,
@@ -108,8 +109,7 @@ aged AS (
            ) AS age
     FROM supported_cases s
     JOIN casefile_person p ON p.id = s.person_id
-    JOIN casefile_household h ON h.id = p.household_id
-    GROUP BY p.id, h.id
+    GROUP BY p.id
 )"""
 
 # Over the document's analysed cases table (``_built_stem``) the planner knows how many people
@@ -122,7 +122,7 @@ supported AS (
     FROM supported_cases GROUP BY person_id
 ), aged AS (
     SELECT p.id, p.household_role, p.sex, p.is_trans, p.ethnicity, p.disability,
-           p.sexual_orientation, p.no_recourse_to_public_funds, h.district_id, s.has_adult,
+           p.sexual_orientation, p.no_recourse_to_public_funds, s.has_adult,
            s.cyp_accommodation,
            COALESCE(
                EXTRACT(YEAR FROM AGE((s.first_support_at AT TIME ZONE %s)::date,
@@ -131,7 +131,6 @@ supported AS (
            ) AS age
     FROM supported s
     JOIN casefile_person p ON p.id = s.person_id
-    JOIN casefile_household h ON h.id = p.household_id
 )"""
 
 # Each person's group and accommodation, from ``aged`` (built either way above): the one rule,
@@ -451,10 +450,6 @@ def individuals_by_age_band(*, scope: Scope, period: Period, band_set: str) -> d
     category, params = _age_band_sql(bands)
     counts = _people_counts(scope, period, category, params)
     return with_total({**{band.code: 0 for band in bands}, **counts})
-
-
-def individuals_by_district(*, scope: Scope, period: Period) -> dict[str, int]:
-    return _people_counts(scope, period, "district_id")
 
 
 def specialist_conditions(policy: Policy) -> dict[str, tuple[str, list[Any]]]:
