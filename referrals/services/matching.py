@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.postgres.search import TrigramSimilarity
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from referrals.exceptions import InvalidTransition
 from referrals.models import MatchStatus, Referral, ReferralMatch
+from safer import sqlbatch
 from safer.accounts.models import User
 from safer.audit.history import history_context
 from safer.casefile.models import Household, Person
@@ -51,10 +53,13 @@ def _dates_of_birth(dob: dt.date) -> list[dt.date]:
 
 
 @transaction.atomic(savepoint=False)  # part of the caller's change: no savepoint of its own
-def referral_matches_find(*, referral: Referral, new: bool = False) -> list[ReferralMatch]:
+def referral_matches_find(
+    *, referral: Referral, new: bool = False, writes: Sequence[sqlbatch.Statement] = ()
+) -> list[ReferralMatch]:
     """Record the earlier referrals (same authority, last 12 months) that may be this person or
     this address. Returns the matches created. ``new``: the referral was created in this
-    transaction, so it has no matches recorded yet to read first.
+    transaction, so it has no matches recorded yet to read first. ``writes``: the caller's
+    statements (its new rows), sent ahead of the search in the same round trip.
 
     Two queries, each starting from an index rather than from the authority's referrals (issue
     17): the person branch from the survivors born on the date (``person_dob_idx``), the address
@@ -69,6 +74,7 @@ def referral_matches_find(*, referral: Referral, new: bool = False) -> list[Refe
     for pk, similarity, branch in _candidate_rows(
         person=_person_candidates(candidates, survivor=case_file.survivor),
         address=_address_query(candidates, household=case_file.household),
+        writes=writes,
     ):
         hits.setdefault(pk, {})[branch] = similarity
     if not hits:
@@ -155,7 +161,10 @@ _SERIAL_SQL = "SELECT set_config('max_parallel_workers_per_gather', '0', true); 
 
 
 def _candidate_rows(
-    *, person: QuerySet[Any], address: QuerySet[Any] | None
+    *,
+    person: QuerySet[Any],
+    address: QuerySet[Any] | None,
+    writes: Sequence[sqlbatch.Statement] = (),
 ) -> list[tuple[uuid.UUID, float, str]]:
     """(referral id, similarity, "person" or "address") of both branches, in one round trip
     (issue 17: three before, the person query, the threshold and the address query).
@@ -172,17 +181,15 @@ def _candidate_rows(
         if queryset is not None and not isinstance(queryset, EmptyQuerySet)
     ]
     if not branches:
+        sqlbatch.execute_together(writes)
         return []
     combined = branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
     sql, params = combined.query.sql_with_params()
     if address is not None and not isinstance(address, EmptyQuerySet):
         sql, params = _THRESHOLD_SQL + sql, (str(ADDRESS_MIN_SIMILARITY), *params)
     sql = _SERIAL_SQL + sql
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        while cursor.nextset():  # to the last statement's rows (pghistory may have moved there)
-            pass
-        return [(pk, float(similarity), branch) for pk, similarity, branch in cursor.fetchall()]
+    rows = sqlbatch.execute_together(writes, then=sqlbatch.Statement(sql, tuple(params)))
+    return [(pk, float(similarity), branch) for pk, similarity, branch in rows]
 
 
 def _address_candidates(candidates: QuerySet[Referral], *, household: Household) -> QuerySet[Any]:
