@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import uuid
 
 import pytest
 from django.db import transaction
@@ -23,7 +24,7 @@ LINES = ["", " 12 Oak Road ", "Flat 1%_ 'Quoted' Road"]
 
 
 def _referral(
-    authority: object, birth: dt.date | None, given: str, family: str, line: str
+    authority: uuid.UUID, birth: dt.date | None, given: str, family: str, line: str
 ) -> Referral:
     survivor = Person(given_name=given, family_name=family, date_of_birth=birth)
     household = Household(postcode="me14 1ab", address_line_1=line)
