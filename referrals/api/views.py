@@ -31,7 +31,7 @@ from referrals.models import Referral
 from referrals.services.submit import referral_submit
 from safer import refdata
 from safer.api.exceptions import INVALID, ApiError, UnprocessableRequest
-from safer.api.models import Scope
+from safer.api.models import ApiCall, Scope
 from safer.api.schema import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_PATTERN, error_responses
 from safer.api.services import IdempotencyKeyReused, idempotent_execute, request_fingerprint
 from safer.api.views import PartnerApiView
@@ -122,6 +122,7 @@ class ReferralSubmitView(PartnerApiView):
     def post(self, request: Request) -> Response:
         key = idempotency_key(request)
         client = self.client
+        with_answer: list[ApiCall] = []
 
         def perform() -> tuple[int, dict[str, Any]]:
             serializer = ReferralSubmitSerializer(data=request.data)
@@ -136,7 +137,7 @@ class ReferralSubmitView(PartnerApiView):
             except ReferralRejected as rejected:
                 raise UnprocessableRequest(rejected.message) from None
             # The call's audit row in the referral's transaction: stored together or not at all.
-            self.api_call_record_now(request, status.HTTP_201_CREATED)
+            with_answer.append(self.api_call_row_now(request, status.HTTP_201_CREATED))
             return status.HTTP_201_CREATED, status_body(referral)
 
         try:
@@ -146,6 +147,7 @@ class ReferralSubmitView(PartnerApiView):
                 operation="referrals.submit",
                 fingerprint=request_fingerprint(request.data),
                 perform=perform,
+                with_answer=with_answer,
             )
         except BaseException as failed:
             self.api_call_record_undone()  # rolled back with the transaction: written afterwards

@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.postgres.search import TrigramSimilarity
@@ -18,9 +20,10 @@ from django.utils import timezone
 
 from referrals.exceptions import InvalidTransition
 from referrals.models import MatchStatus, Referral, ReferralMatch
+from safer import sqlbatch
 from safer.accounts.models import User
 from safer.audit.history import history_context
-from safer.casefile.models import Household, Person
+from safer.casefile.models import CaseFile, Household, Person
 from safer.casefile.services import case_event_record
 from safer.validation import postcode_normalise
 
@@ -51,10 +54,13 @@ def _dates_of_birth(dob: dt.date) -> list[dt.date]:
 
 
 @transaction.atomic(savepoint=False)  # part of the caller's change: no savepoint of its own
-def referral_matches_find(*, referral: Referral, new: bool = False) -> list[ReferralMatch]:
+def referral_matches_find(
+    *, referral: Referral, new: bool = False, writes: Sequence[sqlbatch.Statement] = ()
+) -> list[ReferralMatch]:
     """Record the earlier referrals (same authority, last 12 months) that may be this person or
     this address. Returns the matches created. ``new``: the referral was created in this
-    transaction, so it has no matches recorded yet to read first.
+    transaction, so it has no matches recorded yet to read first. ``writes``: the caller's
+    statements (its new rows), sent ahead of the search in the same round trip.
 
     Two queries, each starting from an index rather than from the authority's referrals (issue
     17): the person branch from the survivors born on the date (``person_dob_idx``), the address
@@ -63,14 +69,14 @@ def referral_matches_find(*, referral: Referral, new: bool = False) -> list[Refe
     pg_trgm's ``%`` operator with the threshold set for this transaction only). One ``OR`` over
     both, as before, could be served by neither index and read every referral of the authority's
     year (550 ms at 100x the county data, with the reference lock held)."""
-    case_file = referral.case_file
-    candidates = _earlier_referrals(referral)
+    search = _search_statement(referral)
     hits: dict[uuid.UUID, dict[str, float]] = {}
-    for pk, similarity, branch in _candidate_rows(
-        person=_person_candidates(candidates, survivor=case_file.survivor),
-        address=_address_query(candidates, household=case_file.household),
+    if search is None:
+        sqlbatch.execute_together(writes)
+    for pk, similarity, branch in (
+        sqlbatch.execute_together(writes, then=search) if search is not None else ()
     ):
-        hits.setdefault(pk, {})[branch] = similarity
+        hits.setdefault(pk, {})[branch] = float(similarity)
     if not hits:
         return []
     # One read and one insert however many candidates (a get_or_create each cost four round
@@ -154,11 +160,11 @@ _THRESHOLD_SQL = "SELECT set_config('pg_trgm.similarity_threshold', %s, true); "
 _SERIAL_SQL = "SELECT set_config('max_parallel_workers_per_gather', '0', true); "
 
 
-def _candidate_rows(
+def _search_compiled(
     *, person: QuerySet[Any], address: QuerySet[Any] | None
-) -> list[tuple[uuid.UUID, float, str]]:
-    """(referral id, similarity, "person" or "address") of both branches, in one round trip
-    (issue 17: three before, the person query, the threshold and the address query).
+) -> sqlbatch.Statement | None:
+    """Both branches as one statement (issue 17: three round trips before, the person query,
+    the threshold and the address query); None when neither applies.
 
     The branches go as one ``UNION ALL``, which PostgreSQL plans branch by branch, so each
     still starts from its own index (an ``OR`` could not); the address branch's trigram
@@ -172,17 +178,137 @@ def _candidate_rows(
         if queryset is not None and not isinstance(queryset, EmptyQuerySet)
     ]
     if not branches:
-        return []
+        return None
     combined = branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
     sql, params = combined.query.sql_with_params()
     if address is not None and not isinstance(address, EmptyQuerySet):
         sql, params = _THRESHOLD_SQL + sql, (str(ADDRESS_MIN_SIMILARITY), *params)
-    sql = _SERIAL_SQL + sql
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        while cursor.nextset():  # to the last statement's rows (pghistory may have moved there)
-            pass
-        return [(pk, float(similarity), branch) for pk, similarity, branch in cursor.fetchall()]
+    return sqlbatch.Statement(_SERIAL_SQL + sql, tuple(params))
+
+
+def _search_statement(referral: Referral) -> sqlbatch.Statement | None:
+    """``_search_compiled`` for this referral, from a template of its shape made once per
+    process (issue 17: building and compiling the two branches through the ORM cost more CPU
+    than anything else in a submission). The template is the ORM's own SQL: see
+    ``_search_template``."""
+    values = _search_values(referral)
+    shape = _search_shape(values)
+    person, _, _, address = shape
+    if not (person or address):
+        return None  # nothing to search by
+    if shape not in _TEMPLATES:
+        _TEMPLATES[shape] = _search_template(shape)
+    template = _TEMPLATES[shape]
+    if template is None:  # could not be made: the ORM every time
+        return _search_compiled_for(referral)
+    sql, slots = template
+    return sqlbatch.Statement(
+        sql, tuple(values[slot.name] if slot.name else slot.value for slot in slots)
+    )
+
+
+@dataclass(frozen=True)
+class _Slot:
+    name: str = ""  # the value of ``_search_values`` this parameter is; "" for a constant
+    value: Any = None
+
+
+_Shape = tuple[bool, bool, int, bool]
+_TEMPLATES: dict[_Shape, tuple[str, tuple[_Slot, ...]] | None] = {}
+
+
+def _search_compiled_for(referral: Referral) -> sqlbatch.Statement | None:
+    case_file = referral.case_file
+    candidates = _earlier_referrals(referral)
+    return _search_compiled(
+        person=_person_candidates(candidates, survivor=case_file.survivor),
+        address=_address_query(candidates, household=case_file.household),
+    )
+
+
+def _search_values(referral: Referral) -> dict[str, Any]:
+    """Everything of the referral the search's SQL depends on, as its parameters hold it."""
+    case_file = referral.case_file
+    survivor = case_file.survivor
+    household = case_file.household
+    given = survivor.given_name.strip().lower()
+    family = survivor.family_name.strip().lower()
+    dates = _dates_of_birth(survivor.date_of_birth) if survivor.date_of_birth else []
+    return {
+        "authority": case_file.authority_id,
+        "since": referral.received_at - MATCH_WINDOW,
+        "until": referral.received_at,
+        "referral": referral.pk,
+        "case_file": case_file.pk,
+        **{f"date{i}": d for i, d in enumerate(dates)},
+        "given": given,
+        "family": family,
+        "name": f"{given} {family}".strip(),
+        "postcode": postcode_normalise(household.postcode),
+        "line": household.address_line_1.strip().lower(),
+    }
+
+
+def _search_shape(values: dict[str, Any]) -> _Shape:
+    """What decides the SQL's text: which branches and annotations there are."""
+    dates = sum(1 for name in values if name.startswith("date"))
+    return (bool(dates and values["given"]), bool(values["family"]), dates, bool(values["line"]))
+
+
+def _search_template(shape: _Shape) -> tuple[str, tuple[_Slot, ...]] | None:
+    """The search's SQL for referrals of this shape, and where each value goes in its
+    parameters: compiled by the ORM for two made-up referrals of the shape, each parameter
+    found among the made-up values (or, the same in both, a constant). Kept only if filling it
+    with the second referral's values gives exactly what the ORM compiled for it: otherwise
+    None (the ORM is used every time)."""
+    first, second = (_made_up_referral(shape, n) for n in (1, 2))
+    compiled = [_search_compiled_for(r) for r in (first, second)]
+    if compiled[0] is None or compiled[1] is None:
+        return None
+    values = [_search_values(r) for r in (first, second)]
+    slots = []
+    for one, two in zip(compiled[0].params, compiled[1].params, strict=True):
+        if one == two:
+            # A constant of the SQL, or a value the shape fixes (an empty family name): every
+            # other made-up value differs between the two referrals.
+            slots.append(_Slot(value=one))
+            continue
+        names = [
+            n
+            for n, v in values[0].items()
+            if type(v) is type(one) and v == one and values[1][n] == two
+        ]
+        if not names:
+            return None
+        # Two names with the same value in both made-up referrals have it in every referral
+        # of the shape (without a family name, the full name is the given name).
+        slots.append(_Slot(name=names[0]))
+    template = (compiled[0].sql, tuple(slots))
+    filled = tuple(values[1][s.name] if s.name else s.value for s in template[1])
+    if compiled[1].sql != template[0] or filled != compiled[1].params:
+        return None
+    return template
+
+
+def _made_up_referral(shape: _Shape, n: int) -> Referral:
+    """An unsaved referral of this shape (``n``: the first or second) whose every value is
+    unlike any constant of the SQL and unlike each other."""
+    person, family, dates, line = shape
+    births = {
+        0: None,
+        1: dt.date(1901, 3, 17 + n),  # a day above 12: no swapped date
+        2: dt.date(1900 + n, 2 + n, 6 + n),  # 7 March 1901 (and 3 July); 8 April 1902
+    }
+    survivor = Person(
+        given_name=f"Zqgiven{n}" if person else "",
+        family_name=f"Zqfamily{n}" if family else "",
+        date_of_birth=births[dates],
+    )
+    household = Household(postcode=f"ZZ{n} 9ZZ", address_line_1=f"{n} Zqline Road" if line else "")
+    case_file = CaseFile(authority_id=uuid.uuid4(), survivor=survivor, household=household)
+    return Referral(
+        case_file=case_file, received_at=dt.datetime(1999, 1, 2, 3, 4, 5 + n, tzinfo=dt.UTC)
+    )
 
 
 def _address_candidates(candidates: QuerySet[Referral], *, household: Household) -> QuerySet[Any]:
@@ -196,7 +322,7 @@ def _address_query(candidates: QuerySet[Referral], *, household: Household) -> Q
     """The same address: the same postcode and a first line at least ADDRESS_MIN_SIMILARITY
     alike (None without a first line). ``%`` is what the GIN trigram index serves; it compares
     with ``pg_trgm.similarity_threshold``, which must be ADDRESS_MIN_SIMILARITY for this
-    transaction (``_candidate_rows`` sets it), so it keeps exactly the rows ``similarity()``
+    transaction (``_search_compiled`` sets it), so it keeps exactly the rows ``similarity()``
     keeps."""
     line = household.address_line_1.strip().lower()
     if not line:

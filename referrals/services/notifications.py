@@ -32,7 +32,7 @@ from safer.access.roles import SPA_ROLES
 from safer.accounts.models import User
 from safer.accounts.roles import ROLE_GROUP_NAMES
 from safer.outbox.models import OutboxMessage
-from safer.outbox.services import outbox_enqueue
+from safer.outbox.services import outbox_message_new
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +57,15 @@ def _wants_triage_alert(referral: Referral) -> bool:
     return referral.urgent or referral.risk_level == RiskLevel.HIGH
 
 
-def referral_notifications_queue(*, referral: Referral) -> OutboxMessage | None:
-    """Queue a new referral's emails: one outbox row, in the caller's transaction, that the worker
-    expands (``referral_notifications_create``) and sends; None when no email is due."""
+def referral_notifications_message(*, referral: Referral) -> OutboxMessage | None:
+    """A new referral's emails: one outbox row that the worker expands
+    (``referral_notifications_create``) and sends; None when no email is due. Not inserted yet:
+    the caller inserts it in its transaction with its other new rows (``outbox_message_new``)."""
     if not (_wants_acknowledgement(referral) or _wants_triage_alert(referral)):
         return None
-    return outbox_enqueue(task_name=NOTIFICATIONS_TASK, kwargs={"referral_id": str(referral.id)})
+    return outbox_message_new(
+        task_name=NOTIFICATIONS_TASK, kwargs={"referral_id": str(referral.id)}
+    )
 
 
 @transaction.atomic

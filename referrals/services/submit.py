@@ -15,9 +15,10 @@ from referrals.exceptions import ReferralRejected
 from referrals.models import Referral, ReferralSource, RiskLevel
 from referrals.risk import level_from_score, level_max
 from referrals.services.matching import referral_matches_find
-from referrals.services.notifications import referral_notifications_queue
+from referrals.services.notifications import referral_notifications_message
 from referrals.services.risk_policy import risk_rules_cached
 from referrals.sla import first_contact_due_at, spa_policy_cached, triage_due_at
+from safer import sqlbatch
 from safer.accounts.models import User
 from safer.casefile.intake import (
     AddressDetails,
@@ -25,9 +26,9 @@ from safer.casefile.intake import (
     PerpetratorDetails,
     PersonDetails,
     SafeContactDetails,
-    case_file_open_from_intake,
+    case_file_build_from_intake,
 )
-from safer.casefile.services import case_event_record, reference_next
+from safer.casefile.services import case_event_new, reference_next
 from safer.organisations.models import AgencyType
 
 
@@ -96,7 +97,7 @@ def referral_submit(
     now = timezone.now()
     reference = reference_next()
     override = submission.consent.safeguarding_override_reason.strip()
-    opened = case_file_open_from_intake(
+    opened = case_file_build_from_intake(
         intake=Intake(
             reference=reference,
             survivor=submission.survivor,
@@ -113,7 +114,7 @@ def referral_submit(
     risk_level = _reported_risk_level(submission, case_file.authority_id)
     policy = spa_policy_cached(authority_id=case_file.authority_id)
     referrer = submission.referrer if submission.source == ReferralSource.PROFESSIONAL else None
-    referral = Referral.objects.create(
+    referral = Referral(
         reference=reference,
         case_file=case_file,
         source=submission.source,
@@ -146,13 +147,11 @@ def referral_submit(
         ),
     )
     wanted = [opened.children[i] for i in sorted(set(submission.request.children))]
-    if wanted:
-        # A new referral has none yet: insert the links (``set`` first reads the existing ones).
-        Referral.children_for_support.through.objects.bulk_create(
-            Referral.children_for_support.through(referral=referral, person=child)
-            for child in wanted
-        )
-    case_event_record(
+    # A new referral has no links yet: they are inserted (``set`` would first read them).
+    links = [
+        Referral.children_for_support.through(referral=referral, person=child) for child in wanted
+    ]
+    event = case_event_new(
         case_file=case_file,
         kind="referral_received",
         summary=(
@@ -162,8 +161,18 @@ def referral_submit(
         ),
         data={"referral_id": str(referral.id), "reference": reference, "urgent": referral.urgent},
     )
-    referral_matches_find(referral=referral, new=True)
-    referral_notifications_queue(referral=referral)
+    # The emails' outbox row (relayed after commit), if any are due.
+    message = referral_notifications_message(referral=referral)
+    # Every new row in one round trip, carried ahead of the duplicate search (issue 17: ten
+    # round trips before). The search excludes this referral and its case file, so whether it
+    # runs before or after them changes nothing it finds.
+    referral_matches_find(
+        referral=referral,
+        new=True,
+        writes=sqlbatch.inserts(
+            [*opened.rows, referral, *links, event, *([message] if message else [])]
+        ),
+    )
     return referral
 
 

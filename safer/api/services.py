@@ -12,15 +12,16 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from safer import sqlbatch
 from safer.access.request_cache import access_cache_forget
 from safer.accounts.models import User
 from safer.accounts.roles import Role
@@ -201,13 +202,36 @@ def api_call_record(
 ) -> ApiCall:
     """Log one request (successful or not) against the client that made it (or the signed-in
     person, for the schema)."""
+    call = api_call_new(
+        client=client,
+        user=user,
+        request=request,
+        route=route,
+        status_code=status_code,
+        duration_ms=duration_ms,
+    )
+    call.save(force_insert=True)
+    return call
+
+
+def api_call_new(
+    *,
+    client: ApiClient | None,
+    user: User | None = None,
+    request: HttpRequest,
+    route: str,
+    status_code: int,
+    duration_ms: int,
+) -> ApiCall:
+    """``api_call_record``'s row, not saved yet: for a view that inserts it in its own
+    transaction with its other writes, in one round trip (``safer.sqlbatch``)."""
     if client is not None:
         label = client.label
     elif user is not None:
         label = f"session: {user.full_name} <{user.email}>"
     else:
         label = "unauthenticated"
-    return ApiCall.objects.create(
+    return ApiCall(
         client=client,
         client_label=label[:300],
         method=request.method or "",
@@ -244,12 +268,16 @@ def idempotent_execute(
     operation: str,
     fingerprint: str,
     perform: Callable[[], tuple[int, dict[str, Any]]],
+    with_answer: Sequence[models.Model] = (),
 ) -> IdempotentResult:
     """Run ``perform`` once per (client, key); later calls get the first result back.
 
     Two requests with the same key at the same moment: the second waits on the first's row
     (``INSERT ... ON CONFLICT DO NOTHING`` blocks on an uncommitted duplicate), then replays its
     result. If ``perform`` raises, the record goes with the rollback and the key is free again.
+
+    ``with_answer``: new rows ``perform`` adds to this list (the call's audit row), inserted with
+    the record's answer in one round trip (``safer.sqlbatch``; issue 17).
     """
     record = _idempotency_record_claim(
         client=client, key=key, operation=operation, fingerprint=fingerprint
@@ -267,7 +295,14 @@ def idempotent_execute(
     record.request_hash = fingerprint
     record.response_status = status
     record.response_body = body
-    record.save(update_fields=["operation", "request_hash", "response_status", "response_body"])
+    answer = sqlbatch.update(
+        IdempotencyRecord.objects.filter(pk=record.pk),
+        operation=operation,
+        request_hash=fingerprint,
+        response_status=status,
+        response_body=body,
+    )
+    sqlbatch.execute_together(sqlbatch.inserts(with_answer), then=answer)
     return IdempotentResult(status=status, body=body, replayed=False)
 
 

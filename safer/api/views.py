@@ -34,9 +34,9 @@ from safer.accounts.models import User
 from safer.api import throttle
 from safer.api.authentication import ApiTokenAuthentication
 from safer.api.exceptions import api_error_response
-from safer.api.models import ApiClient, Scope
+from safer.api.models import ApiCall, ApiClient, Scope
 from safer.api.permissions import HasScope
-from safer.api.services import api_call_record
+from safer.api.services import api_call_new, api_call_record
 from safer.audit.services import client_ip
 
 
@@ -62,7 +62,7 @@ class AuditedApiMixin:
     """One ``ApiCall`` row per request, with the client when the token authenticated."""
 
     _started: float
-    # Set by ``api_call_record_now``: the row is written already, in the view's transaction.
+    # Set by ``api_call_row_now``: the row is the view's to write, in its own transaction.
     _call_recorded: bool = False
 
     def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
@@ -78,32 +78,36 @@ class AuditedApiMixin:
             self._api_call_record(request, response.status_code)
         return response
 
-    def api_call_record_now(self, request: Request, status_code: int) -> None:
-        """Write this request's ``ApiCall`` row now, inside the view's own transaction (one
-        round trip and one commit fewer than a row of its own afterwards, issue 17), for the
-        status the view is about to answer. The view must call ``api_call_record_undone`` if
-        that transaction rolls back, so the row is written afterwards after all."""
-        self._api_call_record(request, status_code)
+    def api_call_row_now(self, request: Request, status_code: int) -> ApiCall:
+        """This request's ``ApiCall`` row, for the status the view is about to answer, for the
+        view to insert inside its own transaction (one round trip and one commit fewer than a
+        row of its own afterwards, issue 17): it is not written again afterwards. The view must
+        call ``api_call_record_undone`` if that transaction rolls back, so the row is written
+        afterwards after all."""
         self._call_recorded = True
+        return api_call_new(**self._api_call_fields(request, status_code))
 
     def api_call_record_undone(self) -> None:
         self._call_recorded = False
 
     def _api_call_record(self, request: Request, status_code: int) -> None:
+        api_call_record(**self._api_call_fields(request, status_code))
+
+    def _api_call_fields(self, request: Request, status_code: int) -> dict[str, Any]:
         # Not ``request.auth``: that would authenticate now if the request was refused before
         # authentication (a rate limit), and could raise here.
         auth = request.__dict__.get("_auth")
         user = request.__dict__.get("_user")
         match = request._request.resolver_match
         started = getattr(self, "_started", time.monotonic())
-        api_call_record(
-            client=auth if isinstance(auth, ApiClient) else None,
-            user=user if isinstance(user, User) else None,
-            request=request._request,
-            route=match.view_name if match else "",
-            status_code=status_code,
-            duration_ms=int((time.monotonic() - started) * 1000),
-        )
+        return {
+            "client": auth if isinstance(auth, ApiClient) else None,
+            "user": user if isinstance(user, User) else None,
+            "request": request._request,
+            "route": match.view_name if match else "",
+            "status_code": status_code,
+            "duration_ms": int((time.monotonic() - started) * 1000),
+        }
 
 
 class PartnerApiView(AuditedApiMixin, APIView):

@@ -116,9 +116,22 @@ def case_event_record(
     data: dict[str, Any] | None = None,
 ) -> CaseEvent:
     """Append an event to the case timeline, inside the transaction of the change it records."""
-    return CaseEvent.objects.create(
-        case_file=case_file, kind=kind, summary=summary, actor=actor, data=data or {}
-    )
+    event = case_event_new(case_file=case_file, kind=kind, summary=summary, actor=actor, data=data)
+    event.save(force_insert=True)
+    return event
+
+
+def case_event_new(
+    *,
+    case_file: CaseFile,
+    kind: str,
+    summary: str,
+    actor: User | None = None,
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """``case_event_record``'s event, not saved yet: for a caller that inserts it with its other
+    new rows in one round trip (``safer.sqlbatch``), in the same transaction."""
+    return CaseEvent(case_file=case_file, kind=kind, summary=summary, actor=actor, data=data or {})
 
 
 @transaction.atomic

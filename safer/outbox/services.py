@@ -27,6 +27,15 @@ _SCALARS = (str, int, float, bool, type(None))
 
 def outbox_enqueue(*, task_name: str, kwargs: dict[str, Any]) -> OutboxMessage:
     """Record async work in the caller's transaction; it is relayed to Celery after commit."""
+    message = outbox_message_new(task_name=task_name, kwargs=kwargs)
+    message.save(force_insert=True)
+    return message
+
+
+def outbox_message_new(*, task_name: str, kwargs: dict[str, Any]) -> OutboxMessage:
+    """``outbox_enqueue``'s message, for a caller that inserts it with its other new rows in one
+    round trip (``safer.sqlbatch``; issue 17), in this same transaction: its relay after commit
+    is arranged already. Not inserted, it is never sent (the relay claims only a stored row)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError(
             "outbox_enqueue must run inside the transaction of the change it follows"
@@ -37,7 +46,7 @@ def outbox_enqueue(*, task_name: str, kwargs: dict[str, Any]) -> OutboxMessage:
                 f"outbox kwargs carry ids and scalars only; {key!r} is {type(value).__name__}"
             )
     # A copy: the message relayed from memory after commit is exactly the row stored now.
-    message = OutboxMessage.objects.create(task_name=task_name, kwargs=dict(kwargs))
+    message = OutboxMessage(task_name=task_name, kwargs=dict(kwargs))
     transaction.on_commit(lambda: _relay_enqueued(message))
     return message
 
