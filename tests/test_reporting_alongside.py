@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from reporting.metrics import Scope, alongside
 from reporting.metrics.alongside import extra_connections, run_alongside
+from reporting.metrics.common import aggregate_plan
 from reporting.models import ReportKind
 from reporting.periods import Period
 from reporting.returns import build_return, template_for
@@ -134,3 +135,20 @@ def test_a_return_built_alongside_is_the_one_built_in_turn(
     figures = _figures(side_by_side)
     assert figures == _figures(in_turn)
     assert any(value for _, rows in figures for row in rows for value in row if value)
+
+
+def _parallel_workers_in_aggregate_plan() -> str:
+    with aggregate_plan(), connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        (workers,) = cursor.fetchone()
+    return str(workers)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reads_side_by_side_plan_no_parallel_workers_and_the_callers_do() -> None:
+    found = run_alongside(
+        {"read": _parallel_workers_in_aggregate_plan},
+        meanwhile=lambda: None,
+    )
+    assert found == {"read": "0"}
+    assert _parallel_workers_in_aggregate_plan() != "0"  # the caller's own reads: the server's

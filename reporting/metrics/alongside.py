@@ -25,6 +25,8 @@ from typing import TypeVar
 from django.conf import settings
 from django.db import connections
 
+from reporting.metrics.common import side_by_side
+
 Key = TypeVar("Key", bound=Hashable)
 Value = TypeVar("Value")
 
@@ -55,11 +57,18 @@ def run_alongside(
         return {key: read() for key, read in reads.items()}
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="report-read") as pool:
         futures: dict[Key, Future[Value]] = {
-            key: pool.submit(contextvars.copy_context().run, _on_own_connection, read)
+            key: pool.submit(_side_by_side_context().run, _on_own_connection, read)
             for key, read in reads.items()
         }
         meanwhile()
     return {key: future.result() for key, future in futures.items()}
+
+
+def _side_by_side_context() -> contextvars.Context:
+    """A copy of this thread's context, marked as a read side by side (``common.side_by_side``)."""
+    context = contextvars.copy_context()
+    context.run(side_by_side.set, True)
+    return context
 
 
 def _on_own_connection(read: Callable[[], Value]) -> Value:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -109,27 +110,44 @@ def policy_for(authority_ids: Iterable[uuid.UUID]) -> Policy:
 # The memory a sort or hash of a return's one-pass statements may take before it spills to disk
 # (``aggregate_plan``): a year's referrals of an authority at a million, grouped, fit in it.
 AGGREGATE_WORK_MEM = "64MB"
+# The referral pass's: the planner expects hundreds of thousands of groups in its decision lines
+# (seven flags and codes; there are a few dozen) and, past the default, sorted a year's
+# referrals on disk to group them rather than hashing them (issue 17: 0.7 s at a million).
+# The memory a hash actually takes follows the groups found: 12 MB there.
+REFERRAL_PASS_WORK_MEM = "256MB"  # noqa: S105 (a size, not a password)
+
+
+# True for the reads ``alongside.run_alongside`` runs side by side (ADR 0015): they already
+# share the cores with each other, so their plans start no parallel workers, which only added
+# processes waiting for a core (the annual return at a million: 13.5-14.3 s with them, 10.5-12.6
+# s without; issue 17).
+side_by_side: ContextVar[bool] = ContextVar("reporting_side_by_side", default=False)
 
 
 @contextmanager
-def aggregate_plan(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+def aggregate_plan(
+    using: str = DEFAULT_DB_ALIAS, *, work_mem: str = AGGREGATE_WORK_MEM
+) -> Iterator[None]:
     """Plan the block's statements as the one-pass aggregates of a return: JIT compilation off
-    and ``work_mem`` at ``AGGREGATE_WORK_MEM`` (``set_config(…, true)``, i.e. ``SET LOCAL``: in a
-    transaction of their own on ``using``, or the caller's; safe under PgBouncer's transaction
-    pooling, and allowed on a hot standby, so a read routed to the replica stays there: ADR
-    0013).
+    and ``work_mem`` at ``work_mem`` (``AGGREGATE_WORK_MEM`` unless given), by ``set_config(…,
+    true)``, i.e. ``SET LOCAL``: in a transaction of their own on ``using``, or the caller's;
+    safe under PgBouncer's transaction pooling, and allowed on a hot standby, so a read routed
+    to the replica stays there (ADR 0013).
 
     - Each of these statements is costed past ``jit_above_cost`` and compiled: 11 s of JIT for
       a 22 s pass over a year's referrals at a million (issue 17), for a statement that runs
       once per period.
     - At the default 4 MB every grouping and hash of half a million referrals is sorted or
       batched on disk.
+    - A read run side by side with others (``side_by_side``) plans no parallel workers.
     """
+    serial = side_by_side.get()
     with transaction.atomic(using=using):
         with connections[using].cursor() as cursor:
             cursor.execute(
-                "SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true)",
-                [AGGREGATE_WORK_MEM],
+                "SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true)"
+                + (", set_config('max_parallel_workers_per_gather', '0', true)" if serial else ""),
+                [work_mem],
             )
         yield
 

@@ -36,6 +36,7 @@ from referrals.models import (
 from reporting.metrics.common import (
     NOT_KNOWN,
     OTHER,
+    REFERRAL_PASS_WORK_MEM,
     AgeOn,
     Policy,
     Scope,
@@ -199,7 +200,10 @@ def referral_pass(*, scope: Scope, period: Period, policy: Policy) -> ReferralPa
         routed_table=_m2m_table(m2m.get_field("routed_children")),
     )
     using = read_alias(Referral)  # the replica when there is one (ADR 0013)
-    with aggregate_plan(using), connections[using].cursor() as cursor:
+    with (
+        aggregate_plan(using, work_mem=REFERRAL_PASS_WORK_MEM),
+        connections[using].cursor() as cursor,
+    ):
         cursor.execute(sql, [*refs_params, *age_params])
         rows = cursor.fetchall()
     counts = {
