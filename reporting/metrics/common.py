@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -27,7 +27,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, NullIf
 
-from reporting.models import ReportingPolicy
+from reporting.models import AgeBand, ReportingPolicy
 
 OTHER = "other"
 NOT_KNOWN = "not_known"
@@ -106,6 +106,24 @@ def policy_for(authority_ids: Iterable[uuid.UUID]) -> Policy:
 
 
 # --- SQL helpers ----------------------------------------------------------------------------------
+
+
+def age_band_case(bands: Sequence[AgeBand], column: str) -> tuple[str, list[Any]]:
+    """SQL ``CASE`` from ``column`` (whole years of age, computed once by the caller's
+    statement) to the code of the first of ``bands`` it falls in, else "not known"; and its
+    parameters. ``column`` is the caller's own identifier, never input."""
+    whens, params = [], []
+    for band in bands:
+        if band.max_age is None:
+            whens.append(f"WHEN {column} >= %s THEN %s")
+            params += [band.min_age, band.code]
+        else:
+            whens.append(f"WHEN {column} >= %s AND {column} <= %s THEN %s")
+            params += [band.min_age, band.max_age, band.code]
+    if not whens:
+        return "%s", [NOT_KNOWN]
+    return f"CASE {' '.join(whens)} ELSE %s END", [*params, NOT_KNOWN]
+
 
 # The memory a sort or hash of a return's one-pass statements may take before it spills to disk
 # (``aggregate_plan``): a year's referrals of an authority at a million, grouped, fit in it.

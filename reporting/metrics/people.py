@@ -32,6 +32,7 @@ from reporting.metrics.common import (
     OTHER,
     Policy,
     Scope,
+    age_band_case,
     aggregate_plan,
     with_total,
 )
@@ -432,23 +433,9 @@ def individuals_by_ethnicity(
     return with_total(_people_counts(scope, period, category, params))
 
 
-def _age_band_sql(bands: Sequence[AgeBand]) -> tuple[str, list[Any]]:
-    whens, params = [], []
-    for band in bands:
-        if band.max_age is None:
-            whens.append("WHEN age >= %s THEN %s")
-            params += [band.min_age, band.code]
-        else:
-            whens.append("WHEN age >= %s AND age <= %s THEN %s")
-            params += [band.min_age, band.max_age, band.code]
-    if not whens:
-        return "%s", [NOT_KNOWN]
-    return f"CASE {' '.join(whens)} ELSE %s END", [*params, NOT_KNOWN]
-
-
 def individuals_by_age_band(*, scope: Scope, period: Period, band_set: str) -> dict[str, int]:
     bands = list(AgeBand.objects.filter(band_set=band_set))
-    category, params = _age_band_sql(bands)
+    category, params = age_band_case(bands, "age")
     counts = _people_counts(scope, period, category, params)
     return with_total({**{band.code: 0 for band in bands}, **counts})
 

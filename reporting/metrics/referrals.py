@@ -40,6 +40,7 @@ from reporting.metrics.common import (
     AgeOn,
     Policy,
     Scope,
+    age_band_case,
     aggregate_plan,
     grouped_counts,
     mapped,
@@ -186,7 +187,9 @@ def referral_pass(*, scope: Scope, period: Period, policy: Policy) -> ReferralPa
         district=F("case_file__household__district_id"),
     )
     refs_sql, refs_params = refs.order_by().values_list("pk", *_RAW_COLUMNS).query.sql_with_params()
-    age_case, age_params = _age_category_sql()
+    age_case, age_params = age_band_case(
+        list(AgeBand.objects.filter(band_set=REFERRAL_AGE_BAND_SET)), "survivor_age"
+    )
     m2m = Referral._meta
     sql = _GROUPED_SQL.format(
         refs=refs_sql,
@@ -324,7 +327,7 @@ def _categorised(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
     - *sex*: female, male, or not recorded (anything else);
     - *age band*: the survivor's whole years of age on the (UK) day the referral was received,
       from their date of birth, else the age stated (annotated as ``survivor_age``); its band
-      of ``REFERRAL_AGE_BAND_SET`` is chosen in SQL by ``_age_category_sql``;
+      of ``REFERRAL_AGE_BAND_SET`` is chosen in SQL by ``common.age_band_case``;
     - *ethnic group*: the ONS 2021 group of the survivor's recorded category, "prefer not to
       say", or not known (blank, "not known" or an unrecognised code);
     - *disability*: a disability or access need recorded for the survivor, or none recorded;
@@ -370,20 +373,6 @@ def _categorised(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
             output_field=CharField(),
         ),
     )
-
-
-def _age_category_sql() -> tuple[str, list[Any]]:
-    """``CASE`` from a referral's ``survivor_age`` to its band of ``REFERRAL_AGE_BAND_SET`` (the
-    first band it falls in, in the set's order), else "not known"."""
-    whens, params = [], []
-    for band in AgeBand.objects.filter(band_set=REFERRAL_AGE_BAND_SET):
-        if band.max_age is None:
-            whens.append("WHEN survivor_age >= %s THEN %s")
-            params += [band.min_age, band.code]
-        else:
-            whens.append("WHEN survivor_age >= %s AND survivor_age <= %s THEN %s")
-            params += [band.min_age, band.max_age, band.code]
-    return f"CASE {' '.join(whens)} ELSE %s END", [*params, NOT_KNOWN]
 
 
 def _profile_counts(rows: list[tuple[Any, ...]]) -> dict[str, int]:
