@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, models
-from django.db.models import Value, sql
+from django.db.models import Value, signals, sql
 from django.db.models.expressions import DatabaseDefault
 
 
@@ -43,6 +43,7 @@ def inserts(rows: Iterable[models.Model]) -> list[Statement]:
         by_model.setdefault(type(row), []).append(row)
     statements = []
     for model, instances in by_model.items():
+        _refuse_what_a_batch_would_skip(model)
         opts = model._meta
         fields = [f for f in opts.concrete_fields if not f.generated]
         with_pk = [row.pk is not None for row in instances]
@@ -97,6 +98,17 @@ def execute_together(
             row._state.adding = False
             row._state.db = connection.alias
     return rows
+
+
+def _refuse_what_a_batch_would_skip(model: type[models.Model]) -> None:
+    """A model with a ``save()`` of its own or a save signal's receiver cannot be batched: its
+    rows would be stored without what those do (the module's promise, kept here rather than by
+    each caller's care)."""
+    if model.save is not models.Model.save:
+        raise ValueError(f"{model.__name__} has a save() of its own: save it, do not batch it")
+    for signal in (signals.pre_save, signals.post_save):
+        if signal.has_listeners(model):
+            raise ValueError(f"{model.__name__} has a save signal receiver: do not batch it")
 
 
 def _database_default_in_memory(row: models.Model, field: models.Field[Any, Any]) -> None:
