@@ -59,9 +59,9 @@ class Draft:
         # The pages' bound forms, each validated once however often it is asked for; any change
         # to the answers drops them all (a page's choices may come from another page's answers).
         self._forms: dict[tuple[str, ...], forms.Form] = {}
-        # The districts already read for this request (the API's adapter), so the district
-        # page offers them without reading them again; None: the page reads them.
-        self.districts: list[District] | None = None
+        # The district page as already read for this request (the API's adapter), so the
+        # page is not read again; None: the page reads it.
+        self.districts: pf.DistrictPage | None = None
 
     def bound(self, key: tuple[str, ...], make: Callable[[], forms.Form]) -> forms.Form:
         form = self._forms.get(key)
@@ -205,7 +205,7 @@ def _perpetrator_known(draft: Draft) -> bool:
 
 
 def _district_kwargs(draft: Draft) -> dict[str, Any]:
-    return {} if draft.districts is None else {"districts": draft.districts}
+    return {} if draft.districts is None else {"page": draft.districts}
 
 
 def _request_kwargs(draft: Draft) -> dict[str, Any]:
@@ -605,14 +605,12 @@ def submission_from_draft(draft: Draft) -> ReferralSubmission:
     )
 
 
-def district_for_postcode(postcode: str) -> District | None:
-    """The one district whose outward codes include this postcode's, if exactly one does."""
+def district_for_postcode(postcode: str, page: pf.DistrictPage | None = None) -> District | None:
+    """The one district whose outward codes include this postcode's, if exactly one does.
+
+    ``page``: the district page as already read for this request; None: read it (kept per
+    process, ``safer.refdata``)."""
     outward = postcode_outward(postcode) if postcode else ""
     if not outward:
         return None
-    matches = [
-        d
-        for d in pf.district_choices()  # kept per process (safer.refdata)
-        if d.outward_codes and outward in d.outward_codes.upper().split()
-    ]
-    return matches[0] if len(matches) == 1 else None
+    return (pf.district_page() if page is None else page).for_postcode_outward(outward)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from referrals.forms.public import district_choices
+from referrals.forms.public import district_page
 from referrals.models import SpaPolicy
 from referrals.sla import spa_policy_cached
 from safer import refdata
@@ -106,7 +106,7 @@ def test_districts_renamed_are_offered_after_commit(
 ) -> None:
     geography()
     _committed_state(monkeypatch)
-    names = [d.name for d in district_choices()]
+    names = [d.name for d in district_page().by_key.values()]
     assert "Maidstone" in names
     held = dict(refdata._entries)
     with django_capture_on_commit_callbacks(execute=True):
@@ -114,7 +114,7 @@ def test_districts_renamed_are_offered_after_commit(
         district.name = "Maidstone Borough"
         district.save()
     refdata._entries.update(held)
-    assert "Maidstone Borough" in [d.name for d in district_choices()]
+    assert "Maidstone Borough" in [d.name for d in district_page().by_key.values()]
 
 
 def test_without_the_shared_cache_every_lookup_reads_the_database(
@@ -180,10 +180,10 @@ def test_one_request_reads_the_versions_once(monkeypatch: pytest.MonkeyPatch) ->
         refdata._token_read(name)  # the tokens exist (a process that has run before)
     reads.clear()
     with refdata.one_version_check():
-        district_choices()
+        district_page()
         risk_rules_cached(authority_id=kent.pk)
         spa_policy_cached(authority_id=kent.pk)
-        district_choices()
+        district_page()
     assert len(reads) == 1  # one get_many for the three names
     reads.clear()
     spa_policy_cached(authority_id=kent.pk)  # outside a block: a read per lookup

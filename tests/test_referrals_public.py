@@ -462,7 +462,7 @@ def test_a_page_changing_its_own_fields_leaves_the_other_pages_as_they_were() ->
     assert list(first.choices) == [("0", "Sam")]
     assert list(second.choices) == [("0", "Kim"), ("1", "Lou")]
     assert list(declared.choices) == []
-    pf.DistrictForm(districts=[])
+    pf.DistrictForm(page=pf._district_page([]))
     district: Any = pf.DistrictForm.base_fields["district"]
     assert list(district.choices) == []
     assert pf.SurvivorForm().fields["sex"].widget is not pf.SurvivorForm().fields["sex"].widget

@@ -129,15 +129,15 @@ def draft_from_payload(data: Mapping[str, Any]) -> tuple[flow.Draft, dict[str, l
 def _district(
     draft: flow.Draft, address: Mapping[str, Any], errors: dict[str, list[str]]
 ) -> District | None:
+    # The district page's own read, kept for it (one query, not two: issue 17).
+    draft.districts = page = pf.district_page()
     code = str(address.get("district") or "").strip()
     if code:
-        # The district page's own read, kept for it (one query, not two: issue 17).
-        draft.districts = pf.district_choices()
-        district = next((d for d in draft.districts if d.code == code), None)
+        district = page.by_code.get(code)
         if district is None:
             errors["address.district"] = [UNKNOWN_DISTRICT]
         return district
-    district = flow.district_for_postcode(str(address.get("postcode") or ""))
+    district = flow.district_for_postcode(str(address.get("postcode") or ""), page)
     if district is None and address.get("postcode"):
         errors["address.district"] = [NO_DISTRICT]
     return district

@@ -256,14 +256,6 @@ class AddressForm(PageForm):
 DISTRICTS = "districts"  # their reference data name (``safer.refdata``; tracked in apps.py)
 
 
-def district_choices() -> list[District]:
-    """What the district page offers: every district, with its authority, by name.
-
-    Kept per process between requests (``safer.refdata``, ADR 0014): every referral asks. The
-    instances are shared: read them, never change them."""
-    return list(refdata.cached(DISTRICTS, None, _districts_read))
-
-
 def _districts_read() -> tuple[District, ...]:
     return tuple(District.objects.select_related("authority").order_by("name"))
 
@@ -282,23 +274,44 @@ class _ChoicesAsGiven(BaseChoiceIterator):
 
 
 @dataclass(frozen=True)
-class _DistrictPage:
+class DistrictPage:
+    """The district page's districts and their lookups, built once per version of the districts:
+    by the page's key, by code (the partner API names a district by code) and by postcode
+    outward code (the page's guess). Shared between requests: read it, never change it."""
+
     by_key: dict[str, District]
+    by_code: dict[str, District]
+    by_outward: dict[str, tuple[District, ...]]
     choices: _ChoicesAsGiven
 
+    def for_postcode_outward(self, outward: str) -> District | None:
+        """The one district whose outward codes include ``outward``, if exactly one does."""
+        matches = self.by_outward.get(outward.upper(), ())
+        return matches[0] if len(matches) == 1 else None
 
-def _district_page(districts: Iterable[District]) -> _DistrictPage:
+
+def _district_page(districts: Iterable[District]) -> DistrictPage:
     by_key = {str(d.id): d for d in districts}
+    by_outward: dict[str, list[District]] = {}
+    for d in by_key.values():
+        for outward in dict.fromkeys((d.outward_codes or "").upper().split()):
+            by_outward.setdefault(outward, []).append(d)
     choices = (
         *((key, d.name) for key, d in by_key.items()),
         (OUTSIDE_AREA, "The address is not in any of these areas"),
     )
-    return _DistrictPage(by_key=by_key, choices=_ChoicesAsGiven(choices))
+    return DistrictPage(
+        by_key=by_key,
+        by_code={d.code: d for d in by_key.values()},
+        by_outward={outward: tuple(ds) for outward, ds in by_outward.items()},
+        choices=_ChoicesAsGiven(choices),
+    )
 
 
-def _district_page_cached() -> _DistrictPage:
-    """The district page's districts by key and its choices, kept per process with the districts
-    themselves (``safer.refdata``): shared, never changed."""
+def district_page() -> DistrictPage:
+    """What the district page offers, kept per process with the districts themselves
+    (``safer.refdata``). Inside a transaction that changed districts every call reads them
+    again: a caller that needs the page twice keeps the one it got (the API's adapter does)."""
     return refdata.cached(DISTRICTS, "page", lambda: _district_page(_districts_read()))
 
 
@@ -310,12 +323,10 @@ class DistrictForm(PageForm):
         help_text="We have chosen the area from the postcode where we can. Check it is right.",
     )
 
-    def __init__(
-        self, *args: Any, districts: Iterable[District] | None = None, **kwargs: Any
-    ) -> None:
-        """``districts``: every district with its authority, by name, when already read."""
+    def __init__(self, *args: Any, page: DistrictPage | None = None, **kwargs: Any) -> None:
+        """``page``: the districts as already read for this request; None: read them here."""
         super().__init__(*args, **kwargs)
-        page = _district_page_cached() if districts is None else _district_page(districts)
+        page = district_page() if page is None else page
         # Kept, so the submission built from this page needs no second read of its district.
         self.districts = page.by_key
         self.fields["district"].choices = page.choices  # type: ignore[attr-defined]
