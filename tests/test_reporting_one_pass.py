@@ -158,5 +158,5 @@ def test_the_one_pass_statements_read_the_replica_in_its_scope(settings: Any) ->
         spend_by_contract_district(scope=scope, period=period)
     on_replica_sql = [q["sql"] for q in on_replica.captured_queries]
     assert any("GROUPING SETS" in sql for sql in on_replica_sql)
-    assert any("first_works" in sql for sql in on_replica_sql)
+    assert any("works_by_household" in sql for sql in on_replica_sql)
     assert any("per_household" in sql for sql in on_replica_sql)

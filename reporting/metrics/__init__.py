@@ -288,6 +288,12 @@ class Metrics:
             if request[0] in CASES_ONLY_FAMILIES and request not in self._cache:
                 cases_only.setdefault(request[1], []).append(request)
         shared = [r for r in shared if r[0] not in CASES_ONLY_FAMILIES]
+        # A period's support ended with its cases-only families: both read each household's
+        # works, built once into that connection's temporary table (``support._works_cte``).
+        for request in wanted:
+            name, period, _ = request
+            if name == "support_ended" and period in cases_only and period not in self.ended:
+                cases_only[period].append(request)
         for period, families in cases_only.items():
             reads[("families", period)] = partial(self._families_over_cases, families)
         for name, period, split in wanted:
@@ -295,7 +301,7 @@ class Metrics:
                 referral_periods = [*referral_periods, period]
             elif name in SPEND_FAMILIES:
                 spend_periods = [*spend_periods, period]
-            elif name == "support_ended" and period not in self.ended:
+            elif name == "support_ended" and period not in self.ended and period not in cases_only:
                 reads[("ended", period)] = partial(
                     support.support_ended,
                     scope=self.scope,
@@ -347,10 +353,13 @@ class Metrics:
     def _families_over_cases(
         self, families: list[tuple[str, Period, str]]
     ) -> dict[tuple[str, Period, str], Mapping[str, Any]]:
-        """``families`` (of ``CASES_ONLY_FAMILIES``, one period) over that period's supported
-        cases built once, into a temporary table on this connection (the people are not)."""
+        """``families`` (of ``CASES_ONLY_FAMILIES``, and support ended; one period) over that
+        period's supported cases and works by household, each built once into a temporary table
+        on this connection (the people are not). Sanctuary households first: they need the
+        cases' households, so the one cases table is built with them."""
+        ordered = sorted(families, key=lambda f: f[0] != "households_sanctuary")
         with people.supported_sets_built_once():
-            return {(n, p, s): FAMILIES[n](self, p, s) for n, p, s in families}
+            return {(n, p, s): FAMILIES[n](self, p, s) for n, p, s in ordered}
 
     def value(self, name: str, category: str, period: Period, split: str = "") -> Any:
         return self.family(name, period, split).get(category, 0)

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.models import (
     Aggregate,
+    BooleanField,
     Case,
     CharField,
     Expression,
@@ -192,6 +193,11 @@ class Median(Aggregate):
     name = "Median"
     template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
     output_field = FloatField()
+
+
+def flag(q: Q) -> Case:
+    """True where ``q`` holds, else False (never NULL): a column to group or aggregate on."""
+    return Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
 def mapped(

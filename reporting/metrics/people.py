@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -113,7 +113,7 @@ aged AS (
     GROUP BY p.id
 )"""
 
-# Over the document's analysed cases table (``_built_stem``) the planner knows how many people
+# Over the document's analysed cases table (``_built_cases``) the planner knows how many people
 # there are, so the cases are grouped per person first and the person and household looked up
 # after (1.3 s less than grouping after the join, for a year at a million).
 _PEOPLE_FROM_TABLE = """
@@ -135,9 +135,12 @@ supported AS (
 )"""
 
 # Each person's group and accommodation, from ``aged`` (built either way above): the one rule,
-# after ``aged`` in every statement, its parameters after those of ``aged``.
-_PEOPLE_GROUPED = """
-people AS MATERIALIZED (
+# after ``aged`` in every statement, its parameters after those of ``aged``. Materialised where
+# a statement reads it (once, however many times the statement refers to it); not where it is
+# written into the document's table, which would write every row twice (0.3 s for a year at a
+# million referrals; issue 17).
+_PEOPLE_GROUPED_TABLE = """
+people AS NOT MATERIALIZED (
     SELECT aged.*,
            CASE WHEN age < 18 THEN %s
                 WHEN age IS NULL AND household_role = %s THEN %s
@@ -148,6 +151,7 @@ people AS MATERIALIZED (
            CASE WHEN has_adult THEN %s ELSE cyp_accommodation END AS accommodation
     FROM aged
 )"""
+_PEOPLE_GROUPED = _PEOPLE_GROUPED_TABLE.replace("NOT MATERIALIZED", "MATERIALIZED", 1)
 
 # A risk the referrer recorded on a referral of the person as survivor: once per person, by one
 # grouped pass over the referrals of the set's people (a correlated EXISTS per person and risk
@@ -211,9 +215,8 @@ def _risks_sql() -> tuple[str, list[Any]]:
 class _BuiltSets:
     """The temporary tables of one document: (scope, period) → the tables' name stem."""
 
-    tables: dict[tuple[Scope, Period], str] = field(default_factory=dict)
-    people: set[str] = field(default_factory=set)
-    risks: set[str] = field(default_factory=set)
+    stems: dict[tuple[Scope, Period], str] = field(default_factory=dict)
+    created: list[str] = field(default_factory=list)  # every table made, to drop at the end
 
 
 _built: ContextVar[_BuiltSets | None] = ContextVar("reporting_supported_sets", default=None)
@@ -223,7 +226,8 @@ _stems = itertools.count(1)
 @contextmanager
 def supported_sets_built_once() -> Iterator[None]:
     """Within the block, build each (scope, period)'s supported cases and people once, on first
-    use, into temporary tables that every breakdown then reads.
+    use, into temporary tables that every breakdown then reads (and any other table of the
+    period that several figures read: ``table_built_once``).
 
     On the primary (the ``default`` connection every statement of this module uses), in one
     transaction with ``ON COMMIT DROP``: behind PgBouncer's transaction pooling the tables live
@@ -241,61 +245,88 @@ def supported_sets_built_once() -> Iterator[None]:
             yield
         finally:
             _built.reset(token)
-        with connection.cursor() as cursor:  # dropped now, not at the outermost commit
-            for stem in built.tables.values():
-                cursor.execute(f"DROP TABLE IF EXISTS {stem}_cases, {stem}_people, {stem}_risks")
+        if built.created:
+            with connection.cursor() as cursor:  # dropped now, not at the outermost commit
+                cursor.execute(f"DROP TABLE IF EXISTS {', '.join(built.created)}")
 
 
-def _built_stem(scope: Scope, period: Period, *, people: bool = True) -> str | None:
-    """The stem of the (scope, period)'s temporary tables, building them on first use (the
-    people's only when ``people``: a block whose families read only the cases never builds
-    it); None outside ``supported_sets_built_once``."""
+def table_built_once(
+    scope: Scope, period: Period, name: str, select: Callable[[], tuple[str, list[Any]]]
+) -> str | None:
+    """Inside ``supported_sets_built_once``: the name of the (scope, period)'s temporary table
+    ``name``, made on first use from what ``select()`` gives (SQL and its parameters) and
+    analysed; None outside (the caller reads its SQL inline)."""
     built = _built.get()
     if built is None:
         return None
     key = (scope, period)
-    if key not in built.tables:
-        stem = f"reporting_supported_{next(_stems)}"
-        cases, cases_params = _cases_sql(scope, period, households=True)
+    if key not in built.stems:
+        built.stems[key] = f"reporting_supported_{next(_stems)}"
+    table = f"{built.stems[key]}_{name}"
+    if table not in built.created:
+        sql, params = select()
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {stem}_cases ON COMMIT DROP AS "  # noqa: S608 (ours)
-                f"WITH {cases} SELECT * FROM supported_cases",
-                cases_params,
-            )
-            # Analysed before the people are built from it: the planner knows its size.
-            cursor.execute(f"ANALYZE {stem}_cases")
-        built.tables[key] = stem
-    stem = built.tables[key]
-    if people and stem not in built.people:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {stem}_people ON COMMIT DROP AS "  # noqa: S608 (ours)
-                f"WITH supported_cases AS (SELECT * FROM {stem}_cases), "
-                f"{_PEOPLE_FROM_TABLE}, {_PEOPLE_GROUPED} "
-                "SELECT * FROM people",
-                _people_params(),
-            )
-            cursor.execute(f"ANALYZE {stem}_people")
-        built.people.add(stem)
-    return stem
+            cursor.execute(f"CREATE TEMPORARY TABLE {table} ON COMMIT DROP AS {sql}", params)
+            # Analysed before anything reads it: the planner knows its size.
+            cursor.execute(f"ANALYZE {table}")
+        built.created.append(table)
+    return table
 
 
-def _built_risks(stem: str) -> None:
-    """Each person's referral risks, into the document's temporary table, once."""
+def _built_cases(scope: Scope, period: Period, *, households: bool) -> str | None:
+    """The (scope, period)'s supported cases as a temporary table, built on first use; with
+    their household and close columns (one join more) only when ``households``, or when a table
+    with them is there already. None outside ``supported_sets_built_once``."""
     built = _built.get()
-    assert built is not None
-    if stem in built.risks:
-        return
-    risks_sql, risks_params = _risks_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {stem}_risks ON COMMIT DROP AS "  # noqa: S608 (ours)
-            f"WITH people AS (SELECT * FROM {stem}_people), {risks_sql} SELECT * FROM risks",
-            risks_params,
+    if built is None:
+        return None
+    if households:
+        with_them = table_built_once(
+            scope, period, "cases_h", lambda: _cases_select(scope, period, True)
         )
-        cursor.execute(f"ANALYZE {stem}_risks")
-    built.risks.add(stem)
+        return with_them
+    return _existing(built, scope, period, "cases_h") or table_built_once(
+        scope, period, "cases", lambda: _cases_select(scope, period, False)
+    )
+
+
+def _existing(built: _BuiltSets, scope: Scope, period: Period, name: str) -> str | None:
+    stem = built.stems.get((scope, period))
+    table = f"{stem}_{name}"
+    return table if stem is not None and table in built.created else None
+
+
+def _cases_select(scope: Scope, period: Period, households: bool) -> tuple[str, list[Any]]:
+    cases, params = _cases_sql(scope, period, households=households)
+    return f"WITH {cases} SELECT * FROM supported_cases", params  # noqa: S608 (ours)
+
+
+def _built_people(scope: Scope, period: Period, cases: str) -> str:
+    table = table_built_once(
+        scope,
+        period,
+        "people",
+        lambda: (
+            f"WITH supported_cases AS (SELECT * FROM {cases}), "  # noqa: S608 (ours)
+            f"{_PEOPLE_FROM_TABLE}, {_PEOPLE_GROUPED_TABLE} SELECT * FROM people",
+            _people_params(),
+        ),
+    )
+    assert table is not None
+    return table
+
+
+def _built_risks(scope: Scope, period: Period, people: str) -> str:
+    """Each person's referral risks, into the document's temporary table, once."""
+
+    def select() -> tuple[str, list[Any]]:
+        risks_sql, risks_params = _risks_sql()
+        sql = f"WITH people AS (SELECT * FROM {people}), {risks_sql} SELECT * FROM risks"  # noqa: S608 (ours)
+        return sql, risks_params
+
+    table = table_built_once(scope, period, "risks", select)
+    assert table is not None
+    return table
 
 
 def _sets_sql(
@@ -310,16 +341,16 @@ def _sets_sql(
     ``risks``, ``risks``: each person's referral risks) for one statement; read from the
     document's temporary tables when they are built (``supported_sets_built_once``). Without
     ``people`` the statement reads only ``supported_cases`` (from the temporary tables, only
-    that one is defined)."""
-    stem = _built_stem(scope, period, people=people or risks)
-    if stem is not None:
-        tables = [("supported_cases", "cases")]
+    that one is defined); without ``households`` its household and close columns may be NULL."""
+    cases_table = _built_cases(scope, period, households=households)
+    if cases_table is not None:
+        tables = [("supported_cases", cases_table)]
         if people or risks:
-            tables.append(("people", "people"))
-        if risks:
-            _built_risks(stem)
-            tables.append(("risks", "risks"))
-        ctes = (f"{name} AS NOT MATERIALIZED (SELECT * FROM {stem}_{t})" for name, t in tables)  # noqa: S608
+            people_table = _built_people(scope, period, cases_table)
+            tables.append(("people", people_table))
+            if risks:
+                tables.append(("risks", _built_risks(scope, period, people_table)))
+        ctes = (f"{name} AS NOT MATERIALIZED (SELECT * FROM {t})" for name, t in tables)  # noqa: S608
         return f"WITH {', '.join(ctes)}", []
     cases, params = _cases_sql(scope, period, households=households)
     sql = f"WITH {cases}, {_PEOPLE}, {_PEOPLE_GROUPED}"

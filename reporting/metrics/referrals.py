@@ -10,7 +10,6 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import (
-    BooleanField,
     Case,
     CharField,
     Count,
@@ -42,6 +41,7 @@ from reporting.metrics.common import (
     Scope,
     age_band_case,
     aggregate_plan,
+    flag,
     grouped_counts,
     mapped,
     read_alias,
@@ -178,11 +178,11 @@ def referral_pass(*, scope: Scope, period: Period, policy: Policy) -> ReferralPa
     refs = _categorised(
         _referrals(scope).filter(period.q_moment("received_at") | decided)
     ).annotate(
-        received=_flag(received),
-        decided=_flag(decided),
-        repeat=_flag(Q(repeat_of__isnull=False)),
-        self_referred=_flag(Q(source=ReferralSource.SELF)),
-        not_supported=_flag(Q(decline_reason__counts_as_not_supported=True)),
+        received=flag(received),
+        decided=flag(decided),
+        repeat=flag(Q(repeat_of__isnull=False)),
+        self_referred=flag(Q(source=ReferralSource.SELF)),
+        not_supported=flag(Q(decline_reason__counts_as_not_supported=True)),
         reason_code=F("decline_reason_id"),
         district=F("case_file__household__district_id"),
     )
@@ -262,10 +262,6 @@ def referral_pass(*, scope: Scope, period: Period, policy: Policy) -> ReferralPa
     result["advice_contacts"] = advice_contacts(scope=scope, period=period)
     totals = {key: int(value or 0) for key, value in result.items()}
     return ReferralPass(totals, declined, not_supported, by_district)
-
-
-def _flag(q: Q) -> Case:
-    return Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
 def _m2m_table(field: Any) -> str:

@@ -11,11 +11,11 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Count, Q, QuerySet
 
-from reporting.metrics.common import TOTAL, Scope, aggregate_plan, mapped, read_alias
-from reporting.metrics.people import supported_cases_sql
+from reporting.metrics.common import TOTAL, Scope, aggregate_plan, flag, mapped, read_alias
+from reporting.metrics.people import supported_cases_sql, table_built_once
 from reporting.periods import Period
 from security_works.models import JobStatus, SecurityJob
 from support.models import AdultSupportCase, CypCase
@@ -29,6 +29,37 @@ def completed_works() -> QuerySet[SecurityJob]:
     )
 
 
+def _works_by_household(scope: Scope, period: Period) -> tuple[str, list[Any]]:
+    """Each household with completed works: when its first were installed, and whether works of
+    the scope were installed on it in the period. One grouped pass over the completed works, for
+    both ``support_ended`` and ``households_in_sanctuary``."""
+    works_sql, params = (
+        completed_works()
+        .annotate(in_period=flag(Q(scope.q_jobs(), period.q_moment("installed_at"))))
+        .order_by()
+        .values_list("case_file__household_id", "installed_at", "in_period")
+        .query.sql_with_params()
+    )
+    sql = (
+        "SELECT w.household_id, MIN(w.installed_at) AS first_installed_at,"  # noqa: S608 (ours)
+        " BOOL_OR(w.in_period) AS installed_in_period"
+        f" FROM ({works_sql}) AS w (household_id, installed_at, in_period)"
+        " GROUP BY w.household_id"
+    )
+    return sql, list(params)
+
+
+def _works_cte(scope: Scope, period: Period) -> tuple[str, list[Any], str | None]:
+    """The CTE ``works_by_household`` and its parameters: from the document's temporary table,
+    built once for the figures that read it (``people.supported_sets_built_once``), or inline;
+    then the table's name (None inline)."""
+    table = table_built_once(scope, period, "works", lambda: _works_by_household(scope, period))
+    if table is not None:
+        return f"works_by_household AS NOT MATERIALIZED (SELECT * FROM {table})", [], table  # noqa: S608
+    sql, params = _works_by_household(scope, period)
+    return f"works_by_household AS MATERIALIZED ({sql})", params, None
+
+
 def support_ended(
     *, scope: Scope, period: Period, mapping: Mapping[str, str] | None = None
 ) -> dict[str, dict[str, int]]:
@@ -38,11 +69,12 @@ def support_ended(
     Returns ``{"sanctuary": {reason: n, "": total}, "other": {…}, "all": {…}}``.
 
     One statement: the closed cases of both kinds, each household's first completed works from
-    one grouped pass over the completed works (a household had completed works when a case
-    closed if its first were installed by then), hash-joined once and counted by split and
-    reason. Not an ``EXISTS`` per closed case (29 s at a million referrals; issue 17), nor the
-    works narrowed to the closed cases' households first: the planner cannot size the CTE and
-    probed the case files' index once per household (3.9 of 10.8 s)."""
+    one grouped pass over the completed works (``_works_by_household``: a household had
+    completed works when a case closed if its first were installed by then), hash-joined once
+    and counted by split and reason. Not an ``EXISTS`` per closed case (29 s at a million
+    referrals; issue 17), nor the works narrowed to the closed cases' households first: the
+    planner cannot size the CTE and probed the case files' index once per household (3.9 of
+    10.8 s)."""
     branches: list[str] = []
     params: list[Any] = []
     for model in (AdultSupportCase, CypCase):
@@ -55,24 +87,18 @@ def support_ended(
         )
         branches.append(closed_sql)
         params += closed_params
-    works_sql, works_params = (
-        completed_works()
-        .order_by()
-        .values_list("case_file__household_id", "installed_at")
-        .query.sql_with_params()
-    )
+    works, works_params, works_table = _works_cte(scope, period)
     sql = (
         "WITH closed (household_id, closed_at, category) AS MATERIALIZED ("  # noqa: S608 (ours)
         f"  {' UNION ALL '.join(branches)}"
-        "), first_works AS ("
-        "  SELECT w.household_id, MIN(w.installed_at) AS installed_at"
-        f"  FROM ({works_sql}) AS w (household_id, installed_at)"
-        "  GROUP BY w.household_id)"
-        " SELECT COALESCE(f.installed_at <= c.closed_at, FALSE), c.category, COUNT(*)"
-        " FROM closed c LEFT JOIN first_works f ON f.household_id = c.household_id"
+        f"), {works}"
+        " SELECT COALESCE(f.first_installed_at <= c.closed_at, FALSE), c.category, COUNT(*)"
+        " FROM closed c LEFT JOIN works_by_household f ON f.household_id = c.household_id"
         " GROUP BY 1, 2"
     )
-    using = read_alias(AdultSupportCase)  # the replica when there is one (ADR 0013)
+    # The replica when there is one (ADR 0013); the primary when the works are the document's
+    # temporary table, which only the primary connection holds.
+    using = read_alias(AdultSupportCase) if works_table is None else DEFAULT_DB_ALIAS
     with aggregate_plan(using), connections[using].cursor() as cursor:
         cursor.execute(sql, [*params, *works_params])
         rows = cursor.fetchall()
@@ -92,41 +118,30 @@ def households_in_sanctuary(*, scope: Scope, period: Period) -> dict[str, int]:
     closed, by its close: the moment ``support_ended`` splits on).
 
     One statement over the period's supported cases (``people.supported_cases_sql``: the
-    document's temporary table inside ``supported_sets_built_once``): each set of household ids
-    is built once, as a ``DISTINCT`` (hashed or sorted once), and counted alone and in the
-    ``UNION``. Not one pass over every household with ``id IN (…)`` per set: past ``work_mem``
-    such a set is not hashed but scanned for each household (7.7 minutes at a million
-    referrals; issue 17). Every id is a household's (a non-null foreign key)."""
-    installed, installed_params = (
-        completed_works()
-        .filter(scope.q_jobs(), period.q_moment("installed_at"))
-        .order_by()
-        .values_list("case_file__household_id")
-        .query.sql_with_params()
-    )
-    works, works_params = (
-        completed_works()
-        .filter(installed_at__lt=period.ends_before)
-        .order_by()
-        .values_list("case_file__household_id", "installed_at")
-        .query.sql_with_params()
-    )
+    document's temporary table inside ``supported_sets_built_once``) and each household's works
+    (``_works_by_household``, one grouped pass: a household lived with works during a case if
+    its first were installed before the period ended and, if the case closed, by then). Each
+    set of household ids is built once, as a ``DISTINCT`` (hashed or sorted once), and counted
+    alone and in the ``UNION``. Not one pass over every household with ``id IN (…)`` per set:
+    past ``work_mem`` such a set is not hashed but scanned for each household (7.7 minutes at a
+    million referrals; issue 17). Every id is a household's (a non-null foreign key)."""
     cases, cases_params = supported_cases_sql(scope, period)
+    works, works_params, _ = _works_cte(scope, period)
     # Works fitted only after a case closed were never lived with while it was open.
     sql = (
-        f"{cases}, installed AS MATERIALIZED ("  # noqa: S608 (our own SQL, values are params)
-        f"  SELECT DISTINCT household_id FROM ({installed}) AS i (household_id)"
+        f"{cases}, {works}, installed AS MATERIALIZED ("  # noqa: S608 (our own SQL, values are params)
+        "  SELECT household_id FROM works_by_household WHERE installed_in_period"
         "), supported_with_works AS MATERIALIZED ("
-        "  SELECT DISTINCT c.household_id FROM supported_cases c WHERE EXISTS ("
-        f"    SELECT 1 FROM ({works}) AS w (household_id, installed_at)"
-        "    WHERE w.household_id = c.household_id"
-        "      AND (c.closed_at IS NULL OR w.installed_at <= c.closed_at)))"
+        "  SELECT DISTINCT c.household_id FROM supported_cases c"
+        "  JOIN works_by_household w ON w.household_id = c.household_id"
+        "  WHERE w.first_installed_at < %s"
+        "    AND (c.closed_at IS NULL OR w.first_installed_at <= c.closed_at))"
         " SELECT (SELECT COUNT(*) FROM (SELECT household_id FROM installed"
         "         UNION SELECT household_id FROM supported_with_works) AS u),"
         " (SELECT COUNT(*) FROM installed), (SELECT COUNT(*) FROM supported_with_works)"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*cases_params, *installed_params, *works_params])
+        cursor.execute(sql, [*cases_params, *works_params, period.ends_before])
         total, installed_n, supported_n = cursor.fetchone()
     return {TOTAL: total, "installed": installed_n, "supported_with_works": supported_n}
 
