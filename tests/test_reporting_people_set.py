@@ -61,6 +61,12 @@ def test_a_return_builds_the_supported_people_set_once_per_period(
         assert len(readers) > 5
         people_built = [q["sql"] for q in captured if "_people ON COMMIT DROP" in q["sql"]]
         assert len(people_built) == 1  # the people once, by the connection that reads them
+        # Each household's works once, for sanctuary households and support ended both.
+        works_built = [q["sql"] for q in captured if "_works ON COMMIT DROP" in q["sql"]]
+        assert len(works_built) == 1
+        works_read = [q["sql"] for q in captured if "works_by_household AS" in q["sql"]]
+        assert len(works_read) == 2
+        assert all(f"FROM {works_built[0].split()[3]})" in sql for sql in works_read)
     else:
         # One breakdown per period (the quarterly update's individuals): its own statement.
         assert readers == []
