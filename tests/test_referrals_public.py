@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 import pytest
@@ -391,6 +392,10 @@ def test_postcode_must_be_a_uk_postcode_and_outside_area_is_not_eligible(client:
     post(client, url("address"), {**ADDRESS, "postcode": "SW1A 1AA"}, expect=url("district"))
     page = client.get(url("district")).content.decode()
     assert " checked" not in page  # SW1A is in no district: nothing pre-selected
+    # An answer that is none of the page's choices (a tampered or stale form) is refused.
+    refused = client.post(url("district"), {"district": str(uuid.uuid4())})
+    assert refused.status_code == 200
+    assert "Select a valid choice" in refused.content.decode()
     post(client, url("district"), {"district": "outside"}, expect=reverse("refer:not-eligible"))
     assert client.get(url("housing"))["Location"] == url("district")
 

@@ -283,6 +283,7 @@ class DistrictPage:
     by_code: dict[str, District]
     by_outward: dict[str, tuple[District, ...]]
     choices: _ChoicesAsGiven
+    keys: frozenset[str]  # every choice's value
 
     def for_postcode_outward(self, outward: str) -> District | None:
         """The one district whose outward codes include ``outward``, if exactly one does."""
@@ -305,6 +306,7 @@ def _district_page(districts: Iterable[District]) -> DistrictPage:
         by_code={d.code: d for d in by_key.values()},
         by_outward={outward: tuple(ds) for outward, ds in by_outward.items()},
         choices=_ChoicesAsGiven(choices),
+        keys=frozenset(key for key, _ in choices),
     )
 
 
@@ -315,8 +317,18 @@ def district_page() -> DistrictPage:
     return refdata.cached(DISTRICTS, "page", lambda: _district_page(_districts_read()))
 
 
+class _DistrictField(forms.ChoiceField):
+    """A choice of the district page: its answer checked against the page's keys, not by a
+    pass over every choice (4,374 districts in the national shape; issue 17)."""
+
+    keys: frozenset[str] = frozenset()
+
+    def valid_value(self, value: Any) -> bool:
+        return str(value) in self.keys
+
+
 class DistrictForm(PageForm):
-    district = forms.ChoiceField(
+    district = _DistrictField(
         label="Which council area is the address in?",
         widget=forms.RadioSelect,
         error_messages={"required": "Select the council area, or that it is in none of these"},
@@ -329,7 +341,10 @@ class DistrictForm(PageForm):
         page = district_page() if page is None else page
         # Kept, so the submission built from this page needs no second read of its district.
         self.districts = page.by_key
-        self.fields["district"].choices = page.choices  # type: ignore[attr-defined]
+        field = self.fields["district"]
+        assert isinstance(field, _DistrictField)
+        field.choices = page.choices
+        field.keys = page.keys
 
 
 class HousingForm(PageForm):
