@@ -30,8 +30,8 @@ class ReferralsConfig(AppConfig):
 
         # What a submission reads on every request, kept per process (ADR 0014): any save or
         # delete of these rows through the ORM makes every process read them again.
-        from referrals.forms.public import DISTRICTS
         from referrals.models import RiskBand, RiskPolicy, RiskQuestionnaire, SpaPolicy
+        from referrals.selectors import DISTRICTS
         from referrals.services.risk_policy import RISK_RULES
         from referrals.sla import SPA_POLICY
         from safer import refdata

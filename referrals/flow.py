@@ -20,6 +20,7 @@ from referrals.choices import ConsentMethod, TransStatus, YesNoUnknown
 from referrals.forms import public as pf
 from referrals.forms.fields import postcode_outward
 from referrals.models import ReferralSource
+from referrals.selectors import DistrictPage, district_page
 from referrals.services.submit import (
     ConsentDetails,
     ReferralSubmission,
@@ -61,7 +62,7 @@ class Draft:
         self._forms: dict[tuple[str, ...], forms.Form] = {}
         # The district page as already read for this request (the API's adapter), so the
         # page is not read again; None: the page reads it.
-        self.districts: pf.DistrictPage | None = None
+        self.districts: DistrictPage | None = None
 
     def bound(self, key: tuple[str, ...], make: Callable[[], forms.Form]) -> forms.Form:
         form = self._forms.get(key)
@@ -605,7 +606,7 @@ def submission_from_draft(draft: Draft) -> ReferralSubmission:
     )
 
 
-def district_for_postcode(postcode: str, page: pf.DistrictPage | None = None) -> District | None:
+def district_for_postcode(postcode: str, page: DistrictPage | None = None) -> District | None:
     """The one district whose outward codes include this postcode's, if exactly one does.
 
     ``page``: the district page as already read for this request; None: read it (kept per
@@ -613,4 +614,4 @@ def district_for_postcode(postcode: str, page: pf.DistrictPage | None = None) ->
     outward = postcode_outward(postcode) if postcode else ""
     if not outward:
         return None
-    return (pf.district_page() if page is None else page).for_postcode_outward(outward)
+    return (district_page() if page is None else page).for_postcode_outward(outward)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
@@ -33,11 +34,13 @@ from referrals.models import (
     RiskAssessment,
 )
 from referrals.models.referral import RISK_RANK_SQL
+from safer import refdata
 from safer.access.seams import get_for_user_or_404, record_get_for_user
 from safer.accounts.models import User
 from safer.audit.models import AccessAction
 from safer.audit.services import access_log_record
 from safer.casefile.models import CaseStatus
+from safer.organisations.models import District
 from safer.paging import CappedCount, capped_counts
 
 # How many open possible-repeat matches a referral has, counted per row in a subquery rather
@@ -370,3 +373,52 @@ def referrer_status(referral: Referral) -> str:
     if referral.status == ReferralStatus.ACCEPTED:
         return "Closed" if referral.case_file.status == CaseStatus.CLOSED else "Accepted"
     return "Closed"  # withdrawn
+
+
+# --- The district page ------------------------------------------------------------------------
+
+DISTRICTS = "districts"  # their reference data name (``safer.refdata``; tracked in apps.py)
+
+
+@dataclass(frozen=True)
+class DistrictPage:
+    """Every district with its authority, by name, and their lookups, built once per version of
+    the districts: by the page's key, by code (the partner API names a district by code) and by
+    postcode outward code (the page's guess). Shared between requests: read it, never change it."""
+
+    by_key: dict[str, District]
+    by_code: dict[str, District]
+    by_outward: dict[str, tuple[District, ...]]
+    choices: tuple[tuple[str, str], ...]  # (key, name), by name
+
+    def for_postcode_outward(self, outward: str) -> District | None:
+        """The one district whose outward codes include ``outward``, if exactly one does (an
+        outward code shared by several districts is left for the person to choose)."""
+        matches = self.by_outward.get(outward.upper(), ())
+        return matches[0] if len(matches) == 1 else None
+
+
+def district_page_of(districts: Iterable[District]) -> DistrictPage:
+    by_key = {str(d.id): d for d in districts}
+    by_outward: dict[str, list[District]] = {}
+    for d in by_key.values():
+        for outward in dict.fromkeys((d.outward_codes or "").upper().split()):
+            by_outward.setdefault(outward, []).append(d)
+    return DistrictPage(
+        by_key=by_key,
+        by_code={d.code: d for d in by_key.values()},
+        by_outward={outward: tuple(ds) for outward, ds in by_outward.items()},
+        choices=tuple((key, d.name) for key, d in by_key.items()),
+    )
+
+
+def district_page() -> DistrictPage:
+    """Every district and its lookups, kept per process with the districts themselves
+    (``safer.refdata``, ADR 0014). Inside a transaction that changed districts every call reads
+    them again: a caller that needs the page twice keeps the one it got (the API's adapter
+    does)."""
+    return refdata.cached(DISTRICTS, "page", lambda: district_page_of(_districts_read()))
+
+
+def _districts_read() -> tuple[District, ...]:
+    return tuple(District.objects.select_related("authority").order_by("name"))

@@ -239,6 +239,7 @@ def test_the_district_comes_from_the_postcode_or_must_be_given(police) -> None:
     body = payload()
     del body["address"]["district"]
     assert submit(token, body).status_code == 201  # ME15 is only Maidstone
+    assert Referral.objects.get().case_file.household.district.code == "maidstone"
     shared = payload()
     del shared["address"]["district"]
     shared["address"]["postcode"] = "TN12 6AA"  # two districts share TN12

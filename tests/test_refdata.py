@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from referrals.forms.public import district_page
 from referrals.models import SpaPolicy
+from referrals.selectors import district_page
 from referrals.sla import spa_policy_cached
 from safer import refdata
 from safer.organisations.models import CommissioningAuthority, District

@@ -22,6 +22,7 @@ from referrals.models import (
     ReferralStatus,
     RiskLevel,
 )
+from referrals.selectors import district_page_of
 from referrals.services.drafts import SESSION_KEY
 from referrals.services.notifications import referral_notifications_create
 from referrals.tasks import referral_notifications_send_task
@@ -467,7 +468,7 @@ def test_a_page_changing_its_own_fields_leaves_the_other_pages_as_they_were() ->
     assert list(first.choices) == [("0", "Sam")]
     assert list(second.choices) == [("0", "Kim"), ("1", "Lou")]
     assert list(declared.choices) == []
-    pf.DistrictForm(page=pf._district_page([]))
+    pf.DistrictForm(page=district_page_of([]))
     district: Any = pf.DistrictForm.base_fields["district"]
     assert list(district.choices) == []
     assert pf.SurvivorForm().fields["sex"].widget is not pf.SurvivorForm().fields["sex"].widget

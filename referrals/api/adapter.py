@@ -20,6 +20,7 @@ from referrals import flow
 from referrals.api.serializers import has_not_known, is_yes_no
 from referrals.forms import public as pf
 from referrals.forms.fields import GovukDateField
+from referrals.selectors import district_page
 from referrals.services.submit import ReferralSubmission
 from safer.organisations.models import District
 
@@ -130,7 +131,7 @@ def _district(
     draft: flow.Draft, address: Mapping[str, Any], errors: dict[str, list[str]]
 ) -> District | None:
     # The district page's own read, kept for it (one query, not two: issue 17).
-    draft.districts = page = pf.district_page()
+    draft.districts = page = district_page()
     code = str(address.get("district") or "").strip()
     if code:
         district = page.by_code.get(code)

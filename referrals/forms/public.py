@@ -4,8 +4,7 @@ draft live in ``referrals.views.public``. Forms validate input and nothing else.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 from django import forms
@@ -22,9 +21,9 @@ from referrals.choices import (
     ethnicity_grouped_choices,
 )
 from referrals.forms.fields import GovukDateField, UKPostcodeField, yes_no_field
-from safer import refdata
+from referrals.selectors import DistrictPage, district_page
 from safer.casefile.models import ContactChannel, Sex, TenancyHolder, Tenure
-from safer.organisations.models import AgencyType, District
+from safer.organisations.models import AgencyType
 from safer.validation import EmailAddressField, PhoneOrEmailField, UKPhoneField
 
 OUTSIDE_AREA = "outside"
@@ -253,78 +252,29 @@ class AddressForm(PageForm):
     postcode = UKPostcodeField(label="Postcode", error_messages={"required": "Enter the postcode"})
 
 
-DISTRICTS = "districts"  # their reference data name (``safer.refdata``; tracked in apps.py)
-
-
-def _districts_read() -> tuple[District, ...]:
-    return tuple(District.objects.select_related("authority").order_by("name"))
-
-
 class _ChoicesAsGiven(BaseChoiceIterator):
-    """Choices already in Django's canonical form, shared between forms: a ``ChoiceField``
-    takes a choice iterator as it is rather than normalising every choice again (two passes
-    over every district of every authority per referral: 15 ms of CPU a submission with 4,000
-    districts, in the national shape at a million; issue 17)."""
+    """The district page's choices, already in Django's canonical form: a ``ChoiceField`` takes a
+    choice iterator as it is rather than normalising every choice again (two passes over every
+    district of every authority per referral: 15 ms of CPU a submission with 4,000 districts,
+    in the national shape at a million; issue 17)."""
 
-    def __init__(self, choices: tuple[tuple[str, str], ...]) -> None:
-        self.choices = choices
+    def __init__(self, page: DistrictPage) -> None:
+        self.page = page
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
-        return iter(self.choices)
-
-
-@dataclass(frozen=True)
-class DistrictPage:
-    """The district page's districts and their lookups, built once per version of the districts:
-    by the page's key, by code (the partner API names a district by code) and by postcode
-    outward code (the page's guess). Shared between requests: read it, never change it."""
-
-    by_key: dict[str, District]
-    by_code: dict[str, District]
-    by_outward: dict[str, tuple[District, ...]]
-    choices: _ChoicesAsGiven
-    keys: frozenset[str]  # every choice's value
-
-    def for_postcode_outward(self, outward: str) -> District | None:
-        """The one district whose outward codes include ``outward``, if exactly one does."""
-        matches = self.by_outward.get(outward.upper(), ())
-        return matches[0] if len(matches) == 1 else None
-
-
-def _district_page(districts: Iterable[District]) -> DistrictPage:
-    by_key = {str(d.id): d for d in districts}
-    by_outward: dict[str, list[District]] = {}
-    for d in by_key.values():
-        for outward in dict.fromkeys((d.outward_codes or "").upper().split()):
-            by_outward.setdefault(outward, []).append(d)
-    choices = (
-        *((key, d.name) for key, d in by_key.items()),
-        (OUTSIDE_AREA, "The address is not in any of these areas"),
-    )
-    return DistrictPage(
-        by_key=by_key,
-        by_code={d.code: d for d in by_key.values()},
-        by_outward={outward: tuple(ds) for outward, ds in by_outward.items()},
-        choices=_ChoicesAsGiven(choices),
-        keys=frozenset(key for key, _ in choices),
-    )
-
-
-def district_page() -> DistrictPage:
-    """What the district page offers, kept per process with the districts themselves
-    (``safer.refdata``). Inside a transaction that changed districts every call reads them
-    again: a caller that needs the page twice keeps the one it got (the API's adapter does)."""
-    return refdata.cached(DISTRICTS, "page", lambda: _district_page(_districts_read()))
+        yield from self.page.choices
+        yield (OUTSIDE_AREA, "The address is not in any of these areas")
 
 
 class _DistrictField(forms.ChoiceField):
-    """A choice of the district page: its answer checked against the page's keys, not by a
-    pass over every choice (4,374 districts in the national shape; issue 17)."""
+    """A choice of the district page: its answer checked against the page's districts by key,
+    not by a pass over every choice (4,374 districts in the national shape; issue 17)."""
 
-    keys: frozenset[str] = frozenset()
+    page: DistrictPage | None = None
 
     def valid_value(self, value: Any) -> bool:
-        return str(value) in self.keys
+        key = str(value)
+        return key == OUTSIDE_AREA or (self.page is not None and key in self.page.by_key)
 
 
 class DistrictForm(PageForm):
@@ -343,8 +293,8 @@ class DistrictForm(PageForm):
         self.districts = page.by_key
         field = self.fields["district"]
         assert isinstance(field, _DistrictField)
-        field.choices = page.choices
-        field.keys = page.keys
+        field.choices = _ChoicesAsGiven(page)
+        field.page = page
 
 
 class HousingForm(PageForm):
