@@ -83,11 +83,11 @@ refs AS MATERIALIZED (
 cases AS MATERIALIZED (
     SELECT p.code AS period, p.start_day, p.end_day, p.starts_at, p.ends_before, c.*
     FROM (
-        SELECT a.id, TRUE AS adult, a.survivor_id AS person_id, a.case_file_id, a.opened_at,
+        SELECT a.id, TRUE AS adult, a.survivor_id AS person_id, a.household_id, a.opened_at,
                a.closed_at, a.first_contact_at, a.closure_reason_id, NULL::text AS accommodation
         FROM support_adultsupportcase a, params WHERE a.authority_id = ANY(params.authorities)
         UNION ALL
-        SELECT y.id, FALSE, y.child_id, y.case_file_id, y.opened_at, y.closed_at,
+        SELECT y.id, FALSE, y.child_id, y.household_id, y.opened_at, y.closed_at,
                y.first_contact_at, y.closure_reason_id, y.accommodation_type
         FROM support_cypcase y, params WHERE y.authority_id = ANY(params.authorities)
     ) c
@@ -143,13 +143,13 @@ cases AS MATERIALIZED (
     FROM people CROSS JOIN params
 ), works AS MATERIALIZED (
     -- Completed works: installed and not cancelled, by household (any authority's job).
-    SELECT j.id, j.authority_id, cf.household_id, j.installed_at
-    FROM security_works_securityjob j JOIN casefile_casefile cf ON cf.id = j.case_file_id
+    SELECT j.id, j.authority_id, j.household_id, j.installed_at
+    FROM security_works_securityjob j
     WHERE j.installed_at IS NOT NULL AND j.status <> 'cancelled'
 ), households AS (
-    SELECT DISTINCT sc.period, cf.household_id, FALSE AS installed, TRUE AS with_works
-    FROM supported_cases sc JOIN casefile_casefile cf ON cf.id = sc.case_file_id
-    WHERE EXISTS (SELECT 1 FROM works w WHERE w.household_id = cf.household_id
+    SELECT DISTINCT sc.period, sc.household_id, FALSE AS installed, TRUE AS with_works
+    FROM supported_cases sc
+    WHERE EXISTS (SELECT 1 FROM works w WHERE w.household_id = sc.household_id
                   AND w.installed_at < sc.ends_before
                   AND (sc.closed_at IS NULL OR w.installed_at <= sc.closed_at))
     UNION ALL
@@ -158,9 +158,8 @@ cases AS MATERIALIZED (
     CROSS JOIN params WHERE w.authority_id = ANY(params.authorities)
 ), ended AS (
     SELECT c.period, COALESCE(m.target_code, 'other') AS category,
-           CASE WHEN EXISTS (SELECT 1 FROM works w JOIN casefile_casefile cf
-                             ON cf.household_id = w.household_id
-                             WHERE cf.id = c.case_file_id AND w.installed_at <= c.closed_at)
+           CASE WHEN EXISTS (SELECT 1 FROM works w WHERE w.household_id = c.household_id
+                                                     AND w.installed_at <= c.closed_at)
                 THEN 'sanctuary' ELSE 'other' END AS split
     FROM cases c
     LEFT JOIN support_closurereason cr ON cr.id = c.closure_reason_id

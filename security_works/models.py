@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from safer.casefile.models import CaseFile
+from safer.casefile.models import CaseFile, Household
 from safer.concurrency import Versioned
 from safer.organisations.models import CommissioningAuthority, Contract, District, Organisation
 
@@ -216,11 +216,19 @@ class SecurityJobQuerySet(models.QuerySet["SecurityJob"]):
         return self.filter(job_scope_filter(user))
 
 
-@pghistory.track()
+# ``household`` is the case file's (which never changes): no history event of its own.
+@pghistory.track(exclude=["household"])
 class SecurityJob(Versioned):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     reference = models.CharField(max_length=20, unique=True)
     case_file = models.ForeignKey(CaseFile, on_delete=models.PROTECT, related_name="security_jobs")
+    # Copied from the case file when the job is created: the returns find a household's works
+    # without joining a million case files (issue 17).
+    # No index of its own: it is read in hash joins, and a household is never deleted while a
+    # case file (itself protecting it) exists.
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
+    )
     # Copied from the case file when the job is created: jobs are scoped and reported by them.
     authority = models.ForeignKey(
         CommissioningAuthority, on_delete=models.PROTECT, related_name="+"

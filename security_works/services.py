@@ -155,6 +155,7 @@ def security_job_allocate(
     job = SecurityJob(
         reference=reference_next(prefix=JOB_REFERENCE_PREFIX),
         case_file=case_file,
+        household=household,
         authority_id=case_file.authority_id,
         district_id=household.district_id,
         contract=security_contract_for(

@@ -297,6 +297,7 @@ class Builder:
         job = SecurityJob.objects.create(
             reference=f"JOB-{key}",
             case_file=self.data.case_files[household],
+            household=household_obj,
             authority=self.data.kent,
             district=household_obj.district,
             contract=self.data.contracts["security"],
@@ -345,6 +346,7 @@ class Builder:
         return {
             "reference": f"CASE-{self._next():04d}",
             "case_file": self.data.case_files[household],
+            "household": self.data.households[household],
             "authority": self.data.kent,
             "provider": self.data.organisations[provider],
             "allocated_worker": self.data.worker,

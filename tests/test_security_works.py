@@ -92,6 +92,8 @@ class TestAllocation:
         assert first.suggested_contractor == world.acme
         assert first.reference.startswith("SW-")
         assert first.status == JobStatus.ALLOCATED
+        # The case file's household, which the returns find works by.
+        assert first.household_id == first.case_file.household_id
 
     def test_allocation_gives_the_contractor_organisation_the_case_and_its_address(
         self, world: World

@@ -84,6 +84,7 @@ def test_adult_case_from_allocation_to_closure(sw: SupportWorld) -> None:
     assert case.provider == sw.world.organisations["adult"]  # the authority's only provider
     assert case.status == AdultStatus.AWAITING_ALLOCATION
     assert case.reference.startswith("AS-")
+    assert case.household_id == sw.case_file.household_id  # the returns count by it
     assert _visible(sw.adult_manager, case)
     assert not _visible(sw.adult_worker, case)
 

@@ -69,6 +69,7 @@ def test_cyp_case_with_group_work_and_gbo_at_three_time_points(sw: SupportWorld)
     assert case.provider == sw.world.organisations["cyp"]
     assert case.accommodation_type == SafeAccommodationType.SANCTUARY
     assert case.source == CypSource.SPA
+    assert case.household_id == sw.case_file.household_id == sw.child.household_id
     with pytest.raises(SupportError, match="already has a CYP case"):
         cyp_case_open(case_file=sw.case_file, child=sw.child, opened_by=sw.world.spa_triage)
 

@@ -60,6 +60,7 @@ class SecurityWriter(BuilderBase):
             job = SecurityJob(
                 reference=f"SW-{allocated.year}-B{h.index:05d}",
                 case_file=h.case_file,
+                household=h.case_file.household,
                 authority=h.authority,
                 district=h.district,
                 contract=contract,

@@ -94,6 +94,7 @@ class SupportWriter(BuilderBase):
             case = AdultSupportCase(
                 reference=f"AS-{opened.year}-B{h.index:05d}",
                 case_file=h.case_file,
+                household=h.case_file.household,
                 authority=h.authority,
                 provider=provider,
                 team=self.teams[team],
@@ -319,6 +320,7 @@ class SupportWriter(BuilderBase):
                 case = CypCase(
                     reference=f"CY-{opened.year}-B{h.index:05d}{child.given_name[-1]}",
                     case_file=h.case_file,
+                    household=h.case_file.household,
                     authority=h.authority,
                     provider=provider,
                     team=self.teams["cyp"],

@@ -355,11 +355,9 @@ class Metrics:
     ) -> dict[tuple[str, Period, str], Mapping[str, Any]]:
         """``families`` (of ``CASES_ONLY_FAMILIES``, and support ended; one period) over that
         period's supported cases and works by household, each built once into a temporary table
-        on this connection (the people are not). Sanctuary households first: they need the
-        cases' households, so the one cases table is built with them."""
-        ordered = sorted(families, key=lambda f: f[0] != "households_sanctuary")
+        on this connection (the people are not)."""
         with people.supported_sets_built_once():
-            return {(n, p, s): FAMILIES[n](self, p, s) for n, p, s in ordered}
+            return {(n, p, s): FAMILIES[n](self, p, s) for n, p, s in families}
 
     def value(self, name: str, category: str, period: Period, split: str = "") -> Any:
         return self.family(name, period, split).get(category, 0)

@@ -71,7 +71,7 @@ class Scope:
     def q_support(self) -> Q:
         q = Q(authority_id__in=self.authority_ids)
         if self.district_ids:
-            q &= Q(case_file__household__district_id__in=self.district_ids)
+            q &= Q(household__district_id__in=self.district_ids)
         if self.provider_id:
             q &= Q(provider_id=self.provider_id)
         return q

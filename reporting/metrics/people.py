@@ -24,8 +24,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import DateTimeField, Q, QuerySet, UUIDField
-from django.db.models.expressions import RawSQL
+from django.db.models import Q, QuerySet
 
 from reporting.metrics.common import (
     NOT_KNOWN,
@@ -167,27 +166,24 @@ risks AS (
 )"""
 
 
-def _cases_sql(scope: Scope, period: Period, *, households: bool) -> tuple[str, list[Any]]:
-    """The ``supported_cases`` CTE. Without ``households`` its household and close columns are
-    NULL (a breakdown of people needs neither, and the household is one more join)."""
-    extra: tuple[str, ...] = ("case_file__household_id", "closed_at") if households else ()
-    adult = adult_cases_supported(scope, period).order_by()
-    cyp = cyp_cases_supported(scope, period).order_by()
-    if not households:
-        adult = adult.annotate(no_household=_NULL_UUID, no_close=_NULL_MOMENT)
-        cyp = cyp.annotate(no_household=_NULL_UUID, no_close=_NULL_MOMENT)
-        extra = ("no_household", "no_close")
-    adult_sql, adult_params = adult.values_list(
-        "pk", "survivor_id", "first_contact_at", *extra
-    ).query.sql_with_params()
-    cyp_sql, cyp_params = cyp.values_list(
-        "pk", "child_id", "first_contact_at", "accommodation_type", *extra
-    ).query.sql_with_params()
+def _cases_sql(scope: Scope, period: Period) -> tuple[str, list[Any]]:
+    """The ``supported_cases`` CTE. Each case carries its household (copied from its case file
+    when it opened), so no case file is joined (issue 17)."""
+    adult_sql, adult_params = (
+        adult_cases_supported(scope, period)
+        .order_by()
+        .values_list("pk", "survivor_id", "first_contact_at", "household_id", "closed_at")
+        .query.sql_with_params()
+    )
+    cyp_sql, cyp_params = (
+        cyp_cases_supported(scope, period)
+        .order_by()
+        .values_list(
+            "pk", "child_id", "first_contact_at", "accommodation_type", "household_id", "closed_at"
+        )
+        .query.sql_with_params()
+    )
     return _SUPPORTED_CASES.format(adult=adult_sql, cyp=cyp_sql), [*adult_params, *cyp_params]
-
-
-_NULL_UUID = RawSQL("NULL::uuid", (), output_field=UUIDField())
-_NULL_MOMENT = RawSQL("NULL::timestamptz", (), output_field=DateTimeField())
 
 
 def _people_params() -> list[Any]:
@@ -273,31 +269,14 @@ def table_built_once(
     return table
 
 
-def _built_cases(scope: Scope, period: Period, *, households: bool) -> str | None:
-    """The (scope, period)'s supported cases as a temporary table, built on first use; with
-    their household and close columns (one join more) only when ``households``, or when a table
-    with them is there already. None outside ``supported_sets_built_once``."""
-    built = _built.get()
-    if built is None:
-        return None
-    if households:
-        with_them = table_built_once(
-            scope, period, "cases_h", lambda: _cases_select(scope, period, True)
-        )
-        return with_them
-    return _existing(built, scope, period, "cases_h") or table_built_once(
-        scope, period, "cases", lambda: _cases_select(scope, period, False)
-    )
+def _built_cases(scope: Scope, period: Period) -> str | None:
+    """The (scope, period)'s supported cases as a temporary table, built on first use. None
+    outside ``supported_sets_built_once``."""
+    return table_built_once(scope, period, "cases", lambda: _cases_select(scope, period))
 
 
-def _existing(built: _BuiltSets, scope: Scope, period: Period, name: str) -> str | None:
-    stem = built.stems.get((scope, period))
-    table = f"{stem}_{name}"
-    return table if stem is not None and table in built.created else None
-
-
-def _cases_select(scope: Scope, period: Period, households: bool) -> tuple[str, list[Any]]:
-    cases, params = _cases_sql(scope, period, households=households)
+def _cases_select(scope: Scope, period: Period) -> tuple[str, list[Any]]:
+    cases, params = _cases_sql(scope, period)
     return f"WITH {cases} SELECT * FROM supported_cases", params  # noqa: S608 (ours)
 
 
@@ -333,7 +312,6 @@ def _sets_sql(
     scope: Scope,
     period: Period,
     *,
-    households: bool = False,
     risks: bool = False,
     people: bool = True,
 ) -> tuple[str, list[Any]]:
@@ -341,8 +319,8 @@ def _sets_sql(
     ``risks``, ``risks``: each person's referral risks) for one statement; read from the
     document's temporary tables when they are built (``supported_sets_built_once``). Without
     ``people`` the statement reads only ``supported_cases`` (from the temporary tables, only
-    that one is defined); without ``households`` its household and close columns may be NULL."""
-    cases_table = _built_cases(scope, period, households=households)
+    that one is defined)."""
+    cases_table = _built_cases(scope, period)
     if cases_table is not None:
         tables = [("supported_cases", cases_table)]
         if people or risks:
@@ -352,7 +330,7 @@ def _sets_sql(
                 tables.append(("risks", _built_risks(scope, period, people_table)))
         ctes = (f"{name} AS NOT MATERIALIZED (SELECT * FROM {t})" for name, t in tables)  # noqa: S608
         return f"WITH {', '.join(ctes)}", []
-    cases, params = _cases_sql(scope, period, households=households)
+    cases, params = _cases_sql(scope, period)
     sql = f"WITH {cases}, {_PEOPLE}, {_PEOPLE_GROUPED}"
     params += _people_params()
     if risks:
@@ -367,7 +345,7 @@ def supported_cases_sql(scope: Scope, period: Period) -> tuple[str, list[Any]]:
     ``case_id``, ``person_id``, ``first_contact_at``, ``adult``, ``accommodation_type``,
     ``household_id`` and ``closed_at`` (and, outside ``supported_sets_built_once``, the
     ``people`` set, unused)."""
-    return _sets_sql(scope, period, households=True, people=False)
+    return _sets_sql(scope, period, people=False)
 
 
 def _people_select(

@@ -37,7 +37,7 @@ def _works_by_household(scope: Scope, period: Period) -> tuple[str, list[Any]]:
         completed_works()
         .annotate(in_period=flag(Q(scope.q_jobs(), period.q_moment("installed_at"))))
         .order_by()
-        .values_list("case_file__household_id", "installed_at", "in_period")
+        .values_list("household_id", "installed_at", "in_period")
         .query.sql_with_params()
     )
     sql = (
@@ -82,7 +82,7 @@ def support_ended(
             model.objects.filter(scope.q_support(), period.q_moment("closed_at"))
             .annotate(category=mapped("closure_reason__code", mapping))
             .order_by()
-            .values_list("case_file__household_id", "closed_at", "category")
+            .values_list("household_id", "closed_at", "category")
             .query.sql_with_params()
         )
         branches.append(closed_sql)

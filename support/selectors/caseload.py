@@ -123,7 +123,7 @@ def _filtered(
     if filters.status:
         cases = cases.filter(status=filters.status)
     if filters.district_id:
-        cases = cases.filter(case_file__household__district_id=filters.district_id)
+        cases = cases.filter(household__district_id=filters.district_id)
     if filters.due == "overdue":
         cases = cases.filter(next_due_on__lt=today)
     elif filters.due == "week":

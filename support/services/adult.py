@@ -72,6 +72,7 @@ def adult_support_case_open(
         case = AdultSupportCase.objects.create(
             reference=reference_next(prefix=ADULT_REFERENCE_PREFIX),
             case_file=case_file,
+            household_id=case_file.household_id,
             authority_id=case_file.authority_id,
             survivor_id=case_file.survivor_id,
             provider=provider,

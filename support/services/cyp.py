@@ -80,6 +80,7 @@ def cyp_case_open(
         case = CypCase.objects.create(
             reference=reference_next(prefix=CYP_REFERENCE_PREFIX),
             case_file=case_file,
+            household_id=case_file.household_id,
             authority_id=case_file.authority_id,
             child=child,
             provider=provider,
