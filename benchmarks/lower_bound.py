@@ -156,12 +156,14 @@ cases AS MATERIALIZED (
     SELECT DISTINCT p.code, w.household_id, TRUE, FALSE
     FROM works w JOIN periods p ON w.installed_at >= p.starts_at AND w.installed_at < p.ends_before
     CROSS JOIN params WHERE w.authority_id = ANY(params.authorities)
+), first_works AS MATERIALIZED (
+    -- A household had completed works at a moment when its first were installed by then.
+    SELECT household_id, MIN(installed_at) AS installed_at FROM works GROUP BY household_id
 ), ended AS (
     SELECT c.period, COALESCE(m.target_code, 'other') AS category,
-           CASE WHEN EXISTS (SELECT 1 FROM works w WHERE w.household_id = c.household_id
-                                                     AND w.installed_at <= c.closed_at)
-                THEN 'sanctuary' ELSE 'other' END AS split
+           CASE WHEN f.installed_at <= c.closed_at THEN 'sanctuary' ELSE 'other' END AS split
     FROM cases c
+    LEFT JOIN first_works f ON f.household_id = c.household_id
     LEFT JOIN support_closurereason cr ON cr.id = c.closure_reason_id
     LEFT JOIN maps m ON m.dimension = 'closure_reason' AND m.source_code = cr.code
     WHERE c.closed_at >= c.starts_at AND c.closed_at < c.ends_before
