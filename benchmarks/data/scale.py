@@ -88,7 +88,7 @@ NEVER_COPIED = {
     "auth.Group_permissions": "framework",
     "sessions.Session": "sign-ins of the bench run itself",
     "admin.LogEntry": "the admin site's history",
-    "pghistory.Context": "events keep the context of the base row (none in the bench data)",
+    "pghistory.Context": "events keep the context of the base row (one for the whole build)",
     "casefile.ReferenceCounter": "the markers and the reference sequences' year bases",
     "outbox.OutboxMessage": "the relay's queue: delivered work, not data",
     "outbox.DeadLetter": "the relay's failures",
