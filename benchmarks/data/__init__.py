@@ -65,6 +65,7 @@ __all__ = [
     "Volume",
     "bench_data_present",
     "ensure_bench_data",
+    "history_context_for_bulk_rows",
     "persona",
 ]
 
@@ -73,7 +74,7 @@ class Builder(ReferralWriter, SecurityWriter, SupportWriter, RecordsWriter):
     def build(self) -> dict[str, int]:
         self.reference_data()
         self.staff()
-        _history_context_for_bulk_rows()
+        history_context_for_bulk_rows(source="bench_build")
         households = self.referrals()
         self.security_jobs(households)
         self.adult_cases(households)
@@ -86,8 +87,8 @@ class Builder(ReferralWriter, SecurityWriter, SupportWriter, RecordsWriter):
         return self.counts
 
 
-def _history_context_for_bulk_rows() -> None:
-    """Give the rest of the build's transaction one pghistory context (source "bench_build") and
+def history_context_for_bulk_rows(*, source: str) -> None:
+    """Give the rest of the build's transaction one pghistory context (of ``source``) and
     an empty pgtrigger ignore list. ``COPY`` does not pass through the execute wrapper that sets
     them for the ORM's statements, and while either is unset every history trigger reads it
     inside an exception block that catches the error: two subtransactions per row, seven times
@@ -97,7 +98,7 @@ def _history_context_for_bulk_rows() -> None:
             "SELECT set_config('pgtrigger.ignore', '{}', true),"
             " set_config('pghistory.context_id', %s, true),"
             " set_config('pghistory.context_metadata', %s, true)",
-            [str(uuid.uuid4()), json.dumps({"user": None, "source": "bench_build"})],
+            [str(uuid.uuid4()), json.dumps({"user": None, "source": source})],
         )
 
 

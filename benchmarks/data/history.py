@@ -16,7 +16,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from benchmarks.data import Builder, Volume
+from benchmarks.data import Builder, Volume, history_context_for_bulk_rows
 from benchmarks.data import base as bench
 from referrals.models import DeclineReason
 from safer.casefile.models import ReferenceCounter
@@ -93,6 +93,7 @@ class DemoHistoryBuilder(Builder):
     def build(self) -> dict[str, int]:
         self.reference_data()
         self.staff()
+        history_context_for_bulk_rows(source="demo_history")
         households = self.referrals()
         self.security_jobs(households)
         self.adult_cases(households)

@@ -1,7 +1,7 @@
 """The bench dataset at scale: the county build multiplied inside PostgreSQL (issue 17).
 
 ``make bench BENCH_SCALE=1000000 BENCH_SHAPE=county|national`` needs a million referrals; the
-Python builder writes ~3,000 in two minutes, so a million would take hours. Instead the county
+Python builder writes ~3,000 in 20 seconds, so a million would take hours. Instead the county
 dataset is built once (``ensure_bench_data``), copied into a database of its own
 (``CREATE DATABASE … TEMPLATE``) and multiplied there, one set-based statement per table::
 
