@@ -169,7 +169,12 @@ def test_caseload_filters_by_service_due_and_sorts(world: Any) -> None:
     assert _refs(html, adult, cyp) == [True, False]
     html = client.get(url, {"due": "week"}).content.decode()
     assert _refs(html, adult, cyp) == [True, False]
+    # The district filter reads each case's own household (copied from its case file).
+    own = sw.case_file.household.district_id
+    html = client.get(url, {"district": str(own)}).content.decode()
+    assert _refs(html, adult, cyp) == [True, True]
     other = world.extra["districts"]["canterbury"].pk
+    assert other != own
     html = client.get(url, {"district": str(other)}).content.decode()
     assert _refs(html, adult, cyp) == [False, False]
     assert "No open cases of yours match these filters." in html
