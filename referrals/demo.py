@@ -100,6 +100,7 @@ def _referral(
     referral = Referral.objects.create(
         reference=case_file.reference,
         case_file=case_file,
+        authority_id=case_file.authority_id,
         source=ReferralSource.PROFESSIONAL,
         referrer_name="Rita Referrer",
         referrer_organisation="Example Constabulary (demo)",

@@ -59,6 +59,7 @@ def three_dover_referrals(data: Dataset) -> None:
         Referral.objects.create(
             reference=f"REF-Q3-{n}",
             case_file=data.case_files[household],
+            authority_id=data.case_files[household].authority_id,
             source="professional",
             consent_given=True,
             received_at=at(2024, 11, n + 3),

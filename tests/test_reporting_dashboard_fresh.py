@@ -43,6 +43,7 @@ def test_a_late_entry_makes_the_next_view_recompute_and_agree_with_the_return(
     Referral.objects.create(
         reference="REF-LATE",
         case_file=dataset.case_files["H6"],
+        authority_id=dataset.case_files["H6"].authority_id,
         source="professional",
         consent_given=True,
         received_at=at(2025, 5, 20),

@@ -185,6 +185,7 @@ class Builder:
         referral = Referral.objects.create(
             reference=f"REF-{key}",
             case_file=self.data.case_files[household],
+            authority_id=self.data.case_files[household].authority_id,
             source=extra.pop("source", "professional"),
             consent_given=True,
             received_at=received,

@@ -1138,6 +1138,7 @@ def test_referrals_by_sex_and_cyp_referrals_with_the_children_linked(dataset: Da
     Referral.objects.create(
         reference="REF-NR2",
         case_file=data.case_files["H19"],
+        authority_id=data.case_files["H19"].authority_id,
         source="professional",
         consent_given=True,
         received_at=dt.datetime(2025, 6, 20, 10, tzinfo=dt.UTC),

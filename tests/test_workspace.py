@@ -215,6 +215,10 @@ def test_spa_managers_queue_counts_add_their_break_glass_cases_once(
     assert Referral.objects.visible_to(manager).open().count() == 3
     # A triage worker has no break-glass part.
     assert len(Referral.objects.visible_to_parts(world.spa_triage)) == 1
+    # The authority part reads the referral's own copy of its case file's authority, set at
+    # intake: every referral made carries it.
+    made = Referral.objects.select_related("case_file")
+    assert {r.authority_id == r.case_file.authority_id for r in made} == {True}
     assert str(referral_queue_counts(user=world.spa_triage, now=now).open) == "2"
 
 

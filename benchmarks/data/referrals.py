@@ -223,6 +223,7 @@ class ReferralWriter(BuilderBase):
         return Referral(
             reference=f"REF-{arrived.year}-B{i:05d}",
             case_file=case_file,
+            authority_id=case_file.authority_id,
             source=ReferralSource.SELF if rng.random() < 0.08 else ReferralSource.PROFESSIONAL,
             referrer_name="Robin Referrer",
             referrer_organisation=agency.name,

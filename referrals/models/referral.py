@@ -13,9 +13,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from safer.access.scoping import authority_scope_q
 from safer.casefile.models import CaseFile, Person
 from safer.concurrency import Versioned
-from safer.organisations.models import AgencyType
+from safer.organisations.models import AgencyType, CommissioningAuthority
 
 if TYPE_CHECKING:
     from safer.accounts.models import User
@@ -108,18 +109,37 @@ class ReferralQuerySet(models.QuerySet["Referral"]):
 
     def visible_to_parts(self, user: User | AnonymousUser) -> list[ReferralQuerySet]:
         """``visible_to`` as disjoint parts, one per part of ``CaseFile.spa_scope_parts``: for
-        counts, each planned as a join of its own. Their union is ``visible_to(user)``."""
+        counts, each planned on its own. Their union is ``visible_to(user)``. The first part,
+        the user's authorities, is read by the referral's own copy of its case file's authority:
+        a partial index on it holds an authority's open referrals, where the case files would
+        be probed one by one (issue 17)."""
+        case_file_parts = CaseFile.objects.spa_scope_parts(user)
+        if not case_file_parts:
+            return []
         return [
-            self.filter(case_file__in=part.values("pk"))
-            for part in CaseFile.objects.spa_scope_parts(user)
+            self.filter(authority_scope_q(user)),
+            *(self.filter(case_file__in=part.values("pk")) for part in case_file_parts[1:]),
         ]
 
 
-@pghistory.track()
+# ``authority`` is the case file's, copied at intake for the scoped counts: it never changes
+# on its own, so its history is the case file's.
+@pghistory.track(exclude=["authority"])
 class Referral(Versioned):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     reference = models.CharField(max_length=20, unique=True)
     case_file = models.ForeignKey(CaseFile, on_delete=models.PROTECT, related_name="referrals")
+    # The case file's authority, copied when the referral is made (a case file never moves
+    # between authorities): the SPA home's queue counts read one authority's open referrals
+    # from a partial index instead of probing every case file of the authority (issue 17,
+    # ADR 0018). Not indexed on its own: the partial indexes below lead with it.
+    authority = models.ForeignKey(
+        CommissioningAuthority,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        editable=False,
+    )
     source = models.CharField(max_length=20, choices=ReferralSource.choices)
 
     # Who referred. A referrer with an account is linked, so the portal can show them the status.
@@ -270,6 +290,21 @@ class Referral(Versioned):
                     first_contact_attempted_at__isnull=True,
                 ),
                 name="referral_contact_due_idx",
+            ),
+            # The SPA home's queue counts, one authority's open referrals at a time (issue 17:
+            # a national authority's 40 open referrals, not its 2,500 case files probed).
+            models.Index(
+                fields=["authority", "status", "sla_due_at"],
+                condition=Q(status__in=["received", "in_triage", "awaiting_information"]),
+                name="referral_open_authority_idx",
+            ),
+            models.Index(
+                fields=["authority", "first_contact_due_at"],
+                condition=Q(
+                    status__in=["received", "in_triage", "awaiting_information"],
+                    first_contact_attempted_at__isnull=True,
+                ),
+                name="referral_contact_authority_idx",
             ),
             # The KPI clocks (reports, dashboards): a referral counts in the period its clock
             # stopped (triage: decided, indexed above; the first contact attempt) or, while it

@@ -307,7 +307,9 @@ def _made_up_referral(shape: _Shape, n: int) -> Referral:
     household = Household(postcode=f"ZZ{n} 9ZZ", address_line_1=f"{n} Zqline Road" if line else "")
     case_file = CaseFile(authority_id=uuid.uuid4(), survivor=survivor, household=household)
     return Referral(
-        case_file=case_file, received_at=dt.datetime(1999, 1, 2, 3, 4, 5 + n, tzinfo=dt.UTC)
+        case_file=case_file,
+        authority_id=case_file.authority_id,
+        received_at=dt.datetime(1999, 1, 2, 3, 4, 5 + n, tzinfo=dt.UTC),
     )
 
 

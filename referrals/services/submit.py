@@ -117,6 +117,7 @@ def referral_submit(
     referral = Referral(
         reference=reference,
         case_file=case_file,
+        authority_id=case_file.authority_id,
         source=submission.source,
         referrer_user=referrer_user,
         referrer_name=referrer.name if referrer else "",
