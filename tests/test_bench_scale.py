@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.db.models import F
 
 from benchmarks.data import TINY, ensure_bench_data, persona
 from benchmarks.data.scale import (
@@ -22,7 +23,8 @@ from safer.accounts.models import User
 from safer.audit.models import AccessLog
 from safer.casefile.models import CaseFile
 from safer.organisations.models import CommissioningAuthority
-from support.models import AdultSupportCase
+from security_works.models import SecurityJob
+from support.models import AdultSupportCase, CypCase
 
 pytestmark = pytest.mark.django_db
 
@@ -166,6 +168,10 @@ def test_national_copies_have_their_own_authorities_and_the_personas_see_one_cou
             CaseFile.objects.filter(authority=authority).count()
             == CaseFile.objects.filter(authority=kent).count()
         )
+    # The copies of a case file's columns (ADRs 0017, 0018) follow it into each copy.
+    assert not Referral.objects.exclude(authority_id=F("case_file__authority_id")).exists()
+    for copied in (AdultSupportCase, CypCase, SecurityJob):
+        assert not copied.objects.exclude(household_id=F("case_file__household_id")).exists()
     client.force_login(persona("spa_triage"))  # type: ignore[attr-defined]
     assert client.get("/").status_code in {200, 302}  # type: ignore[attr-defined]
 
