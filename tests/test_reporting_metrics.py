@@ -1214,3 +1214,49 @@ def test_commissioned_units_of_a_quarter_are_its_years(dataset: Dataset) -> None
     }
     # 2024-25: only the 250 sanctuary units recorded for that year.
     assert metrics.family("commissioned_units", Period.parse("2024-25"))[""] == 250
+
+
+def test_support_figures_in_a_district_scope_are_that_districts_households(
+    dataset: Dataset,
+) -> None:
+    """A district narrows support figures by the case's own household (ADR 0017): the same
+    cases as reached through the case file, and the districts add up to the whole county."""
+    from reporting.metrics.people import (
+        adult_cases_supported,
+        cyp_cases_supported,
+        individuals_by_group,
+    )
+    from reporting.metrics.support import households_in_sanctuary, support_ended
+
+    county = Scope((dataset.kent.pk,))
+    supported = {
+        "adult": adult_cases_supported(county, YEAR),
+        "cyp": cyp_cases_supported(county, YEAR),
+    }
+    # Every case supported in the year is at an address in one of the three districts.
+    for cases in supported.values():
+        assert not cases.filter(case_file__household__district__isnull=True).exists()
+    totals = {"individuals": 0, "sanctuary": 0, "ended": 0}
+    districts_with_cases = 0
+    for district in dataset.districts.values():
+        narrowed = Scope((dataset.kent.pk,), district_ids=(district.pk,))
+        in_district = {
+            "adult": adult_cases_supported(narrowed, YEAR),
+            "cyp": cyp_cases_supported(narrowed, YEAR),
+        }
+        for kind, cases in in_district.items():
+            through_case_file = supported[kind].filter(case_file__household__district=district)
+            assert set(cases.values_list("pk", flat=True)) == set(
+                through_case_file.values_list("pk", flat=True)
+            ), (district.name, kind)
+        districts_with_cases += in_district["adult"].exists()
+        totals["individuals"] += individuals_by_group(scope=narrowed, period=YEAR)[""]
+        totals["sanctuary"] += households_in_sanctuary(scope=narrowed, period=YEAR)[""]
+        totals["ended"] += support_ended(scope=narrowed, period=YEAR)["all"][""]
+    assert districts_with_cases >= 2  # the narrowing is seen, not only everything or nothing
+    assert totals == {
+        "individuals": individuals_by_group(scope=county, period=YEAR)[""],
+        "sanctuary": households_in_sanctuary(scope=county, period=YEAR)[""],
+        "ended": support_ended(scope=county, period=YEAR)["all"][""],
+    }
+    assert all(totals.values())  # none of the three is trivially zero
