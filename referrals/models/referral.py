@@ -104,8 +104,20 @@ class ReferralQuerySet(models.QuerySet["Referral"]):
     def visible_to(self, user: User | AnonymousUser) -> ReferralQuerySet:
         """Triage staff see the referrals of their authorities (and an SPA manager's open
         break-glass cases). A referrer's own referrals are read through ``made_by`` and show
-        only their status."""
-        return self.filter(case_file__in=CaseFile.objects.spa_scope_for(user).values("pk"))
+        only their status.
+
+        The authorities are checked on the referral's own copy of its case file's authority,
+        a column of the row read, as support cases and jobs are: not "case file in every case
+        file of the authority", which planned the queue and search from the authority's case
+        files, probing each one's referrals (issue 17, ADR 0018). A break-glass case outside
+        them is still found through its case file."""
+        case_file_parts = CaseFile.objects.spa_scope_parts(user)
+        if not case_file_parts:
+            return self.none()
+        scope = authority_scope_q(user)
+        for part in case_file_parts[1:]:
+            scope |= Q(case_file__in=part.values("pk"))
+        return self.filter(scope)
 
     def visible_to_parts(self, user: User | AnonymousUser) -> list[ReferralQuerySet]:
         """``visible_to`` as disjoint parts, one per part of ``CaseFile.spa_scope_parts``: for
