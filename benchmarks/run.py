@@ -175,6 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     mirror_replica()
     ensure_bench_data()
     use_bench_scale(options)
+    # As ``safer.wsgi`` does in each web process once the application is built (``safer.heap``):
+    # what start-up left alive is frozen, out of the cyclic collector's full collections.
+    from safer.heap import settle_heap
+
+    settle_heap()
 
     def chosen(name: str) -> bool:
         wanted = not options.only or options.only in name
