@@ -5,6 +5,7 @@ links keep the filters (``query``: the GET parameters without ``page``)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -191,6 +192,58 @@ def counted_by(
         value: _SameSqlAs(sql, (*sql_params[:at], value, *sql_params[at + 1 :]), limited.db)
         for value in values
     }
+
+
+_PLACEHOLDER = re.compile(r"%%|%s")
+
+
+def capped_counts_by(
+    groups: Mapping[str, tuple[QuerySet[Any], str, Sequence[str]]], *, cap: int = COUNT_CAP
+) -> dict[str, dict[str, CappedCount]]:
+    """``{group: {value: count}}``: each group's ``queryset.filter(field=value)`` counted up to
+    ``cap`` for each of its values, every group in one statement. What ``capped_counts`` of
+    ``counted_by`` counts, but each group's count is planned once, not once per value:
+
+        SELECT 'adult', v.value, (SELECT count(*) FROM (… WHERE status = v.value …
+        LIMIT 101) AS capped) FROM unnest(ARRAY[…]) AS v(value) UNION ALL …
+
+    The per-value form is a statement of 14 sub-queries, each with the per-row access check's
+    own sub-plans, and PostgreSQL planned them for 11 ms to run them in 6 (issue 17: the team
+    overview at a million referrals). Each count still reads at most ``cap + 1`` rows that pass
+    its filters, through the same indexes (a plan with the value as a parameter). A group
+    whose SQL does not hold the value as exactly one parameter is counted per value."""
+    result: dict[str, dict[str, CappedCount]] = {}
+    branches: list[str] = []
+    params: list[Any] = []
+    using = None
+    for key, (queryset, field, values) in groups.items():
+        result[key] = dict.fromkeys(values, CappedCount(0))
+        limited = queryset.filter(**{field: _SENTINEL}).order_by().values("pk")[: cap + 1]
+        try:
+            sql, sql_params = limited.query.get_compiler(using=limited.db).as_sql()
+        except EmptyResultSet:  # ``none()``: nothing to read
+            continue
+        at = [i for i, p in enumerate(sql_params) if p == _SENTINEL]
+        placeholders = [m for m in _PLACEHOLDER.finditer(sql) if m.group() == "%s"]
+        if len(at) != 1 or len(placeholders) != len(sql_params):
+            per_value = {value: queryset.filter(**{field: value}) for value in values}
+            result[key] = capped_counts(per_value, cap=cap)
+            continue
+        value_at = placeholders[at[0]]
+        correlated = sql[: value_at.start()] + "counted.value" + sql[value_at.end() :]
+        branches.append(
+            "SELECT %s, counted.value, "  # noqa: S608 (the ORM's SQL)
+            f"(SELECT count(*) FROM ({correlated}) AS capped) "
+            "FROM unnest(%s::text[]) AS counted(value)"
+        )
+        params += [key, *sql_params[: at[0]], *sql_params[at[0] + 1 :], list(values)]
+        using = limited.db
+    if branches:
+        with capped_plan(using or "default"), connections[using or "default"].cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(branches), params)
+            for key, value, n in cursor.fetchall():
+                result[key][value] = capped(n, cap)
+    return result
 
 
 class _CountOf(Func):

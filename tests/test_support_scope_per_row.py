@@ -19,7 +19,7 @@ from safer.access.grants import (
 )
 from safer.accounts.models import User
 from safer.casefile.models import WORK_ON_CASEFILE, CaseFile, case_file_visible_q
-from safer.paging import CappedCount, capped_counts, counted_by
+from safer.paging import CappedCount, capped_counts, capped_counts_by, counted_by
 from support.models import AdultSupportCase, CypCase
 from support.models.cases import READ_SUPPORT_NOTES
 from support.selectors.caseload import team_overview, worker_caseload_for_manager
@@ -179,6 +179,36 @@ def test_counts_by_value_compiled_once_are_the_per_value_counts(sw: SupportWorld
     # A filter with nothing to read (``none()``) counts nothing.
     nothing = counted_by(AdultSupportCase.objects.none(), "status", statuses, cap=2)
     assert capped_counts(nothing, cap=2) == dict.fromkeys(statuses, CappedCount(0))
+
+
+def test_counts_by_value_planned_once_are_the_per_value_counts(
+    sw: SupportWorld, django_assert_num_queries: Any
+) -> None:
+    """``capped_counts_by`` counts every value of every group in one statement, each group's
+    count a sub-query correlated to the value: the counts equal those of the per-value
+    querysets, capped alike, for every persona's ``visible_to``."""
+    _varied_cases(sw)
+    statuses = ["awaiting_allocation", "allocated", "closed", "no-such-status"]
+    for key, user in _everyone(sw).items():
+        groups = {
+            model.__name__: (model.objects.visible_to(user), "status", statuses)
+            for model in (AdultSupportCase, CypCase)
+        }
+        expected = {
+            name: capped_counts({v: own.filter(status=v) for v in statuses}, cap=2)
+            for name, (own, _field, _values) in groups.items()
+        }
+        with CaptureQueriesContext(connection) as statements:
+            got = capped_counts_by(groups, cap=2)
+        counting = [q for q in statements.captured_queries if "unnest(" in q["sql"]]
+        assert len(counting) <= 1  # both groups, every value (none for a user who sees none)
+        assert got == expected, key
+    # A group with nothing to read (``none()``) counts nothing, and costs no statement.
+    with django_assert_num_queries(0):
+        nothing = capped_counts_by(
+            {"none": (AdultSupportCase.objects.none(), "status", statuses)}, cap=2
+        )
+    assert nothing == {"none": dict.fromkeys(statuses, CappedCount(0))}
 
 
 def test_the_team_page_counts_what_the_manager_sees(

@@ -28,7 +28,7 @@ from safer.paging import (
     CappedCount,
     UncountedPage,
     capped_counts,
-    counted_by,
+    capped_counts_by,
     page_number,
     page_of_rows,
     page_without_count,
@@ -299,21 +299,14 @@ def team_overview(
         kind: model.objects.visible_to(user).filter(provider_id=user.organisation_id)
         for kind, model, _statuses in kinds
     }
-    # Both kinds' counts by status in one statement.
-    # Both kinds' counts by status in one statement, each kind's SQL built once.
-    counted = capped_counts(
-        {
-            f"{kind}:{value}": compiled
-            for kind, _model, statuses in kinds
-            for value, compiled in counted_by(
-                owned[kind], "status", statuses.values, cap=TEAM_COUNT_CAP
-            ).items()
-        },
+    # Both kinds' counts by status in one statement, each kind's SQL built and planned once.
+    counted = capped_counts_by(
+        {kind: (owned[kind], "status", statuses.values) for kind, _model, statuses in kinds},
         cap=TEAM_COUNT_CAP,
     )
     for kind, _model, statuses in kinds:
         own = owned[kind]
-        by_status = {value: counted[f"{kind}:{value}"] for value in statuses.values}
+        by_status = counted[kind]
         if not any(by_status.values()):
             continue
         person = "child" if kind == "cyp" else "survivor"
