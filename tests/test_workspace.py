@@ -222,6 +222,26 @@ def test_spa_managers_queue_counts_add_their_break_glass_cases_once(
     assert str(referral_queue_counts(user=world.spa_triage, now=now).open) == "2"
 
 
+def test_a_referral_cannot_carry_another_authority_than_its_case_files(
+    world: PersonaWorld, records: dict[str, object]
+) -> None:
+    """The referral scope checks the referral's copy of its case file's authority (ADR 0018):
+    the database refuses a copy that differs, whoever writes it."""
+    from django.db import IntegrityError, transaction
+
+    from referrals.models import Referral
+
+    own = records["referrals"]["own"]  # type: ignore[index]
+    medway = records["referrals"]["other_authority"]  # type: ignore[index]
+    assert own.authority_id != medway.authority_id
+    with connection.cursor() as cursor:  # checked at the statement, not at the commit
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Referral.objects.filter(pk=own.pk).update(authority_id=medway.authority_id)
+    own.refresh_from_db()
+    assert own.authority_id == own.case_file.authority_id
+
+
 def test_spa_home_shows_a_count_past_the_cap_as_500_plus(
     world: PersonaWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
