@@ -133,12 +133,6 @@ def capped_counts(querysets: Mapping[str, Any], *, cap: int = COUNT_CAP) -> dict
     names: list[str] = []
     using = None
     for name, queryset in querysets.items():
-        if isinstance(queryset, _SameSqlAs):
-            sql, sql_params, using = queryset.sql, queryset.params, queryset.using
-            parts.append(f"(SELECT count(*) FROM ({sql}) AS capped)")  # noqa: S608 (the ORM's SQL)
-            params.extend(sql_params)
-            names.append(name)
-            continue
         limited = queryset.order_by().values("pk")[: cap + 1]
         try:
             sql, sql_params = limited.query.get_compiler(using=limited.db).as_sql()
@@ -157,42 +151,7 @@ def capped_counts(querysets: Mapping[str, Any], *, cap: int = COUNT_CAP) -> dict
     return {name: counts[name] for name in querysets}
 
 
-@dataclass(frozen=True)
-class _SameSqlAs:
-    """A queryset already compiled (``counted_by``): its SQL and parameters."""
-
-    sql: str
-    params: tuple[Any, ...]
-    using: str
-
-
 _SENTINEL = "\x1fsafer-capped-counts-by\x1f"
-
-
-def counted_by(
-    queryset: QuerySet[Any], field: str, values: Sequence[str], *, cap: int = COUNT_CAP
-) -> dict[str, Any]:
-    """For ``capped_counts`` (with the same ``cap``): ``{v: queryset.filter(field=v)}`` with
-    the SQL built once. ``queryset`` is compiled once with a placeholder for the value, and each
-    count is that SQL with its own value as the parameter, so every count's SQL and plan are
-    those the per-value querysets would give. Compiling a queryset whose filter is the per-row
-    access check (``support.access``) is most of a page's CPU at a million referrals; the team
-    page counted 14 statuses with 14 compilations (issue 17). Falls back to the per-value
-    querysets when the placeholder is not exactly one parameter."""
-    limited = queryset.filter(**{field: _SENTINEL}).order_by().values("pk")[: cap + 1]
-    try:
-        sql, sql_params = limited.query.get_compiler(using=limited.db).as_sql()
-    except EmptyResultSet:
-        return {value: queryset.none() for value in values}
-    where = [i for i, p in enumerate(sql_params) if p == _SENTINEL]
-    if len(where) != 1:
-        return {value: queryset.filter(**{field: value}) for value in values}
-    at = where[0]
-    return {
-        value: _SameSqlAs(sql, (*sql_params[:at], value, *sql_params[at + 1 :]), limited.db)
-        for value in values
-    }
-
 
 _PLACEHOLDER = re.compile(r"%%|%s")
 
@@ -201,8 +160,9 @@ def capped_counts_by(
     groups: Mapping[str, tuple[QuerySet[Any], str, Sequence[str]]], *, cap: int = COUNT_CAP
 ) -> dict[str, dict[str, CappedCount]]:
     """``{group: {value: count}}``: each group's ``queryset.filter(field=value)`` counted up to
-    ``cap`` for each of its values, every group in one statement. What ``capped_counts`` of
-    ``counted_by`` counts, but each group's count is planned once, not once per value:
+    ``cap`` for each of its values, every group in one statement. What ``capped_counts`` of the
+    per-value querysets counts, but each group's SQL is compiled once (compiling the per-row
+    access check is much of a manager's page's CPU) and planned once, not once per value:
 
         SELECT 'adult', v.value, (SELECT count(*) FROM (… WHERE status = v.value …
         LIMIT 101) AS capped) FROM unnest(ARRAY[…]) AS v(value) UNION ALL …

@@ -19,7 +19,7 @@ from safer.access.grants import (
 )
 from safer.accounts.models import User
 from safer.casefile.models import WORK_ON_CASEFILE, CaseFile, case_file_visible_q
-from safer.paging import CappedCount, capped_counts, capped_counts_by, counted_by
+from safer.paging import CappedCount, capped_counts, capped_counts_by
 from support.models import AdultSupportCase, CypCase
 from support.models.cases import READ_SUPPORT_NOTES
 from support.selectors.caseload import team_overview, worker_caseload_for_manager
@@ -163,22 +163,6 @@ def test_capped_counts_stop_at_the_cap_in_one_statement(sw: SupportWorld) -> Non
     assert str(counts["all"] + counts["allocated"]) == "7+"
     assert not counts["none"]
     assert len(cases) == 6
-
-
-def test_counts_by_value_compiled_once_are_the_per_value_counts(sw: SupportWorld) -> None:
-    """``counted_by`` reuses one compiled statement with each value as its parameter: the
-    counts equal those of the per-value querysets, for every persona's ``visible_to``."""
-    _varied_cases(sw)
-    statuses = ["awaiting_allocation", "allocated", "closed", "no-such-status"]
-    for key, user in _everyone(sw).items():
-        for model in (AdultSupportCase, CypCase):
-            own = model.objects.visible_to(user)
-            expected = capped_counts({v: own.filter(status=v) for v in statuses}, cap=2)
-            got = capped_counts(counted_by(own, "status", statuses, cap=2), cap=2)
-            assert got == expected, (key, model)
-    # A filter with nothing to read (``none()``) counts nothing.
-    nothing = counted_by(AdultSupportCase.objects.none(), "status", statuses, cap=2)
-    assert capped_counts(nothing, cap=2) == dict.fromkeys(statuses, CappedCount(0))
 
 
 def test_counts_by_value_planned_once_are_the_per_value_counts(
