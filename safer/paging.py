@@ -170,8 +170,9 @@ def capped_counts_by(
     The per-value form is a statement of 14 sub-queries, each with the per-row access check's
     own sub-plans, and PostgreSQL planned them for 11 ms to run them in 6 (issue 17: the team
     overview at a million referrals). Each count still reads at most ``cap + 1`` rows that pass
-    its filters, through the same indexes (a plan with the value as a parameter). A group
-    whose SQL does not hold the value as exactly one parameter is counted per value."""
+    its filters, but through a plan made for any value: an index on the field serves it, a
+    partial index for one value does not. A group whose SQL does not hold the value as exactly
+    one parameter is counted per value."""
     result: dict[str, dict[str, CappedCount]] = {}
     branches: list[str] = []
     params: list[Any] = []
