@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Sum
 
 from benchmarks.data import TINY, ensure_bench_data, persona
 from benchmarks.data.scale import (
@@ -24,7 +24,8 @@ from safer.audit.models import AccessLog
 from safer.casefile.models import CaseFile
 from safer.organisations.models import CommissioningAuthority
 from security_works.models import SecurityJob
-from support.models import AdultSupportCase, CypCase
+from support.models import AdultSupportCase, CaseloadTally, CypCase, TallyMeasure
+from support.selectors.tallies import caseload_tally_drift
 
 pytestmark = pytest.mark.django_db
 
@@ -134,6 +135,14 @@ def test_county_copies_keep_every_key_and_kent_staff_see_three_times_as_much(
     ).count() == (COPIES * caseload)
     assert CommissioningAuthority.objects.count() == authorities
     assert User.objects.count() == users
+    # The caseload tallies, written by a trigger the load turned off, are counted afresh.
+    tallied = CaseloadTally.objects.filter(measure=TallyMeasure.OPEN).aggregate(n=Sum("n"))["n"]
+    allocated = sum(
+        model.objects.open().filter(allocated_worker__isnull=False).count()
+        for model in (AdultSupportCase, CypCase)
+    )
+    assert tallied == allocated > 0
+    assert caseload_tally_drift() == []
     # The access log's record ids follow their record into the copy.
     case_file_ids = {str(pk) for pk in CaseFile.objects.values_list("pk", flat=True)}
     read = set(
@@ -172,6 +181,7 @@ def test_national_copies_have_their_own_authorities_and_the_personas_see_one_cou
     assert not Referral.objects.exclude(authority_id=F("case_file__authority_id")).exists()
     for copied in (AdultSupportCase, CypCase, SecurityJob):
         assert not copied.objects.exclude(household_id=F("case_file__household_id")).exists()
+    assert caseload_tally_drift() == []  # each copy's workers' caseloads counted
     client.force_login(persona("spa_triage"))  # type: ignore[attr-defined]
     assert client.get("/").status_code in {200, 302}  # type: ignore[attr-defined]
 

@@ -19,7 +19,7 @@ from safer.access.grants import (
 )
 from safer.accounts.models import User
 from safer.casefile.models import WORK_ON_CASEFILE, CaseFile, case_file_visible_q
-from safer.paging import CappedCount, capped, capped_counts, capped_counts_by
+from safer.paging import CappedCount, capped_counts, capped_counts_by
 from support.models import AdultSupportCase, CypCase
 from support.models.cases import READ_SUPPORT_NOTES
 from support.selectors.caseload import team_overview, worker_caseload_for_manager
@@ -283,54 +283,3 @@ def test_address_checks_row_by_row_keep_the_same_case_files(sw: SupportWorld) ->
     # Both grants needed: the work grant (visible at all) and the address grant.
     assert contractor_sees & ours == {cases[0].case_file_id, cases[3].case_file_id}
     assert seen_somewhere  # the SPA staff see every address of their scope
-
-
-@pytest.mark.parametrize("cap", [50, 2, 1])
-def test_the_per_worker_counts_are_those_of_the_cases_the_manager_sees(
-    sw: SupportWorld, cap: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Each worker's open and late counts are read in one pass over up to ``cap + 1`` of their
-    cases; a worker with more has their late counts made in full (each capped) by a second
-    statement. Either way: the counts of the cases the manager sees, capped at ``cap``."""
-    import datetime as dt
-
-    from django.utils import timezone
-
-    import support.workspace
-
-    today = timezone.localdate()
-    allocated = [c for c in _varied_cases(sw) if c.allocated_worker_id]
-    late = today - dt.timedelta(days=3)
-    for case, changes in zip(
-        allocated,
-        (
-            {"first_contact_due_on": late, "review_due_on": late},
-            {"first_contact_due_on": late, "review_due_on": today},
-            {"first_contact_due_on": today, "review_due_on": late},
-        ),
-        strict=True,
-    ):
-        AdultSupportCase.objects.filter(pk=case.pk).update(first_contact_at=None, **changes)
-    theirs = (
-        AdultSupportCase.objects.visible_to(sw.adult_manager)
-        .open()
-        .filter(allocated_worker=sw.adult_worker)
-    )
-    expected = [
-        str(capped(n, cap))
-        for n in (
-            theirs.count(),
-            theirs.filter(first_contact_at__isnull=True, first_contact_due_on__lt=today).count(),
-            theirs.filter(review_due_on__lt=today).count(),
-        )
-    ]
-    assert theirs.count() == 3
-    assert expected[0] == ("3" if cap == 50 else f"{cap}+")
-    monkeypatch.setattr(support.workspace, "PER_WORKER_CAP", cap)
-    with CaptureQueriesContext(connection) as statements:
-        panel = caseload_per_worker_panel(sw.adult_manager)
-    assert [(row.text, list(row.cells)) for row in panel.rows] == [
-        (sw.adult_worker.full_name, expected)
-    ]
-    counting = [q["sql"] for q in statements.captured_queries if "count(*)" in q["sql"]]
-    assert len(counting) == (1 if cap == 50 else 2)

@@ -65,6 +65,7 @@ from support.models.groups import (
     GroupSession,
     SupportGroup,
 )
+from support.models.tallies import CaseloadTally, TallyKind, TallyMeasure
 
 __all__ = [
     "ADULT_ALLOCATED_STATES",
@@ -82,6 +83,7 @@ __all__ = [
     "AdultSupportCaseUserObjectPermission",
     "Attendance",
     "AttendanceStatus",
+    "CaseloadTally",
     "ClosureReason",
     "ConcernCategory",
     "ConcernStatus",
@@ -123,6 +125,8 @@ __all__ = [
     "SupportGoal",
     "SupportGroup",
     "SupportPolicy",
+    "TallyKind",
+    "TallyMeasure",
     "TimePoint",
     "VoiceOfChild",
 ]
