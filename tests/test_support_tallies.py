@@ -200,3 +200,21 @@ def test_only_the_organisations_manager_reads_its_caseload_per_worker(sw: Suppor
     personas = sw.world.personas
     for user in (sw.adult_worker, sw.cyp_manager, sw.world.spa_triage, personas["commissioner"]):
         assert caseload_per_worker(user=user) == [], user
+
+
+def test_the_check_command_finds_drift_and_rebuilds(sw: SupportWorld) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    open_adult_case(sw)
+    out = StringIO()
+    call_command("caseload_tally_check", stdout=out)
+    assert "No drift." in out.getvalue()
+    CaseloadTally.objects.filter(measure=TallyMeasure.OPEN).update(n=5)
+    with pytest.raises(CommandError, match="1 tally row"):
+        call_command("caseload_tally_check", stdout=StringIO())
+    call_command("caseload_tally_check", "--rebuild", stdout=StringIO())
+    call_command("caseload_tally_check", stdout=out)
+    assert caseload_tally_drift() == []
