@@ -112,6 +112,12 @@ def test_demo_staff_see_what_their_role_allows(tmp_path: Path) -> None:
     }
     assert not CaseFile.objects.visible_to(commissioner).exists()
     assert 0 < CaseFile.objects.visible_to(worker).count() < CaseFile.objects.count()
+    # The managers' caseload per worker has the demo's workers in it, counted as the cases are.
+    from support.selectors.tallies import caseload_per_worker, caseload_tally_drift
+
+    assert caseload_tally_drift() == []
+    manager = User.objects.get(email="provider.manager@example.org")
+    assert worker.pk in {w.worker_id for w in caseload_per_worker(user=manager)}
 
 
 @override_settings(SAFER_ENVIRONMENT="production")
