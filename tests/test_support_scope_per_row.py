@@ -195,6 +195,24 @@ def test_counts_by_value_planned_once_are_the_per_value_counts(
     assert nothing == {"none": dict.fromkeys(statuses, CappedCount(0))}
 
 
+def test_counts_by_a_lookup_that_rewrites_the_value_are_counted_value_by_value(
+    sw: SupportWorld,
+) -> None:
+    """A lookup whose SQL does not hold the value as one parameter (``startswith`` sends
+    ``value%``) cannot be correlated to ``unnest``: that group falls back to one capped count
+    per value, and the counts are the same."""
+    _varied_cases(sw)
+    prefixes = ["await", "alloc", "clos", "nothing"]
+    own = AdultSupportCase.objects.visible_to(sw.adult_manager)
+    with CaptureQueriesContext(connection) as statements:
+        got = capped_counts_by({"adult": (own, "status__startswith", prefixes)}, cap=2)
+    assert not [q for q in statements.captured_queries if "unnest(" in q["sql"]]
+    expected = capped_counts({p: own.filter(status__startswith=p) for p in prefixes}, cap=2)
+    assert got == {"adult": expected}
+    assert str(got["adult"]["await"]) == "2"
+    assert str(got["adult"]["alloc"]) == "2+"
+
+
 def test_the_team_page_counts_what_the_manager_sees(
     sw: SupportWorld, django_assert_max_num_queries: Any
 ) -> None:
