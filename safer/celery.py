@@ -152,6 +152,13 @@ app.conf.beat_schedule = {
         "task": "support.tasks.next_due_repair_task",
         "schedule": crontab(hour=3, minute=40),
     },
+    "support-caseload-tally-repair": {
+        # The managers' caseload per worker is read from counts a trigger keeps as the cases
+        # change; this compares them with the cases and rebuilds them (with a warning) if a
+        # load with triggers off left them behind (support/services/tallies.py).
+        "task": "support.tasks.caseload_tally_repair_task",
+        "schedule": crontab(hour=3, minute=50),
+    },
     "reporting-dashboard-refresh": {
         # Pre-computes each authority's default dashboard so the page opens fast.
         "task": "reporting.tasks.dashboard_refresh_task",

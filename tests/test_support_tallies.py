@@ -218,3 +218,24 @@ def test_the_check_command_finds_drift_and_rebuilds(sw: SupportWorld) -> None:
     call_command("caseload_tally_check", "--rebuild", stdout=StringIO())
     call_command("caseload_tally_check", stdout=out)
     assert caseload_tally_drift() == []
+
+
+def test_the_nightly_repair_rebuilds_drifted_tallies_with_a_warning(
+    sw: SupportWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from safer.celery import app
+    from support.tasks import caseload_tally_repair_task
+
+    assert app.conf.beat_schedule["support-caseload-tally-repair"]["task"] == (
+        caseload_tally_repair_task.name
+    )
+    open_adult_case(sw)
+    assert caseload_tally_repair_task() == 0  # nothing to do, nothing written
+    CaseloadTally.objects.filter(measure=TallyMeasure.OPEN).delete()
+    with caplog.at_level(logging.WARNING, logger="support.services.tallies"):
+        assert caseload_tally_repair_task() == 1
+    assert "rebuilt" in caplog.text
+    assert caseload_tally_drift() == []
+    assert caseload_tally_repair_task() == 0  # twice is harmless
