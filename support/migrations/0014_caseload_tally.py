@@ -63,13 +63,25 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION support_caseload_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    new_first boolean := TG_OP = 'INSERT';
 BEGIN
+    -- A handover moves counts from one worker to another: the rows of the lower worker id are
+    -- locked first, so two handovers in opposite directions at once queue, not deadlock.
+    IF TG_OP = 'UPDATE' THEN
+        new_first := coalesce(NEW.allocated_worker_id < OLD.allocated_worker_id, false);
+    END IF;
+    IF new_first THEN
+        PERFORM support_caseload_tally_case(
+            TG_ARGV[0], NEW.provider_id, NEW.authority_id, NEW.allocated_worker_id, NEW.status,
+            NEW.first_contact_at IS NOT NULL, NEW.first_contact_due_on, NEW.review_due_on, 1);
+    END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         PERFORM support_caseload_tally_case(
             TG_ARGV[0], OLD.provider_id, OLD.authority_id, OLD.allocated_worker_id, OLD.status,
             OLD.first_contact_at IS NOT NULL, OLD.first_contact_due_on, OLD.review_due_on, -1);
     END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    IF TG_OP = 'UPDATE' AND NOT new_first THEN
         PERFORM support_caseload_tally_case(
             TG_ARGV[0], NEW.provider_id, NEW.authority_id, NEW.allocated_worker_id, NEW.status,
             NEW.first_contact_at IS NOT NULL, NEW.first_contact_due_on, NEW.review_due_on, 1);
