@@ -74,8 +74,8 @@ def caseload_per_worker(
 
 
 # Every open allocated case's counts, computed from the case tables (the tallies' definition;
-# the same as the fill of migration ``support.0014``).
-COUNTED_FROM_CASES = """
+# the same as the fill of migration ``support.0014``, which may not import this module).
+_COUNTED = """
 SELECT provider_id, authority_id, allocated_worker_id AS worker_id, kind, measure, due_on,
     count(*) AS n
 FROM (
@@ -95,7 +95,7 @@ _PART = """
     WHERE c.allocated_worker_id IS NOT NULL AND c.status <> 'closed'
         AND (m.measure = 'open' OR m.due_on IS NOT NULL)
 """
-COUNTED_FROM_CASES = COUNTED_FROM_CASES.format(
+COUNTED_FROM_CASES = _COUNTED.format(
     parts="UNION ALL".join(
         _PART.format(table=table, kind=kind)
         for table, kind in (("support_adultsupportcase", "adult"), ("support_cypcase", "cyp"))
