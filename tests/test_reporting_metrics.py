@@ -283,6 +283,21 @@ def test_annual_return_every_cell(dataset: Dataset) -> None:
         assert cells(document, code) == expected, code
 
 
+def test_a_duplicate_declined_with_a_reason_added_later_is_not_received(dataset: Dataset) -> None:
+    """An area adds its own reason that marks a duplicate (triage then names the original): a
+    referral declined with it is a linked duplicate submission, left out of "received" like
+    D7, though the reporting policy lists only the code "duplicate"."""
+    DeclineReason.objects.create(
+        code="merged",
+        label="Merged with an open referral",
+        counts_as_not_supported=False,
+        marks_duplicate=True,
+    )
+    Referral.objects.filter(pk=dataset.referrals["D7"].pk).update(decline_reason_id="merged")
+    received = dict(cells(annual(dataset), "referrals"))["Referrals received"]
+    assert received == ["19"]  # R1-R7, R9, D1-D6, D8, D9, X1, R8, R10; not D7 or R11
+
+
 QUARTERLY_EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
     # First quarter; its year to date is the same quarter. Budgets: security 91/365 of
     # £400,000 = £99,726.03; adult 91 days at £1,000 = £91,000; CYP 91 at £2,000 = £182,000.

@@ -28,6 +28,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, NullIf
 
+from referrals.models import DeclineReason
 from reporting.models import AgeBand, ReportingPolicy
 
 OTHER = "other"
@@ -89,20 +90,29 @@ class Policy:
 
 
 def policy_for(authority_ids: Iterable[uuid.UUID]) -> Policy:
+    """The policy in force, its duplicate reasons including every decline reason that
+    ``marks_duplicate``: triage names the original for those (a *linked* duplicate submission,
+    which the metric definitions never count as received), whether or not the policy lists
+    the reason's code."""
     ids = list(authority_ids)
     rows = {
         p.authority_id: p
         for p in ReportingPolicy.objects.filter(Q(authority_id__in=ids) | Q(authority__isnull=True))
     }
     row = next((rows[i] for i in ids if i in rows), None) or rows.get(None)
+    marked = DeclineReason.objects.filter(marks_duplicate=True).values_list("code", flat=True)
     if row is None:
-        return Policy(minoritised_ethnicities=tuple(ReportingPolicy().minoritised_ethnicities))
+        listed: tuple[str, ...] = Policy.duplicate_decline_reasons
+        return Policy(
+            minoritised_ethnicities=tuple(ReportingPolicy().minoritised_ethnicities),
+            duplicate_decline_reasons=tuple(dict.fromkeys((*listed, *marked))),
+        )
     return Policy(
         suppression_threshold=row.suppression_threshold,
         older_age_from=row.older_age_from,
         young_age_below=row.young_age_below,
         minoritised_ethnicities=tuple(row.minoritised_ethnicities),
-        duplicate_decline_reasons=tuple(row.duplicate_decline_reasons),
+        duplicate_decline_reasons=tuple(dict.fromkeys((*row.duplicate_decline_reasons, *marked))),
     )
 
 
